@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from "commander";
+import { isJigError, toJigError } from "./core/errors.js";
+import { type CommandIO, type CommandOutput, colors, printOutput } from "./cli/output.js";
+import { VERSION } from "./version.js";
+
+// The CLI entry: parse argv, load the command lazily, render the one result, set the exit code.
+// Exit codes: 0 success, 1 a domain error, 2 a usage error.
+
+type Loader = () => Promise<{ run: (args: never, io: CommandIO) => Promise<CommandOutput | undefined> }>;
+
+function makeIO(json: boolean): CommandIO {
+  return {
+    cwd: process.cwd(),
+    json,
+    write: (text) => process.stdout.write(text),
+    warn: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+  };
+}
+
+function action(load: Loader, argNames: string[] = []) {
+  return async (...params: unknown[]) => {
+    const command = params[params.length - 1] as Command;
+    const options = command.opts();
+    const args: Record<string, unknown> = { ...options };
+    argNames.forEach((name, index) => {
+      args[name] = params[index];
+    });
+    const json = Boolean(options.json);
+    const io = makeIO(json);
+    const module = await load();
+    printOutput(io, await module.run(args as never, io));
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name("jig")
+    .description("Plan an epic, run many coding agents on it in parallel worktrees, land their work continuously.")
+    .version(VERSION, "-v, --version")
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command("init")
+    .description("set this repo up for jig: issues dir, .jig/ excluded, agent skills, MCP config for Claude Code")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/init.js")));
+
+  const issues = program.command("issues").description("read and check issue files");
+  issues
+    .command("list")
+    .description("list issues")
+    .option("--epic <epic>", "only this epic's issues")
+    .addOption(new Option("--status <status>", "only issues with this status").choices(["planned", "in-progress", "blocked", "complete", "cancelled"]))
+    .option("--ready", "only tasks ready to start (planned, dependencies complete)")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/issues-list.js")));
+  issues
+    .command("show <id>")
+    .description("show one issue (full id or short reference such as feature-auth-01)")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/issues-show.js"), ["id"]));
+  issues
+    .command("validate")
+    .description("check every issue file and report every problem")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/issues-validate.js")));
+
+  program
+    .command("plan <epic>")
+    .description("create the epic's target branch, run the planner agent, then spawn (--auto) or print the spawn commands")
+    .option("--auto", "spawn workers and run the epic to completion")
+    .option("-y, --yes", "do not ask for confirmation (same as --auto)")
+    .option("--agent <name>", "agent backend (claude, scripted, or one from jig.json)")
+    .option("--max-workers <n>", "parallel workers", parsePositive)
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/plan.js"), ["epic"]));
+
+  program
+    .command("run <epic>")
+    .description("execute (or resume) an epic: spawn ready tasks, respawn crashed ones, until complete or blocked")
+    .option("--agent <name>", "agent backend")
+    .option("--max-workers <n>", "parallel workers", parsePositive)
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/run.js"), ["epic"]));
+
+  program
+    .command("spawn [name]")
+    .description("spawn a worker: --issue <id> for a task, or <name> --context \"…\" for ad-hoc work")
+    .option("--issue <id>", "the issue (path or id) this worker takes")
+    .option("--context <text>", "ad-hoc task description")
+    .option("--agent <name>", "agent backend")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/spawn.js"), ["name"]));
+
+  program
+    .command("ps")
+    .description("workers: status, issue, changes, blocked messages")
+    .option("--epic <epic>", "only this epic's workers")
+    .option("--watch", "refresh until interrupted")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/ps.js")));
+
+  program
+    .command("status <epic>")
+    .description("an epic's progress: complete, running, waiting, blocked; target diff size")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/status.js"), ["epic"]));
+
+  program
+    .command("land [worker]")
+    .description("land a worker's branch onto its target (as the worker's land tool does)")
+    .option("--worker <name>", "the worker to land")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/land.js"), ["worker"]));
+
+  program
+    .command("review <name>")
+    .description("what landed on an epic's target (or an ad-hoc worker's branch): commits, diff stats, open tasks")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/review.js"), ["name"]));
+
+  program
+    .command("merge <name>")
+    .description("merge an epic's target (or an ad-hoc worker's branch) into its base, then clean up")
+    .option("--force", "merge even when tasks are not complete")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/merge.js"), ["name"]));
+
+  program
+    .command("kill <worker>")
+    .description("stop a worker's agent session")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/kill.js"), ["worker"]));
+
+  program
+    .command("logs <worker>")
+    .description("a worker's session log")
+    .option("-f, --follow", "keep printing as the log grows")
+    .action(action(() => import("./cli/logs.js"), ["worker"]));
+
+  program
+    .command("serve")
+    .description("the MCP server: --stdio for one client on stdin/stdout, else Streamable HTTP at /mcp")
+    .option("--stdio", "serve over stdin/stdout")
+    .option("--port <port>", "HTTP port (0 picks a free one)", parsePort, 7411)
+    .option("--host <host>", "HTTP bind address", "127.0.0.1")
+    .option("--allow-remote", "allow binding to a non-loopback address (a token is always required)")
+    .option("--allowed-host <host...>", "extra Host/Origin names to accept")
+    .action(action(() => import("./cli/serve.js")));
+
+  program
+    .command("demo")
+    .description("the whole plan → work → land pipeline on a sample epic in a temporary repo (scripted agent, no network)")
+    .option("--keep", "keep the temporary repo and print its path")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/demo.js")));
+
+  program
+    .command("agent-scripted", { hidden: true })
+    .description("the built-in scripted agent (used by the scripted backend)")
+    .action(action(() => import("./cli/agent-scripted.js")));
+
+  return program;
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new CommanderError(2, "jig.usage", `expected a whole number from 1 to 64, got '${value}'`);
+  return n;
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CommanderError(2, "jig.usage", `expected a port from 0 to 65535, got '${value}'`);
+  return n;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.configureOutput({
+    writeOut: (text) => process.stdout.write(text),
+    writeErr: (text) => process.stderr.write(text),
+  });
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;
+      if (error.code === "jig.usage") process.stderr.write(`error: ${error.message}\n`);
+      return 2;
+    }
+    if (isJigError(error)) {
+      process.stderr.write(`${colors.red("error:")} ${error.message}\n`);
+      if (error.hint) process.stderr.write(`${colors.dim("hint:")} ${error.hint}\n`);
+      return 1;
+    }
+    const internal = toJigError(error);
+    process.stderr.write(`${colors.red("internal error, please report:")} ${internal.message}\n`);
+    if (error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return 1;
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,70 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { JigError } from "./errors.js";
+
+// jig.json at the repo root: optional, and every field has a working default.
+export const AgentBackendSchema = z.object({
+  /** `claude`, `scripted`, or `custom` (a command template). */
+  type: z.enum(["claude", "scripted", "custom"]),
+  /** For claude: the binary (default `claude`). For custom: the command template with {prompt} {mcpConfig} {worktree} {issue} {worker}. */
+  command: z.string().min(1).optional(),
+  model: z.string().min(1).optional(),
+  args: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).default({}),
+});
+export type AgentBackendConfig = z.infer<typeof AgentBackendSchema>;
+
+export const GateSchema = z.object({
+  command: z.string().min(1),
+  timeoutSeconds: z.number().int().positive().max(24 * 3600).default(600),
+});
+
+export const ConfigSchema = z
+  .object({
+    issuesDir: z
+      .string()
+      .min(1)
+      .refine((dir) => !dir.startsWith("/") && !dir.split(/[\\/]/).includes(".."), "must be a relative path inside the repo")
+      .default("issues"),
+    baseBranch: z.string().min(1).optional(),
+    remote: z.string().min(1).nullable().default(null),
+    maxWorkers: z.number().int().min(1).max(64).default(4),
+    maxRetries: z.number().int().min(0).max(10).default(1),
+    gate: GateSchema.nullable().default(null),
+    agent: z.string().min(1).default("claude"),
+    agents: z.record(z.string(), AgentBackendSchema).default({}),
+  })
+  .strict();
+export type JigConfig = z.infer<typeof ConfigSchema>;
+
+export const CONFIG_FILE = "jig.json";
+
+/** Reads jig.json from the repo root, or the defaults when there is none. */
+export async function loadConfig(root: string): Promise<JigConfig> {
+  let text: string;
+  try {
+    text = await readFile(join(root, CONFIG_FILE), "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return ConfigSchema.parse({});
+    throw error;
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new JigError("INVALID_INPUT", `${CONFIG_FILE}: not valid JSON: ${(error as Error).message}`, {
+      hint: "fix the JSON syntax, or delete jig.json to use the defaults",
+    });
+  }
+  const parsed = ConfigSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.join(".") || "(root)";
+    throw new JigError("INVALID_INPUT", `${CONFIG_FILE}: field '${field}': ${issue.message}`, {
+      hint: "see docs/usage.md#configuration for the fields of jig.json",
+      details: { field },
+    });
+  }
+  return parsed.data;
+}

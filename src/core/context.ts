@@ -1,0 +1,27 @@
+import { loadConfig, type JigConfig } from "./config.js";
+import { IssueStore } from "./issue-store.js";
+import { type JigPaths, jigPaths } from "./paths.js";
+import { WorkerRegistry } from "./workers.js";
+import { findRepoRoot } from "../lib/git.js";
+import { join } from "node:path";
+
+// Everything a command, tool or engine needs about one repository, built once per process.
+export interface JigContext {
+  paths: JigPaths;
+  config: JigConfig;
+  issues: IssueStore;
+  workers: WorkerRegistry;
+}
+
+/** Opens the repository containing `cwd` (or `root` given explicitly, e.g. from JIG_ROOT). */
+export async function openContext(options: { cwd?: string; root?: string } = {}): Promise<JigContext> {
+  const root = options.root ?? (await findRepoRoot(options.cwd ?? process.cwd()));
+  const config = await loadConfig(root);
+  const paths = jigPaths(root, config.issuesDir);
+  return {
+    paths,
+    config,
+    issues: new IssueStore({ dir: paths.issuesDir, stateDir: join(paths.locksDir, "issue-store") }),
+    workers: new WorkerRegistry(paths),
+  };
+}

@@ -1,0 +1,250 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { readJsonFile, readTextFile, TEMP_PREFIX, writeFileAtomic } from "../lib/fs.js";
+import { withLock } from "../lib/lock.js";
+import { JigError, toJigError } from "./errors.js";
+import { checkGraph } from "./graph.js";
+import { applyPatch, type Issue, type IssuePatch, MAX_ISSUE_BYTES, parseIssue } from "./issue.js";
+import { type ResolveOptions, resolveReference } from "./ids.js";
+
+export interface IssueProblem {
+  file: string;
+  field: string | null;
+  message: string;
+}
+
+export interface IssueSnapshot {
+  issues: Issue[];
+  problems: IssueProblem[];
+}
+
+export interface IssueWrite {
+  id: string;
+  content: string;
+}
+
+interface CacheEntry {
+  key: string;
+  issue: Issue | null;
+  problem: IssueProblem | null;
+}
+
+export interface IssueStoreOptions {
+  /** The issues directory. */
+  dir: string;
+  /** Directory for the store's lock and its write-ahead journal (under `.jig/`). */
+  stateDir: string;
+  lockTimeoutMs?: number;
+}
+
+/**
+ * The issue files on disk. Reads are cached per file (re-read only when the file changed); writes are
+ * atomic and serialized across processes by one lock; multi-file writes go through a journal so a
+ * crash leaves all of them written or none.
+ */
+export class IssueStore {
+  readonly dir: string;
+  private readonly lockPath: string;
+  private readonly journalDir: string;
+  private readonly lockTimeoutMs: number;
+  private readonly cache = new Map<string, CacheEntry>();
+
+  constructor(options: IssueStoreOptions) {
+    this.dir = options.dir;
+    this.lockPath = join(options.stateDir, "issues");
+    this.journalDir = join(options.stateDir, "journal");
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
+  }
+
+  /** Every issue file, parsed and cross-checked; invalid files become problems, not exceptions. */
+  async load(): Promise<IssueSnapshot> {
+    if (await this.hasJournal()) await this.locked(async () => {});
+    const snapshot = await this.loadUnlocked();
+    if (this.cache.size > snapshot.issues.length + snapshot.problems.length + 64) {
+      const live = new Set(snapshot.issues.map((issue) => `${issue.id}.md`).concat(snapshot.problems.map((p) => p.file)));
+      for (const name of this.cache.keys()) if (!live.has(name)) this.cache.delete(name);
+    }
+    return snapshot;
+  }
+
+  /** The valid issues only (problems are for `jig issues validate`). */
+  async list(): Promise<Issue[]> {
+    return (await this.load()).issues;
+  }
+
+  /** One issue by id or short reference; an invalid file is reported with its problem. */
+  async get(ref: string, options: ResolveOptions = {}): Promise<Issue> {
+    const snapshot = await this.load();
+    const ids = snapshot.issues.map((issue) => issue.id);
+    let id: string;
+    try {
+      id = resolveReference(ref, ids, options);
+    } catch (error) {
+      const broken = snapshot.problems.find((problem) => problem.file === `${ref}.md`);
+      if (broken) throw new JigError("INVALID_INPUT", `${broken.file}: ${broken.message}`, { hint: "fix the file; `jig issues validate` lists every problem" });
+      throw error;
+    }
+    return snapshot.issues.find((issue) => issue.id === id)!;
+  }
+
+  /**
+   * Changes one issue under the store lock, reading it fresh. `change` sees the current issue and
+   * returns a patch, or throws to refuse (the compare-and-set used by claims).
+   */
+  async update(id: string, change: (issue: Issue) => IssuePatch | null): Promise<Issue> {
+    return this.locked(async () => {
+      const current = await this.readFresh(id);
+      const patch = change(current);
+      if (!patch) return current;
+      const content = applyPatch(current, patch);
+      if (content === current.raw) return current;
+      await writeFileAtomic(this.fileOf(id), content);
+      return parseIssue(id, content);
+    });
+  }
+
+  /**
+   * Runs `decide` on a fresh snapshot under the lock and writes what it returns, all files or none.
+   * Used by plan_epic (many new files) and claim-next (pick and mark in one step).
+   */
+  async transact<T>(decide: (snapshot: IssueSnapshot) => Promise<{ writes: IssueWrite[]; result: T }> | { writes: IssueWrite[]; result: T }): Promise<T> {
+    return this.locked(async () => {
+      this.cache.clear();
+      const snapshot = await this.loadUnlocked();
+      const { writes, result } = await decide(snapshot);
+      await this.writeAll(writes);
+      return result;
+    });
+  }
+
+  private async writeAll(writes: IssueWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    for (const write of writes) parseIssue(write.id, write.content);
+    if (writes.length === 1) {
+      await writeFileAtomic(this.fileOf(writes[0]!.id), writes[0]!.content);
+      return;
+    }
+    await mkdir(this.journalDir, { recursive: true });
+    const journal = join(this.journalDir, `${Date.now()}-${randomBytes(4).toString("hex")}.json`);
+    await writeFileAtomic(journal, JSON.stringify({ writes }));
+    await this.replay(writes);
+    await rm(journal, { force: true });
+  }
+
+  private async replay(writes: IssueWrite[]): Promise<void> {
+    for (const write of writes) await writeFileAtomic(this.fileOf(write.id), write.content);
+  }
+
+  private async hasJournal(): Promise<boolean> {
+    try {
+      return (await readdir(this.journalDir)).some((name) => name.endsWith(".json"));
+    } catch {
+      return false;
+    }
+  }
+
+  // Finishes any multi-file write a crashed process left half done (roll forward).
+  private async recover(): Promise<void> {
+    let names: string[];
+    try {
+      names = (await readdir(this.journalDir)).filter((name) => name.endsWith(".json")).sort();
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const path = join(this.journalDir, name);
+      const journal = await readJsonFile<{ writes: IssueWrite[] }>(path);
+      if (journal && Array.isArray(journal.writes)) await this.replay(journal.writes);
+      await rm(path, { force: true });
+    }
+  }
+
+  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+    return withLock(
+      this.lockPath,
+      async () => {
+        await this.recover();
+        return fn();
+      },
+      { timeoutMs: this.lockTimeoutMs },
+    );
+  }
+
+  private async loadUnlocked(): Promise<IssueSnapshot> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { issues: [], problems: [] };
+      throw error;
+    }
+    const files = names.filter((name) => name.endsWith(".md") && !name.startsWith(TEMP_PREFIX)).sort();
+    const entries = await Promise.all(files.map((name) => this.readCached(name)));
+    const issues = entries.flatMap((entry) => (entry.issue ? [entry.issue] : []));
+    const problems = entries.flatMap((entry) => (entry.problem ? [entry.problem] : []));
+    problems.push(...crossCheck(issues));
+    return { issues, problems };
+  }
+
+  private async readFresh(id: string): Promise<Issue> {
+    const file = this.fileOf(id);
+    let raw: string;
+    try {
+      raw = await readTextFile(file, { maxBytes: MAX_ISSUE_BYTES, label: `${id}.md` });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+        throw new JigError("NOT_FOUND", `issue '${id}' does not exist`, { hint: "call list_tasks (or `jig issues list`) to see the ids" });
+      }
+      throw error;
+    }
+    return parseIssue(id, raw);
+  }
+
+  private async readCached(name: string): Promise<CacheEntry> {
+    const path = join(this.dir, name);
+    const id = name.slice(0, -3);
+    let key: string;
+    try {
+      const info = await stat(path);
+      key = `${info.ino}:${info.size}:${info.mtimeMs}`;
+    } catch {
+      return { key: "", issue: null, problem: null };
+    }
+    const cached = this.cache.get(name);
+    if (cached && cached.key === key) return cached;
+    let entry: CacheEntry;
+    try {
+      const raw = await readTextFile(path, { maxBytes: MAX_ISSUE_BYTES, label: name });
+      entry = { key, issue: parseIssue(id, raw, name), problem: null };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { key: "", issue: null, problem: null };
+      const jigError = toJigError(error);
+      const field = typeof jigError.details.field === "string" ? jigError.details.field : null;
+      const message = jigError.message.startsWith(`${name}: `) ? jigError.message.slice(name.length + 2) : jigError.message;
+      entry = { key, issue: null, problem: { file: name, field, message } };
+    }
+    this.cache.set(name, entry);
+    return entry;
+  }
+
+  fileOf(id: string): string {
+    return join(this.dir, `${id}.md`);
+  }
+}
+
+// Problems that only show across files: duplicate ids (by case), unknown dependencies, cycles.
+function crossCheck(issues: readonly Issue[]): IssueProblem[] {
+  const problems: IssueProblem[] = [];
+  const byLower = new Map<string, string>();
+  for (const issue of issues) {
+    const lower = issue.id.toLowerCase();
+    const other = byLower.get(lower);
+    if (other) problems.push({ file: `${issue.id}.md`, field: null, message: `duplicate id: '${issue.id}' and '${other}' differ only in case` });
+    else byLower.set(lower, issue.id);
+  }
+  for (const problem of checkGraph(issues)) {
+    problems.push({ file: `${problem.id}.md`, field: problem.field, message: problem.message });
+  }
+  return problems;
+}

@@ -1,0 +1,127 @@
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { readJsonFile, writeFileAtomic } from "../lib/fs.js";
+import { JigError } from "./errors.js";
+import { assertSafeId } from "./ids.js";
+import type { JigPaths } from "./paths.js";
+import { worktreeStatusFile } from "./paths.js";
+
+// The registry of workers: one JSON file per worker under .jig/workers/, written atomically,
+// so many processes can add and read workers without a shared lock and a crash tears nothing.
+
+export const WorkerKindSchema = z.enum(["task", "adhoc", "planner"]);
+
+export const WorkerRecordSchema = z.object({
+  name: z.string(),
+  kind: WorkerKindSchema,
+  /** The issue id a task worker was spawned for (null for ad-hoc workers). */
+  issue: z.string().nullable(),
+  epic: z.string().nullable(),
+  /** The worker's own branch, `_jig/<name>`. */
+  branch: z.string(),
+  /** The branch its work lands onto (task workers) or was started from (ad-hoc). */
+  target: z.string(),
+  worktree: z.string(),
+  agent: z.string(),
+  pid: z.number().int().nullable(),
+  started: z.string(),
+  logPath: z.string(),
+  /** Set when the session process ended: its exit code and the time. */
+  exited: z.object({ code: z.number().nullable(), signal: z.string().nullable(), at: z.string() }).nullable().default(null),
+  attempt: z.number().int().default(1),
+  /** Cost and usage the agent reported (Claude Code's final `result` event). */
+  usage: z
+    .object({ costUsd: z.number().nullable(), inputTokens: z.number().nullable(), outputTokens: z.number().nullable(), turns: z.number().nullable() })
+    .nullable()
+    .default(null),
+});
+export type WorkerRecord = z.infer<typeof WorkerRecordSchema>;
+
+export const WorkerStateSchema = z.enum(["working", "blocked", "done"]);
+export type WorkerState = z.infer<typeof WorkerStateSchema>;
+
+export const WorkerStatusSchema = z
+  .object({
+    status: WorkerStateSchema,
+    message: z.string().nullable(),
+    updated: z.string().optional(),
+  })
+  .passthrough();
+export type WorkerStatus = z.infer<typeof WorkerStatusSchema>;
+
+export class WorkerRegistry {
+  constructor(private readonly paths: JigPaths) {}
+
+  private fileOf(name: string): string {
+    return join(this.paths.workersDir, `${assertSafeId(name, "worker name")}.json`);
+  }
+
+  async save(record: WorkerRecord): Promise<void> {
+    await writeFileAtomic(this.fileOf(record.name), `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  async get(name: string): Promise<WorkerRecord | null> {
+    const data = await readJsonFile(this.fileOf(name));
+    if (data === null) return null;
+    const parsed = WorkerRecordSchema.safeParse(data);
+    return parsed.success ? parsed.data : null;
+  }
+
+  async require(name: string): Promise<WorkerRecord> {
+    const record = await this.get(name);
+    if (!record) {
+      throw new JigError("NOT_FOUND", `no worker named '${name}'`, { hint: "run `jig ps` to see the workers" });
+    }
+    return record;
+  }
+
+  async list(): Promise<WorkerRecord[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.paths.workersDir);
+    } catch {
+      return [];
+    }
+    const records = await Promise.all(
+      names.filter((name) => name.endsWith(".json") && !name.startsWith(".")).map((name) => this.get(name.slice(0, -5)).catch(() => null)),
+    );
+    return records.filter((record): record is WorkerRecord => record !== null).sort((a, b) => a.started.localeCompare(b.started));
+  }
+
+  async update(name: string, change: (record: WorkerRecord) => WorkerRecord): Promise<WorkerRecord> {
+    const next = change(await this.require(name));
+    await this.save(next);
+    return next;
+  }
+
+  async remove(name: string): Promise<void> {
+    await rm(this.fileOf(name), { force: true });
+  }
+}
+
+/** Reads `.jig/status.json` of a worktree; a missing or unreadable file reads as null. */
+export async function readWorkerStatus(worktree: string): Promise<WorkerStatus | null> {
+  const data = await readJsonFile(worktreeStatusFile(worktree));
+  const parsed = WorkerStatusSchema.safeParse(data);
+  return parsed.success ? parsed.data : null;
+}
+
+/** Merges fields into `.jig/status.json` of a worktree (atomic write), keeping what else is there. */
+export async function writeWorkerStatus(worktree: string, patch: Partial<WorkerStatus> & Record<string, unknown>): Promise<WorkerStatus> {
+  const current = (await readJsonFile<Record<string, unknown>>(worktreeStatusFile(worktree))) ?? {};
+  const next = { status: "working", message: null, ...current, ...patch, updated: new Date().toISOString() } as WorkerStatus;
+  await writeFileAtomic(worktreeStatusFile(worktree), `${JSON.stringify(next, null, 2)}\n`);
+  return next;
+}
+
+/** Whether a process id is alive on this machine. */
+export function isProcessAlive(pid: number | null): boolean {
+  if (pid === null || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

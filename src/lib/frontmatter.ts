@@ -1,0 +1,112 @@
+import matter from "gray-matter";
+import { JigError } from "../core/errors.js";
+
+// The only importer of gray-matter. Parsing goes through it; rewriting is surgical so that the body
+// and every frontmatter line jig does not own survive byte for byte.
+
+export interface SplitDocument {
+  /** The raw YAML between the delimiters, without them. */
+  frontmatter: string;
+  /** Everything after the closing delimiter line, exactly as it was. */
+  body: string;
+  /** The line ending used by the delimiters ("\n" or "\r\n"). */
+  eol: string;
+}
+
+const OPEN = /^---[ \t]*(\r?\n)/;
+const CLOSE = /^---[ \t]*(\r?\n|$)/m;
+
+// gray-matter would evaluate `---js` frontmatter with eval(); every non-YAML engine is refused.
+const refuse = (language: string) => () => {
+  throw new Error(`frontmatter language '${language}' is not allowed; use YAML`);
+};
+const SAFE_ENGINES = { js: refuse("js"), javascript: refuse("javascript"), coffee: refuse("coffee"), json: refuse("json"), toml: refuse("toml") };
+
+export function splitDocument(text: string, file: string): SplitDocument {
+  const open = OPEN.exec(text);
+  if (!open) {
+    throw new JigError("INVALID_INPUT", `${file}: no YAML frontmatter (the file must start with a '---' line)`, {
+      hint: "start the file with ---, the fields (epic, status, depends…), then --- and the markdown body",
+      details: { file },
+    });
+  }
+  const rest = text.slice(open[0].length);
+  const close = CLOSE.exec(rest);
+  if (!close) {
+    throw new JigError("INVALID_INPUT", `${file}: the frontmatter is never closed (no second '---' line)`, {
+      hint: "add a line containing only --- after the fields",
+      details: { file },
+    });
+  }
+  return {
+    frontmatter: rest.slice(0, close.index).replace(/\r?\n$/, ""),
+    body: rest.slice(close.index + close[0].length),
+    eol: open[1]!,
+  };
+}
+
+/** Parses the frontmatter's YAML into plain data; malformed YAML becomes INVALID_INPUT naming the file. */
+export function parseFrontmatter(doc: SplitDocument, file: string): Record<string, unknown> {
+  if (doc.frontmatter.trim() === "") return {};
+  let data: unknown;
+  try {
+    data = matter(`---\n${doc.frontmatter}\n---\n`, { engines: SAFE_ENGINES, language: "yaml" }).data;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new JigError("INVALID_INPUT", `${file}: malformed YAML frontmatter: ${reason}`, {
+      hint: "fix the YAML between the --- lines (check indentation and quoting)",
+      details: { file },
+      cause: error,
+    });
+  }
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw new JigError("INVALID_INPUT", `${file}: the frontmatter must be a mapping of fields`, { details: { file } });
+  }
+  return data as Record<string, unknown>;
+}
+
+export type ScalarValue = string | null | readonly string[];
+
+/** Renders one value as a single line of YAML that parses back to the same value. */
+export function renderYamlValue(value: ScalarValue): string {
+  if (value === null) return "";
+  if (Array.isArray(value)) return `[${value.map((item) => renderYamlString(item)).join(", ")}]`;
+  return renderYamlString(value as string);
+}
+
+function renderYamlString(value: string): string {
+  const plain = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(value) && !/^(true|false|yes|no|on|off|null|~|[0-9._-]+)$/i.test(value);
+  return plain ? value : JSON.stringify(value);
+}
+
+/**
+ * Rewrites the given top-level keys of a frontmatter block, keeping every other line untouched.
+ * A key's block is its own line plus any following indented or list-continuation lines.
+ */
+export function updateFrontmatter(doc: SplitDocument, updates: Record<string, ScalarValue>): string {
+  const lines = doc.frontmatter.length === 0 ? [] : doc.frontmatter.split(/\r?\n/);
+  const pending = new Map(Object.entries(updates));
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const key = /^([A-Za-z_][A-Za-z0-9_-]*)\s*:/.exec(line)?.[1];
+    if (key === undefined || !pending.has(key)) {
+      out.push(line);
+      continue;
+    }
+    while (i + 1 < lines.length && /^(\s+|- |-$)/.test(lines[i + 1]!)) i++;
+    const rendered = renderYamlValue(pending.get(key)!);
+    out.push(rendered === "" ? `${key}:` : `${key}: ${rendered}`);
+    pending.delete(key);
+  }
+  for (const [key, value] of pending) {
+    const rendered = renderYamlValue(value);
+    out.push(rendered === "" ? `${key}:` : `${key}: ${rendered}`);
+  }
+  return `---${doc.eol}${out.join(doc.eol)}${doc.eol}---${doc.eol}${doc.body}`;
+}
+
+/** Builds a fresh document from ordered fields and a body. */
+export function renderDocument(fields: Record<string, ScalarValue>, body: string): string {
+  return updateFrontmatter({ frontmatter: "", body, eol: "\n" }, fields);
+}

@@ -1,0 +1,69 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { JigError } from "../core/errors.js";
+
+// Temp files share a recognisable prefix so a crashed writer's leftovers can be swept.
+export const TEMP_PREFIX = ".jig-tmp-";
+
+/** Writes a file so that readers see the old or the new content, never a torn one (temp + fsync + rename). */
+export async function writeFileAtomic(path: string, data: string, mode = 0o644): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const temp = join(dir, `${TEMP_PREFIX}${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}`);
+  const handle = await open(temp, "w", mode);
+  try {
+    await handle.writeFile(data, "utf8");
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Reads a text file that must be UTF-8 and at most `maxBytes`; both refusals name the file. */
+export async function readTextFile(path: string, options: { maxBytes: number; label?: string }): Promise<string> {
+  const label = options.label ?? path;
+  const info = await stat(path);
+  if (info.size > options.maxBytes) {
+    throw new JigError("INVALID_INPUT", `${label}: the file is ${info.size} bytes, over the ${options.maxBytes}-byte limit`, {
+      hint: "issue files are short markdown; move large material elsewhere and link to it",
+      details: { file: label, size: info.size },
+    });
+  }
+  const bytes = await readFile(path);
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw new JigError("INVALID_INPUT", `${label}: the file is not valid UTF-8`, {
+      hint: "save the file as UTF-8",
+      details: { file: label },
+    });
+  }
+}
+
+export async function readJsonFile<T = unknown>(path: string): Promise<T | null> {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    if (error instanceof SyntaxError) return null;
+    throw error;
+  }
+}
+
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
