@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from "commander";
-import { isJigError, toJigError } from "./core/errors.js";
 import { type CommandIO, type CommandOutput, colors, printOutput } from "./cli/output.js";
+import { isJigError, toJigError } from "./core/errors.js";
 import { VERSION } from "./version.js";
 
 // The CLI entry: parse argv, load the command lazily, render the one result, set the exit code.
@@ -37,14 +37,18 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name("jig")
-    .description("Plan an epic, run many coding agents on it in parallel worktrees, land their work continuously.")
+    .description(
+      "Plan an epic, run many coding agents on it in parallel worktrees, land their work continuously.",
+    )
     .version(VERSION, "-v, --version")
     .showHelpAfterError()
     .exitOverride();
 
   program
     .command("init")
-    .description("set this repo up for jig: issues dir, .jig/ excluded, agent skills, MCP config for Claude Code")
+    .description(
+      "set this repo up for jig: issues dir, .jig/ excluded, agent skills, MCP config for Claude Code",
+    )
     .option("--json", "print JSON")
     .action(action(() => import("./cli/init.js")));
 
@@ -53,7 +57,15 @@ export function buildProgram(): Command {
     .command("list")
     .description("list issues")
     .option("--epic <epic>", "only this epic's issues")
-    .addOption(new Option("--status <status>", "only issues with this status").choices(["planned", "in-progress", "blocked", "complete", "cancelled"]))
+    .addOption(
+      new Option("--status <status>", "only issues with this status").choices([
+        "planned",
+        "in-progress",
+        "blocked",
+        "complete",
+        "cancelled",
+      ]),
+    )
     .option("--ready", "only tasks ready to start (planned, dependencies complete)")
     .option("--json", "print JSON")
     .action(action(() => import("./cli/issues-list.js")));
@@ -70,7 +82,9 @@ export function buildProgram(): Command {
 
   program
     .command("plan <epic>")
-    .description("create the epic's target branch, run the planner agent, then spawn (--auto) or print the spawn commands")
+    .description(
+      "create the epic's target branch, run the planner agent, then spawn (--auto) or print the spawn commands",
+    )
     .option("--auto", "spawn workers and run the epic to completion")
     .option("-y, --yes", "do not ask for confirmation (same as --auto)")
     .option("--agent <name>", "agent backend (claude, scripted, or one from jig.json)")
@@ -80,7 +94,9 @@ export function buildProgram(): Command {
 
   program
     .command("run <epic>")
-    .description("execute (or resume) an epic: spawn ready tasks, respawn crashed ones, until complete or blocked")
+    .description(
+      "execute (or resume) an epic: spawn ready tasks, respawn crashed ones, until complete or blocked",
+    )
     .option("--agent <name>", "agent backend")
     .option("--max-workers <n>", "parallel workers", parsePositive)
     .option("--json", "print JSON")
@@ -88,7 +104,7 @@ export function buildProgram(): Command {
 
   program
     .command("spawn [name]")
-    .description("spawn a worker: --issue <id> for a task, or <name> --context \"…\" for ad-hoc work")
+    .description('spawn a worker: --issue <id> for a task, or <name> --context "…" for ad-hoc work')
     .option("--issue <id>", "the issue (path or id) this worker takes")
     .option("--context <text>", "ad-hoc task description")
     .option("--agent <name>", "agent backend")
@@ -118,7 +134,9 @@ export function buildProgram(): Command {
 
   program
     .command("review <name>")
-    .description("what landed on an epic's target (or an ad-hoc worker's branch): commits, diff stats, open tasks")
+    .description(
+      "what landed on an epic's target (or an ad-hoc worker's branch): commits, diff stats, open tasks",
+    )
     .option("--json", "print JSON")
     .action(action(() => import("./cli/review.js"), ["name"]));
 
@@ -153,7 +171,9 @@ export function buildProgram(): Command {
 
   program
     .command("demo")
-    .description("the whole plan → work → land pipeline on a sample epic in a temporary repo (scripted agent, no network)")
+    .description(
+      "the whole plan → work → land pipeline on a sample epic in a temporary repo (scripted agent, no network)",
+    )
     .option("--keep", "keep the temporary repo and print its path")
     .option("--json", "print JSON")
     .action(action(() => import("./cli/demo.js")));
@@ -168,13 +188,15 @@ export function buildProgram(): Command {
 
 function parsePositive(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new CommanderError(2, "jig.usage", `expected a whole number from 1 to 64, got '${value}'`);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new CommanderError(2, "jig.usage", `expected a whole number from 1 to 64, got '${value}'`);
   return n;
 }
 
 function parsePort(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CommanderError(2, "jig.usage", `expected a port from 0 to 65535, got '${value}'`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new CommanderError(2, "jig.usage", `expected a port from 0 to 65535, got '${value}'`);
   return n;
 }
 
@@ -189,7 +211,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;
+      if (
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" ||
+        error.code === "commander.help"
+      )
+        return 0;
       if (error.code === "jig.usage") process.stderr.write(`error: ${error.message}\n`);
       return 2;
     }

@@ -16,6 +16,8 @@ function findPackageRoot(): string {
 }
 
 export const PACKAGE_ROOT: string = findPackageRoot();
-export const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
+export const VERSION: string = (
+  JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }
+).version;
 /** The built CLI entry, used to start `jig serve --stdio` and the scripted agent as child processes. */
 export const CLI_ENTRY: string = join(PACKAGE_ROOT, "dist", "src", "cli.js");

@@ -16,7 +16,11 @@ export async function initRepo(cwd: string): Promise<{ root: string; done: strin
     await writeFile(join(ctx.paths.issuesDir, ".gitkeep"), "");
     done.push(`created ${relative(root, ctx.paths.issuesDir)}/`);
   }
-  const exclude = join((await git(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"])).trim(), "info", "exclude");
+  const exclude = join(
+    (await git(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"])).trim(),
+    "info",
+    "exclude",
+  );
   const current = (await pathExists(exclude)) ? await readFile(exclude, "utf8") : "";
   if (!current.split("\n").some((line) => line.trim() === ".jig/" || line.trim() === "/.jig/")) {
     await mkdir(join(exclude, ".."), { recursive: true });
@@ -35,9 +39,14 @@ export async function initRepo(cwd: string): Promise<{ root: string; done: strin
     }
   }
   const mcpFile = join(root, ".mcp.json");
-  const mcp = (await pathExists(mcpFile)) ? (JSON.parse(await readFile(mcpFile, "utf8")) as { mcpServers?: Record<string, unknown> }) : {};
+  const mcp = (await pathExists(mcpFile))
+    ? (JSON.parse(await readFile(mcpFile, "utf8")) as { mcpServers?: Record<string, unknown> })
+    : {};
   if (!mcp.mcpServers?.jig) {
-    mcp.mcpServers = { ...(mcp.mcpServers ?? {}), jig: { command: process.execPath, args: [CLI_ENTRY, "serve", "--stdio"] } };
+    mcp.mcpServers = {
+      ...(mcp.mcpServers ?? {}),
+      jig: { command: process.execPath, args: [CLI_ENTRY, "serve", "--stdio"] },
+    };
     await writeFile(mcpFile, `${JSON.stringify(mcp, null, 2)}\n`);
     done.push("registered the jig MCP server in .mcp.json (Claude Code)");
   }
@@ -46,6 +55,9 @@ export async function initRepo(cwd: string): Promise<{ root: string; done: strin
 
 export async function run(_args: unknown, io: CommandIO): Promise<CommandOutput> {
   const { root, done } = await initRepo(io.cwd);
-  const text = done.length === 0 ? `jig is already set up in ${root}` : `jig set up in ${root}:\n${done.map((line) => `  • ${line}`).join("\n")}`;
+  const text =
+    done.length === 0
+      ? `jig is already set up in ${root}`
+      : `jig set up in ${root}:\n${done.map((line) => `  • ${line}`).join("\n")}`;
   return { text, json: { root, done } };
 }

@@ -37,9 +37,13 @@ export async function run(args: IssuesListArgs, io: CommandIO): Promise<CommandO
     ["Id", "Status", "Assigned", "Title", "Depends"],
     rows.map((row) => [row.id, row.status, row.assigned ?? "", row.title, row.depends.join(", ")]),
   );
-  const warn = problems.length > 0 ? `\n${colors.yellow(`${problems.length} file(s) have problems: run \`jig issues validate\``)}` : "";
+  const warn =
+    problems.length > 0
+      ? `\n${colors.yellow(`${problems.length} file(s) have problems: run \`jig issues validate\``)}`
+      : "";
   return {
-    text: rows.length === 0 ? `no issues${args.epic ? ` in epic ${args.epic}` : ""}${warn}` : `${table}${warn}`,
+    text:
+      rows.length === 0 ? `no issues${args.epic ? ` in epic ${args.epic}` : ""}${warn}` : `${table}${warn}`,
     json: { issues: rows, problems: problems.length },
   };
 }

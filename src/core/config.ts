@@ -17,7 +17,12 @@ export type AgentBackendConfig = z.infer<typeof AgentBackendSchema>;
 
 export const GateSchema = z.object({
   command: z.string().min(1),
-  timeoutSeconds: z.number().int().positive().max(24 * 3600).default(600),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(24 * 3600)
+    .default(600),
 });
 
 export const ConfigSchema = z
@@ -25,7 +30,10 @@ export const ConfigSchema = z
     issuesDir: z
       .string()
       .min(1)
-      .refine((dir) => !dir.startsWith("/") && !dir.split(/[\\/]/).includes(".."), "must be a relative path inside the repo")
+      .refine(
+        (dir) => !dir.startsWith("/") && !dir.split(/[\\/]/).includes(".."),
+        "must be a relative path inside the repo",
+      )
       .default("issues"),
     baseBranch: z.string().min(1).optional(),
     remote: z.string().min(1).nullable().default(null),

@@ -1,9 +1,9 @@
-import { loadConfig, type JigConfig } from "./config.js";
+import { join } from "node:path";
+import { findRepoRoot } from "../lib/git.js";
+import { type JigConfig, loadConfig } from "./config.js";
 import { IssueStore } from "./issue-store.js";
 import { type JigPaths, jigPaths } from "./paths.js";
 import { WorkerRegistry } from "./workers.js";
-import { findRepoRoot } from "../lib/git.js";
-import { join } from "node:path";
 
 // Everything a command, tool or engine needs about one repository, built once per process.
 export interface JigContext {

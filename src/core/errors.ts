@@ -41,7 +41,12 @@ export class JigError extends Error {
   }
 
   toJSON(): { code: ErrorCode; message: string; hint?: string; details: ErrorDetails } {
-    return { code: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}), details: this.details };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.hint ? { hint: this.hint } : {}),
+      details: this.details,
+    };
   }
 }
 

@@ -19,7 +19,11 @@ export function checkGraph(nodes: readonly GraphNode[]): GraphProblem[] {
   for (const node of nodes) {
     for (const dep of node.depends) {
       if (!byId.has(dep)) {
-        problems.push({ id: node.id, field: "depends", message: `depends on '${dep}', which does not exist` });
+        problems.push({
+          id: node.id,
+          field: "depends",
+          message: `depends on '${dep}', which does not exist`,
+        });
       }
     }
   }

@@ -28,7 +28,11 @@ async function writeSecret(paths: JigPaths, name: string, token: string): Promis
 }
 
 /** Creates (or replaces) the token of a worker or planner identity and returns it. */
-export async function issueToken(paths: JigPaths, name: string, options: { epic?: string } = {}): Promise<string> {
+export async function issueToken(
+  paths: JigPaths,
+  name: string,
+  options: { epic?: string } = {},
+): Promise<string> {
   assertSafeId(name, "worker name");
   const token = `${options.epic ? `planner.${options.epic}` : `worker.${name}`}.${newToken()}`;
   await writeSecret(paths, name, token);
@@ -66,7 +70,14 @@ export async function authenticate(paths: JigPaths, token: string): Promise<Call
   }
   // The token's prefix says whose it claims to be; only that secret is read and compared.
   const [kind, who] = token.split(".", 3);
-  const candidates = kind === "admin" ? [ADMIN_TOKEN] : kind === "planner" ? names.map((n) => n.slice(0, -6)) : who ? [who] : [];
+  const candidates =
+    kind === "admin"
+      ? [ADMIN_TOKEN]
+      : kind === "planner"
+        ? names.map((n) => n.slice(0, -6))
+        : who
+          ? [who]
+          : [];
   for (const name of candidates) {
     if (!names.includes(`${name}.token`)) continue;
     let secret: string;

@@ -87,9 +87,13 @@ export function resolveReference(ref: string, ids: readonly string[], options: R
   }
   const why = explainUnsafeId(candidate);
   if (why) {
-    throw new JigError("INVALID_INPUT", `issue reference ${JSON.stringify(ref.slice(0, 200))} is not valid: ${why}`, {
-      hint: "pass an issue id such as feature-auth-01-jwt, or a short form such as feature-auth-01",
-    });
+    throw new JigError(
+      "INVALID_INPUT",
+      `issue reference ${JSON.stringify(ref.slice(0, 200))} is not valid: ${why}`,
+      {
+        hint: "pass an issue id such as feature-auth-01-jwt, or a short form such as feature-auth-01",
+      },
+    );
   }
   if (ids.includes(candidate)) return candidate;
   const matches = new Set<string>();
@@ -97,17 +101,23 @@ export function resolveReference(ref: string, ids: readonly string[], options: R
   if (/-\d{2,3}$/.test(candidate)) prefixes.push(`${candidate}-`);
   const epic = options.epic;
   if (epic && /^\d{1,3}$/.test(candidate)) prefixes.push(`${epic}-${candidate.padStart(2, "0")}-`);
-  if (epic && SUBTASK_TAIL.test(candidate) && ids.includes(`${epic}-${candidate}`)) matches.add(`${epic}-${candidate}`);
+  if (epic && SUBTASK_TAIL.test(candidate) && ids.includes(`${epic}-${candidate}`))
+    matches.add(`${epic}-${candidate}`);
   for (const id of ids) {
-    for (const prefix of prefixes) if (id.startsWith(prefix) && SLUG_PATTERN.test(id.slice(prefix.length))) matches.add(id);
+    for (const prefix of prefixes)
+      if (id.startsWith(prefix) && SLUG_PATTERN.test(id.slice(prefix.length))) matches.add(id);
   }
   const found = [...matches].sort();
   if (found.length === 1) return found[0]!;
   if (found.length > 1) {
-    throw new JigError("CONFLICT", `issue reference ${JSON.stringify(ref)} is ambiguous: it matches ${found.join(", ")}`, {
-      hint: "pass the full id",
-      details: { matches: found },
-    });
+    throw new JigError(
+      "CONFLICT",
+      `issue reference ${JSON.stringify(ref)} is ambiguous: it matches ${found.join(", ")}`,
+      {
+        hint: "pass the full id",
+        details: { matches: found },
+      },
+    );
   }
   throw new JigError("NOT_FOUND", `no issue matches ${JSON.stringify(ref)}`, {
     hint: "run `jig issues list` to see the ids",

@@ -5,8 +5,8 @@ import { readJsonFile, readTextFile, TEMP_PREFIX, writeFileAtomic } from "../lib
 import { withLock } from "../lib/lock.js";
 import { JigError, toJigError } from "./errors.js";
 import { checkGraph } from "./graph.js";
-import { applyPatch, type Issue, type IssuePatch, MAX_ISSUE_BYTES, parseIssue } from "./issue.js";
 import { type ResolveOptions, resolveReference } from "./ids.js";
+import { applyPatch, type Issue, type IssuePatch, MAX_ISSUE_BYTES, parseIssue } from "./issue.js";
 
 export interface IssueProblem {
   file: string;
@@ -62,7 +62,9 @@ export class IssueStore {
     if (await this.hasJournal()) await this.locked(async () => {});
     const snapshot = await this.loadUnlocked();
     if (this.cache.size > snapshot.issues.length + snapshot.problems.length + 64) {
-      const live = new Set(snapshot.issues.map((issue) => `${issue.id}.md`).concat(snapshot.problems.map((p) => p.file)));
+      const live = new Set(
+        snapshot.issues.map((issue) => `${issue.id}.md`).concat(snapshot.problems.map((p) => p.file)),
+      );
       for (const name of this.cache.keys()) if (!live.has(name)) this.cache.delete(name);
     }
     return snapshot;
@@ -82,7 +84,10 @@ export class IssueStore {
       id = resolveReference(ref, ids, options);
     } catch (error) {
       const broken = snapshot.problems.find((problem) => problem.file === `${ref}.md`);
-      if (broken) throw new JigError("INVALID_INPUT", `${broken.file}: ${broken.message}`, { hint: "fix the file; `jig issues validate` lists every problem" });
+      if (broken)
+        throw new JigError("INVALID_INPUT", `${broken.file}: ${broken.message}`, {
+          hint: "fix the file; `jig issues validate` lists every problem",
+        });
       throw error;
     }
     return snapshot.issues.find((issue) => issue.id === id)!;
@@ -108,7 +113,11 @@ export class IssueStore {
    * Runs `decide` on a fresh snapshot under the lock and writes what it returns, all files or none.
    * Used by plan_epic (many new files) and claim-next (pick and mark in one step).
    */
-  async transact<T>(decide: (snapshot: IssueSnapshot) => Promise<{ writes: IssueWrite[]; result: T }> | { writes: IssueWrite[]; result: T }): Promise<T> {
+  async transact<T>(
+    decide: (
+      snapshot: IssueSnapshot,
+    ) => Promise<{ writes: IssueWrite[]; result: T }> | { writes: IssueWrite[]; result: T },
+  ): Promise<T> {
     return this.locked(async () => {
       this.cache.clear();
       const snapshot = await this.loadUnlocked();
@@ -194,7 +203,9 @@ export class IssueStore {
       raw = await readTextFile(file, { maxBytes: MAX_ISSUE_BYTES, label: `${id}.md` });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-        throw new JigError("NOT_FOUND", `issue '${id}' does not exist`, { hint: "call list_tasks (or `jig issues list`) to see the ids" });
+        throw new JigError("NOT_FOUND", `issue '${id}' does not exist`, {
+          hint: "call list_tasks (or `jig issues list`) to see the ids",
+        });
       }
       throw error;
     }
@@ -221,7 +232,9 @@ export class IssueStore {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return { key: "", issue: null, problem: null };
       const jigError = toJigError(error);
       const field = typeof jigError.details.field === "string" ? jigError.details.field : null;
-      const message = jigError.message.startsWith(`${name}: `) ? jigError.message.slice(name.length + 2) : jigError.message;
+      const message = jigError.message.startsWith(`${name}: `)
+        ? jigError.message.slice(name.length + 2)
+        : jigError.message;
       entry = { key, issue: null, problem: { file: name, field, message } };
     }
     this.cache.set(name, entry);
@@ -240,7 +253,12 @@ function crossCheck(issues: readonly Issue[]): IssueProblem[] {
   for (const issue of issues) {
     const lower = issue.id.toLowerCase();
     const other = byLower.get(lower);
-    if (other) problems.push({ file: `${issue.id}.md`, field: null, message: `duplicate id: '${issue.id}' and '${other}' differ only in case` });
+    if (other)
+      problems.push({
+        file: `${issue.id}.md`,
+        field: null,
+        message: `duplicate id: '${issue.id}' and '${other}' differ only in case`,
+      });
     else byLower.set(lower, issue.id);
   }
   for (const problem of checkGraph(issues)) {

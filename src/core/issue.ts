@@ -10,8 +10,10 @@ export type IssueStatus = z.infer<typeof IssueStatusSchema>;
 // git refuses these in branch names; checked here so a bad target is caught when the file is read.
 export function explainBadBranch(name: string): string | null {
   if (name.length === 0 || name.length > 200) return "it must be 1–200 characters";
-  if (name.startsWith("-") || name.startsWith("/") || name.endsWith("/")) return "it starts or ends with '-' or '/'";
-  if (/\.\.|\/\/|@\{|[\s~^:?*[\\\u0000-\u001f\u007f]/.test(name)) return "it contains a character git forbids in branch names";
+  if (name.startsWith("-") || name.startsWith("/") || name.endsWith("/"))
+    return "it starts or ends with '-' or '/'";
+  if (/\.\.|\/\/|@\{|[\s~^:?*[\\\u0000-\u001f\u007f]/.test(name))
+    return "it contains a character git forbids in branch names";
   if (name.endsWith(".lock") || name.endsWith(".") || name.split("/").some((part) => part.startsWith(".")))
     return "a component starts with '.' or ends with '.lock'";
   return null;
@@ -19,13 +21,15 @@ export function explainBadBranch(name: string): string | null {
 
 const idField = z.string().superRefine((value, ctx) => {
   const why = explainUnsafeId(value);
-  if (why) ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a safe issue id: ${why}` });
+  if (why)
+    ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a safe issue id: ${why}` });
 });
 const branchField = z.string().superRefine((value, ctx) => {
   const why = explainBadBranch(value);
-  if (why) ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a valid branch name: ${why}` });
+  if (why)
+    ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a valid branch name: ${why}` });
 });
-const optionalText = z.union([z.string(), z.null()]).optional();
+const optionalText = z.union([z.string(), z.number().transform(String), z.null()]).optional();
 
 export const IssueFrontmatterSchema = z
   .object({
@@ -63,7 +67,11 @@ export const MAX_ISSUE_BYTES = 1024 * 1024;
 /** Parses one issue file; every problem is a JigError naming the file and the field. */
 export function parseIssue(id: string, raw: string, file = `${id}.md`): Issue {
   const idWhy = explainUnsafeId(id);
-  if (idWhy) throw new JigError("INVALID_INPUT", `${file}: the file name is not a safe issue id: ${idWhy}`, { hint: "rename the file to <epic>-NN-<slug>.md", details: { file } });
+  if (idWhy)
+    throw new JigError("INVALID_INPUT", `${file}: the file name is not a safe issue id: ${idWhy}`, {
+      hint: "rename the file to <epic>-NN-<slug>.md",
+      details: { file },
+    });
   const doc = splitDocument(raw, file);
   const data = parseFrontmatter(doc, file);
   const parsed = IssueFrontmatterSchema.safeParse(data);
@@ -82,16 +90,23 @@ export function parseIssue(id: string, raw: string, file = `${id}.md`): Issue {
   if (kind === "subtask") {
     const parts = parseSubtaskId(id, epicField!);
     if (!parts) {
-      throw new JigError("INVALID_INPUT", `${file}: a subtask of epic '${epicField}' must be named ${epicField}-NN-<slug>.md`, {
-        hint: "rename the file, or fix the 'epic' field",
-        details: { file, field: "epic" },
-      });
+      throw new JigError(
+        "INVALID_INPUT",
+        `${file}: a subtask of epic '${epicField}' must be named ${epicField}-NN-<slug>.md`,
+        {
+          hint: "rename the file, or fix the 'epic' field",
+          details: { file, field: "epic" },
+        },
+      );
     }
     number = parts.number;
   }
   const depends = fm.depends ?? [];
   if (depends.includes(id)) {
-    throw new JigError("INVALID_INPUT", `${file}: field 'depends': the issue depends on itself`, { hint: "remove its own id from depends", details: { file, field: "depends" } });
+    throw new JigError("INVALID_INPUT", `${file}: field 'depends': the issue depends on itself`, {
+      hint: "remove its own id from depends",
+      details: { file, field: "depends" },
+    });
   }
   return {
     id,
@@ -136,11 +151,17 @@ export function extractTitle(body: string): string | null {
   return match ? match[1]!.trim() : null;
 }
 
-export type IssuePatch = Partial<{ status: IssueStatus; assigned: string | null; target: string | null; depends: string[] }>;
+export type IssuePatch = Partial<{
+  status: IssueStatus;
+  assigned: string | null;
+  target: string | null;
+  depends: string[];
+}>;
 
 /** Applies a patch to an issue's file text; untouched fields and the body stay byte for byte. */
 export function applyPatch(issue: Issue, patch: IssuePatch): string {
   const updates: Record<string, ScalarValue> = {};
-  for (const [key, value] of Object.entries(patch)) if (value !== undefined) updates[key] = value as ScalarValue;
+  for (const [key, value] of Object.entries(patch))
+    if (value !== undefined) updates[key] = value as ScalarValue;
   return updateFrontmatter(splitDocument(issue.raw, `${issue.id}.md`), updates);
 }

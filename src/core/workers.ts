@@ -28,11 +28,19 @@ export const WorkerRecordSchema = z.object({
   started: z.string(),
   logPath: z.string(),
   /** Set when the session process ended: its exit code and the time. */
-  exited: z.object({ code: z.number().nullable(), signal: z.string().nullable(), at: z.string() }).nullable().default(null),
+  exited: z
+    .object({ code: z.number().nullable(), signal: z.string().nullable(), at: z.string() })
+    .nullable()
+    .default(null),
   attempt: z.number().int().default(1),
   /** Cost and usage the agent reported (Claude Code's final `result` event). */
   usage: z
-    .object({ costUsd: z.number().nullable(), inputTokens: z.number().nullable(), outputTokens: z.number().nullable(), turns: z.number().nullable() })
+    .object({
+      costUsd: z.number().nullable(),
+      inputTokens: z.number().nullable(),
+      outputTokens: z.number().nullable(),
+      turns: z.number().nullable(),
+    })
     .nullable()
     .default(null),
 });
@@ -71,7 +79,9 @@ export class WorkerRegistry {
   async require(name: string): Promise<WorkerRecord> {
     const record = await this.get(name);
     if (!record) {
-      throw new JigError("NOT_FOUND", `no worker named '${name}'`, { hint: "run `jig ps` to see the workers" });
+      throw new JigError("NOT_FOUND", `no worker named '${name}'`, {
+        hint: "run `jig ps` to see the workers",
+      });
     }
     return record;
   }
@@ -84,9 +94,13 @@ export class WorkerRegistry {
       return [];
     }
     const records = await Promise.all(
-      names.filter((name) => name.endsWith(".json") && !name.startsWith(".")).map((name) => this.get(name.slice(0, -5)).catch(() => null)),
+      names
+        .filter((name) => name.endsWith(".json") && !name.startsWith("."))
+        .map((name) => this.get(name.slice(0, -5)).catch(() => null)),
     );
-    return records.filter((record): record is WorkerRecord => record !== null).sort((a, b) => a.started.localeCompare(b.started));
+    return records
+      .filter((record): record is WorkerRecord => record !== null)
+      .sort((a, b) => a.started.localeCompare(b.started));
   }
 
   async update(name: string, change: (record: WorkerRecord) => WorkerRecord): Promise<WorkerRecord> {
@@ -108,9 +122,18 @@ export async function readWorkerStatus(worktree: string): Promise<WorkerStatus |
 }
 
 /** Merges fields into `.jig/status.json` of a worktree (atomic write), keeping what else is there. */
-export async function writeWorkerStatus(worktree: string, patch: Partial<WorkerStatus> & Record<string, unknown>): Promise<WorkerStatus> {
+export async function writeWorkerStatus(
+  worktree: string,
+  patch: Partial<WorkerStatus> & Record<string, unknown>,
+): Promise<WorkerStatus> {
   const current = (await readJsonFile<Record<string, unknown>>(worktreeStatusFile(worktree))) ?? {};
-  const next = { status: "working", message: null, ...current, ...patch, updated: new Date().toISOString() } as WorkerStatus;
+  const next = {
+    status: "working",
+    message: null,
+    ...current,
+    ...patch,
+    updated: new Date().toISOString(),
+  } as WorkerStatus;
   await writeFileAtomic(worktreeStatusFile(worktree), `${JSON.stringify(next, null, 2)}\n`);
   return next;
 }

@@ -9,7 +9,11 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(cwd: string, args: string[], options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): CliResult {
+export function runCli(
+  cwd: string,
+  args: string[],
+  options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {},
+): CliResult {
   const result = spawnSync(process.execPath, [CLI_ENTRY, ...args], {
     cwd,
     env: { ...process.env, ...testEnv, ...options.env },

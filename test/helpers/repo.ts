@@ -31,7 +31,12 @@ export function tempDir(prefix = "jig-test-"): string {
 }
 
 export function sh(cwd: string, command: string, args: string[]): string {
-  return execFileSync(command, args, { cwd, env: { ...process.env, ...testEnv }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return execFileSync(command, args, {
+    cwd,
+    env: { ...process.env, ...testEnv },
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 }
 
 export const gitIn = (cwd: string, ...args: string[]): string => sh(cwd, "git", args).trim();
@@ -60,7 +65,10 @@ export function writeFiles(dir: string, files: Record<string, string>): void {
 }
 
 /** An epic file plus subtasks, written as a human (or jig) would. */
-export function issueFile(fields: Record<string, string | string[] | null>, body = "# A task\n\n## Objective\nDo it.\n"): string {
+export function issueFile(
+  fields: Record<string, string | string[] | null>,
+  body = "# A task\n\n## Objective\nDo it.\n",
+): string {
   const lines = Object.entries(fields).map(([key, value]) =>
     value === null ? `${key}:` : Array.isArray(value) ? `${key}: [${value.join(", ")}]` : `${key}: ${value}`,
   );

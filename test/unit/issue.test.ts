@@ -1,0 +1,143 @@
+import { describe, expect, it } from "vitest";
+import { JigError } from "../../src/core/errors.js";
+import { applyPatch, parseIssue } from "../../src/core/issue.js";
+
+const subtask = `---
+epic: feature-auth
+status: planned   # set by jig
+assigned:
+target: feature/auth
+depends: [feature-auth-01-jwt]
+reviewer: "alice"   # unknown field, kept as is
+labels:
+  - security
+  - backend
+---
+
+# Add OAuth
+
+## Objective
+Body with --- inside
+---
+and trailing spaces   
+`;
+
+function errorOf(fn: () => unknown): JigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof JigError) return error;
+    throw error;
+  }
+  throw new Error("expected a JigError");
+}
+
+describe("parseIssue", () => {
+  it("reads a subtask", () => {
+    const issue = parseIssue("feature-auth-02-oauth", subtask);
+    expect(issue).toMatchObject({
+      id: "feature-auth-02-oauth",
+      kind: "subtask",
+      epic: "feature-auth",
+      status: "planned",
+      assigned: null,
+      target: "feature/auth",
+      depends: ["feature-auth-01-jwt"],
+      title: "Add OAuth",
+      number: 2,
+    });
+    expect(issue.body.startsWith("\n# Add OAuth")).toBe(true);
+  });
+
+  it("reads an epic (no epic field) with target and base", () => {
+    const issue = parseIssue("feature-auth", "---\ntarget: feature/auth\nbase: develop\n---\n# Auth\n");
+    expect(issue).toMatchObject({
+      kind: "epic",
+      epic: "feature-auth",
+      status: "planned",
+      target: "feature/auth",
+      base: "develop",
+    });
+  });
+
+  it.each([
+    ["no frontmatter", "# hi\n", /no YAML frontmatter/],
+    ["unclosed frontmatter", "---\nepic: x\n", /never closed/],
+    ["malformed YAML", "---\nepic: [unclosed\n---\n", /malformed YAML/],
+    [
+      "unknown status",
+      "---\nepic: feature-auth\nstatus: done\n---\n",
+      /field 'status': expected one of planned, in-progress, blocked, complete, cancelled/,
+    ],
+    ["wrong-typed depends", "---\nepic: feature-auth\ndepends: 7\n---\n", /field 'depends': expected array/],
+    [
+      "unsafe dependency id",
+      "---\nepic: feature-auth\ndepends: [../x]\n---\n",
+      /field 'depends.0'.*not a safe issue id/,
+    ],
+    [
+      "bad target branch",
+      "---\nepic: feature-auth\ntarget: 'a..b'\n---\n",
+      /field 'target'.*not a valid branch name/,
+    ],
+    ["js frontmatter", "---js\n{ epic: require('fs') }\n---\n", /no YAML frontmatter/],
+    ["a list instead of a mapping", "---\n- a\n- b\n---\n", /must be a mapping/],
+  ])("refuses %s with the file and field named", (_name, raw, message) => {
+    const error = errorOf(() => parseIssue("feature-auth-02-oauth", raw));
+    expect(error.code).toBe("INVALID_INPUT");
+    expect(error.message).toMatch(/^feature-auth-02-oauth\.md: /);
+    expect(error.message).toMatch(message);
+  });
+
+  it("refuses a subtask file not named <epic>-NN-<slug>", () => {
+    expect(errorOf(() => parseIssue("oauth", subtask)).message).toMatch(
+      /must be named feature-auth-NN-<slug>\.md/,
+    );
+  });
+
+  it("refuses a self-dependency", () => {
+    expect(
+      errorOf(() =>
+        parseIssue("feature-auth-01-jwt", "---\nepic: feature-auth\ndepends: [feature-auth-01-jwt]\n---\n"),
+      ).message,
+    ).toMatch(/depends on itself/);
+  });
+});
+
+describe("applyPatch", () => {
+  it("changes only the patched fields; comments, unknown fields and body stay byte for byte", () => {
+    const issue = parseIssue("feature-auth-02-oauth", subtask);
+    const next = applyPatch(issue, { status: "in-progress", assigned: "feature-auth-02-oauth" });
+    expect(next).toBe(
+      subtask
+        .replace("status: planned   # set by jig", "status: in-progress")
+        .replace("assigned:\n", "assigned: feature-auth-02-oauth\n"),
+    );
+    const reparsed = parseIssue("feature-auth-02-oauth", next);
+    expect(reparsed.status).toBe("in-progress");
+    expect(reparsed.body).toBe(issue.body);
+  });
+
+  it("replaces a multi-line list and appends missing fields", () => {
+    const raw = "---\nepic: e\ndepends:\n  - e-01-a\n  - e-02-b\nx: 1\n---\nbody";
+    const next = applyPatch(parseIssue("e-03-c", raw.replace("depends", "depends")), {
+      depends: ["e-01-a"],
+      assigned: "w",
+    });
+    expect(next).toBe("---\nepic: e\ndepends: [e-01-a]\nx: 1\nassigned: w\n---\nbody");
+  });
+
+  it("keeps CRLF files CRLF", () => {
+    const raw = "---\r\nepic: e\r\nstatus: planned\r\n---\r\nbody\r\n";
+    expect(applyPatch(parseIssue("e-01-a", raw), { status: "blocked" })).toBe(
+      "---\r\nepic: e\r\nstatus: blocked\r\n---\r\nbody\r\n",
+    );
+  });
+
+  it("quotes values YAML would misread", () => {
+    const raw = "---\nepic: e\n---\n";
+    const next = applyPatch(parseIssue("e-01-a", raw), { assigned: "yes" });
+    expect(next).toContain('assigned: "yes"');
+    expect(parseIssue("e-01-a", next).assigned).toBe("yes");
+  });
+});
