@@ -20,15 +20,25 @@ const CLOSE = /^---[ \t]*(\r?\n|$)/m;
 const refuse = (language: string) => () => {
   throw new Error(`frontmatter language '${language}' is not allowed; use YAML`);
 };
-const SAFE_ENGINES = { js: refuse("js"), javascript: refuse("javascript"), coffee: refuse("coffee"), json: refuse("json"), toml: refuse("toml") };
+const SAFE_ENGINES = {
+  js: refuse("js"),
+  javascript: refuse("javascript"),
+  coffee: refuse("coffee"),
+  json: refuse("json"),
+  toml: refuse("toml"),
+};
 
 export function splitDocument(text: string, file: string): SplitDocument {
   const open = OPEN.exec(text);
   if (!open) {
-    throw new JigError("INVALID_INPUT", `${file}: no YAML frontmatter (the file must start with a '---' line)`, {
-      hint: "start the file with ---, the fields (epic, status, depends…), then --- and the markdown body",
-      details: { file },
-    });
+    throw new JigError(
+      "INVALID_INPUT",
+      `${file}: no YAML frontmatter (the file must start with a '---' line)`,
+      {
+        hint: "start the file with ---, the fields (epic, status, depends…), then --- and the markdown body",
+        details: { file },
+      },
+    );
   }
   const rest = text.slice(open[0].length);
   const close = CLOSE.exec(rest);
@@ -60,7 +70,9 @@ export function parseFrontmatter(doc: SplitDocument, file: string): Record<strin
     });
   }
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
-    throw new JigError("INVALID_INPUT", `${file}: the frontmatter must be a mapping of fields`, { details: { file } });
+    throw new JigError("INVALID_INPUT", `${file}: the frontmatter must be a mapping of fields`, {
+      details: { file },
+    });
   }
   return data as Record<string, unknown>;
 }
@@ -75,7 +87,9 @@ export function renderYamlValue(value: ScalarValue): string {
 }
 
 function renderYamlString(value: string): string {
-  const plain = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(value) && !/^(true|false|yes|no|on|off|null|~|[0-9._-]+)$/i.test(value);
+  const plain =
+    /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(value) &&
+    !/^(true|false|yes|no|on|off|null|~|[0-9._-]+)$/i.test(value);
   return plain ? value : JSON.stringify(value);
 }
 

@@ -29,14 +29,21 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o644):
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** Reads a text file that must be UTF-8 and at most `maxBytes`; both refusals name the file. */
-export async function readTextFile(path: string, options: { maxBytes: number; label?: string }): Promise<string> {
+export async function readTextFile(
+  path: string,
+  options: { maxBytes: number; label?: string },
+): Promise<string> {
   const label = options.label ?? path;
   const info = await stat(path);
   if (info.size > options.maxBytes) {
-    throw new JigError("INVALID_INPUT", `${label}: the file is ${info.size} bytes, over the ${options.maxBytes}-byte limit`, {
-      hint: "issue files are short markdown; move large material elsewhere and link to it",
-      details: { file: label, size: info.size },
-    });
+    throw new JigError(
+      "INVALID_INPUT",
+      `${label}: the file is ${info.size} bytes, over the ${options.maxBytes}-byte limit`,
+      {
+        hint: "issue files are short markdown; move large material elsewhere and link to it",
+        details: { file: label, size: info.size },
+      },
+    );
   }
   const bytes = await readFile(path);
   try {

@@ -18,7 +18,11 @@ const baseOptions = {
 } as const;
 
 /** Waits for the lock at `path` (up to `timeoutMs`), runs `fn`, and always releases. */
-export async function withLock<T>(path: string, fn: () => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+export async function withLock<T>(
+  path: string,
+  fn: () => Promise<T>,
+  options: { timeoutMs?: number } = {},
+): Promise<T> {
   const release = await acquireLock(path, options.timeoutMs ?? 30_000);
   try {
     return await fn();
@@ -35,9 +39,13 @@ export async function acquireLock(path: string, timeoutMs: number): Promise<Rele
     const release = await tryLock(path);
     if (release) return release;
     if (Date.now() >= deadline) {
-      throw new JigError("TIMEOUT", `timed out after ${timeoutMs} ms waiting for the lock ${path.split("/").slice(-2).join("/")}`, {
-        hint: "another jig process holds it; if none is running, it is released within 5 s",
-      });
+      throw new JigError(
+        "TIMEOUT",
+        `timed out after ${timeoutMs} ms waiting for the lock ${path.split("/").slice(-2).join("/")}`,
+        {
+          hint: "another jig process holds it; if none is running, it is released within 5 s",
+        },
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay));
     delay = Math.min(delay * 2, 50);
