@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { statSync } from "node:fs";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { readJsonFile, readTextFile, TEMP_PREFIX, writeFileAtomic } from "../lib/fs.js";
+import { readJsonFile, readTextFile, readTextFileSync, TEMP_PREFIX, writeFileAtomic } from "../lib/fs.js";
 import { withLock } from "../lib/lock.js";
 import { JigError, toJigError } from "./errors.js";
 import { checkGraph } from "./graph.js";
@@ -49,6 +50,7 @@ export class IssueStore {
   private readonly journalDir: string;
   private readonly lockTimeoutMs: number;
   private readonly cache = new Map<string, CacheEntry>();
+  private last: { entries: CacheEntry[]; snapshot: IssueSnapshot } | null = null;
 
   constructor(options: IssueStoreOptions) {
     this.dir = options.dir;
@@ -119,7 +121,7 @@ export class IssueStore {
     ) => Promise<{ writes: IssueWrite[]; result: T }> | { writes: IssueWrite[]; result: T },
   ): Promise<T> {
     return this.locked(async () => {
-      this.cache.clear();
+      // No cache flush: entries are keyed by inode+size+mtime, and every jig write is a rename.
       const snapshot = await this.loadUnlocked();
       const { writes, result } = await decide(snapshot);
       await this.writeAll(writes);
@@ -190,10 +192,21 @@ export class IssueStore {
     }
     const files = names.filter((name) => name.endsWith(".md") && !name.startsWith(TEMP_PREFIX)).sort();
     const entries = await Promise.all(files.map((name) => this.readCached(name)));
+    // Nothing changed since the last load: the last snapshot (and its cross-file checks) still holds.
+    const previous = this.last;
+    if (
+      previous &&
+      previous.entries.length === entries.length &&
+      previous.entries.every((entry, i) => entry === entries[i])
+    ) {
+      return { issues: [...previous.snapshot.issues], problems: [...previous.snapshot.problems] };
+    }
     const issues = entries.flatMap((entry) => (entry.issue ? [entry.issue] : []));
     const problems = entries.flatMap((entry) => (entry.problem ? [entry.problem] : []));
     problems.push(...crossCheck(issues));
-    return { issues, problems };
+    const snapshot = { issues, problems };
+    this.last = { entries, snapshot };
+    return { issues: [...issues], problems: [...problems] };
   }
 
   private async readFresh(id: string): Promise<Issue> {
@@ -216,9 +229,11 @@ export class IssueStore {
     const path = join(this.dir, name);
     const id = name.slice(0, -3);
     let key: string;
+    let size: number;
     try {
-      const info = await stat(path);
+      const info = statSync(path);
       key = `${info.ino}:${info.size}:${info.mtimeMs}`;
+      size = info.size;
     } catch {
       return { key: "", issue: null, problem: null };
     }
@@ -226,7 +241,7 @@ export class IssueStore {
     if (cached && cached.key === key) return cached;
     let entry: CacheEntry;
     try {
-      const raw = await readTextFile(path, { maxBytes: MAX_ISSUE_BYTES, label: name });
+      const raw = readTextFileSync(path, { maxBytes: MAX_ISSUE_BYTES, label: name, knownSize: size });
       entry = { key, issue: parseIssue(id, raw, name), problem: null };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return { key: "", issue: null, problem: null };
