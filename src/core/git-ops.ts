@@ -1,0 +1,146 @@
+import { git, gitRun } from "../lib/git.js";
+import { JigError } from "./errors.js";
+
+// The git operations jig's domain needs, named for what they mean. All go through lib/git.
+
+function assertRefArg(value: string, what: string): void {
+  if (
+    value.length === 0 ||
+    value.startsWith("-") ||
+    /[\s\u0000-\u001f\u007f]/.test(value) ||
+    value.includes("..")
+  ) {
+    throw new JigError(
+      "INVALID_INPUT",
+      `${what} ${JSON.stringify(value.slice(0, 100))} is not a valid git ref`,
+      { hint: "use a plain branch name or commit id" },
+    );
+  }
+}
+
+export async function refExists(cwd: string, ref: string): Promise<boolean> {
+  return (await gitRun(cwd, ["rev-parse", "--verify", "--quiet", ref])).exitCode === 0;
+}
+
+/** The commit a ref points at, or null when it does not exist. */
+export async function resolveCommit(cwd: string, ref: string): Promise<string | null> {
+  const out = await gitRun(cwd, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
+  return out.exitCode === 0 ? out.stdout.trim() || null : null;
+}
+
+export async function branchCommit(cwd: string, branch: string): Promise<string | null> {
+  assertRefArg(branch, "branch");
+  return resolveCommit(cwd, `refs/heads/${branch}`);
+}
+
+export async function isAncestor(cwd: string, ancestor: string, descendant: string): Promise<boolean> {
+  const out = await gitRun(cwd, ["merge-base", "--is-ancestor", ancestor, descendant]);
+  if (out.exitCode === 0) return true;
+  if (out.exitCode === 1) return false;
+  throw new JigError("GIT_FAILED", `git merge-base failed: ${out.stderr.trim()}`, {
+    hint: "check that both commits exist",
+  });
+}
+
+/** Commits in `to` not in `from`, oldest first. */
+export async function commitsBetween(cwd: string, from: string, to: string): Promise<string[]> {
+  const out = await git(cwd, ["rev-list", "--reverse", `${from}..${to}`]);
+  return out.split("\n").filter(Boolean);
+}
+
+export interface CommitInfo {
+  sha: string;
+  subject: string;
+  author: string;
+  date: string;
+}
+
+export async function logBetween(cwd: string, from: string, to: string, limit = 200): Promise<CommitInfo[]> {
+  const out = await git(cwd, [
+    "log",
+    `--max-count=${limit}`,
+    "--format=%H%x1f%s%x1f%an%x1f%aI",
+    `${from}..${to}`,
+  ]);
+  return out
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const [sha = "", subject = "", author = "", date = ""] = line.split("\x1f");
+      return { sha, subject, author, date };
+    });
+}
+
+export interface DiffStat {
+  added: number;
+  removed: number;
+  files: number;
+}
+
+/** Lines added/removed and files changed from the merge base of `from` and `to` to `to`. */
+export async function diffStat(cwd: string, from: string, to: string): Promise<DiffStat> {
+  const out = await git(cwd, ["diff", "--numstat", "--no-renames", `${from}...${to}`]);
+  let added = 0;
+  let removed = 0;
+  let files = 0;
+  for (const line of out.split("\n")) {
+    if (!line) continue;
+    const [a, r] = line.split("\t");
+    files++;
+    added += Number(a) || 0;
+    removed += Number(r) || 0;
+  }
+  return { added, removed, files };
+}
+
+/** Moves `branch` to `next` only if it still points at `expected` (compare-and-swap). */
+export async function updateBranchCAS(
+  cwd: string,
+  branch: string,
+  next: string,
+  expected: string,
+  reason: string,
+): Promise<boolean> {
+  assertRefArg(branch, "branch");
+  const out = await gitRun(cwd, ["update-ref", "-m", reason, `refs/heads/${branch}`, next, expected]);
+  if (out.exitCode === 0) return true;
+  if (
+    /cannot lock ref|is at .* but expected|reference already exists|unable to resolve reference/.test(
+      out.stderr,
+    )
+  )
+    return false;
+  throw new JigError("GIT_FAILED", `git update-ref failed: ${out.stderr.trim()}`, {
+    hint: "check the branch with `git branch -v`",
+  });
+}
+
+/** Files changed but not committed in a worktree (ignoring jig's own `.jig/`). */
+export async function dirtyFiles(worktree: string): Promise<string[]> {
+  const out = await git(worktree, ["status", "--porcelain=v1", "--untracked-files=all"]);
+  return out
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => line.slice(3))
+    .filter((path) => !path.startsWith(".jig/") && path !== ".jig");
+}
+
+/**
+ * Whether merging `theirs` into `ours` would conflict, and in which files, computed in the object
+ * store alone (`git merge-tree --write-tree`): no worktree or index is touched.
+ */
+export async function predictConflicts(cwd: string, ours: string, theirs: string): Promise<string[]> {
+  const out = await gitRun(cwd, ["merge-tree", "--write-tree", "--name-only", "--no-messages", ours, theirs]);
+  if (out.exitCode === 0) return [];
+  if (out.exitCode !== 1)
+    throw new JigError("GIT_FAILED", `git merge-tree failed: ${out.stderr.trim()}`, {
+      hint: "check that both branches exist",
+    });
+  // Output: the tree id, then one conflicted file name per line.
+  const files = out.stdout
+    .split("\n")
+    .slice(1)
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return [...new Set(files)];
+}

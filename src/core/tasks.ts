@@ -1,0 +1,256 @@
+import type { JigContext } from "./context.js";
+import { taskTarget } from "./epics.js";
+import { JigError } from "./errors.js";
+import { isReady, waitingOn } from "./graph.js";
+import type { Caller } from "./identity.js";
+import { resolveReference } from "./ids.js";
+import { applyPatch, type Issue, type IssueStatus } from "./issue.js";
+import { type WorkerState, writeWorkerStatus } from "./workers.js";
+
+// What agents do to tasks — claim, report, list — with the authority rules in one place.
+
+export interface ClaimResult {
+  task: Issue;
+  target: string;
+  worktree: string | null;
+  /** True when the caller already held this task (a repeated claim is harmless). */
+  alreadyClaimed: boolean;
+}
+
+const byNumber = (a: Issue, b: Issue) =>
+  a.epic.localeCompare(b.epic) || (a.number ?? 0) - (b.number ?? 0) || a.id.localeCompare(b.id);
+
+/**
+ * Takes a task atomically under the store lock: a worker gets the issue it was spawned for; the admin a
+ * named issue or the next ready one. Two callers never get the same task.
+ */
+export async function claimTask(
+  ctx: JigContext,
+  caller: Caller,
+  options: { issue?: string; epic?: string; as?: string } = {},
+): Promise<ClaimResult> {
+  const assignee = caller.role === "worker" ? caller.name : (options.as ?? caller.name);
+  let own: string | null = null;
+  if (caller.role === "worker") {
+    const record = await ctx.workers.get(caller.name);
+    own = record?.issue ?? null;
+    if (!own)
+      throw new JigError(
+        "FORBIDDEN",
+        `worker '${caller.name}' was not spawned for an issue, so it has no task to claim`,
+        { hint: "ad-hoc workers get their task from the prompt; just do it" },
+      );
+  } else if (caller.role === "planner") {
+    throw new JigError("FORBIDDEN", "a planner cannot claim tasks", {
+      hint: "call plan_epic to write the plan; workers claim the tasks",
+    });
+  }
+  const claimed = await ctx.issues.transact(({ issues }) => {
+    const byId = new Map(issues.map((issue) => [issue.id, issue]));
+    let task: Issue | undefined;
+    if (own) {
+      if (options.issue) {
+        const asked = resolveReference(options.issue, [...byId.keys()], { epic: byId.get(own)?.epic });
+        if (asked !== own)
+          throw new JigError(
+            "FORBIDDEN",
+            `worker '${caller.name}' may claim only its own task '${own}', not '${asked}'`,
+            { hint: "call claim_task without arguments" },
+          );
+      }
+      task = byId.get(own);
+      if (!task)
+        throw new JigError("NOT_FOUND", `the task '${own}' this worker was spawned for no longer exists`, {
+          hint: "call set_status with status blocked and say so",
+        });
+    } else if (options.issue) {
+      task = byId.get(resolveReference(options.issue, [...byId.keys()], { epic: options.epic }));
+    } else {
+      const ready = issues
+        .filter(
+          (issue) =>
+            issue.kind === "subtask" &&
+            (!options.epic || issue.epic === options.epic) &&
+            isReady(issue, byId),
+        )
+        .sort(byNumber);
+      task = ready[0];
+      if (!task) {
+        throw new JigError(
+          "NOT_FOUND",
+          `no task is ready${options.epic ? ` in epic '${options.epic}'` : ""}`,
+          {
+            hint: "every task is taken, complete, or waiting on dependencies; call list_tasks to see which",
+          },
+        );
+      }
+    }
+    if (!task) throw new JigError("NOT_FOUND", "no such task", { hint: "call list_tasks for the ids" });
+    if (task.kind !== "subtask")
+      throw new JigError("INVALID_INPUT", `'${task.id}' is an epic, not a task`, {
+        hint: "claim one of its subtasks",
+      });
+    if (task.assigned === assignee && (task.status === "in-progress" || task.status === "blocked")) {
+      const result = task.status === "blocked" ? applyPatch(task, { status: "in-progress" }) : null;
+      return {
+        writes: result ? [{ id: task.id, content: result }] : [],
+        result: { task, alreadyClaimed: true },
+      };
+    }
+    if (task.status !== "planned" || (task.assigned && task.assigned !== assignee)) {
+      const holder = task.assigned ? ` (assigned to ${task.assigned})` : "";
+      throw new JigError("CONFLICT", `task '${task.id}' cannot be claimed: it is ${task.status}${holder}`, {
+        hint:
+          task.status === "complete"
+            ? "it is done; nothing to do"
+            : "another worker has it; call list_tasks for ready tasks",
+        details: { status: task.status, assigned: task.assigned },
+      });
+    }
+    const waiting = waitingOn(task, byId);
+    if (waiting.length > 0) {
+      throw new JigError("PRECONDITION_FAILED", `task '${task.id}' is waiting on ${waiting.join(", ")}`, {
+        hint: "its dependencies must be complete first",
+        details: { waitingOn: waiting },
+      });
+    }
+    return {
+      writes: [{ id: task.id, content: applyPatch(task, { status: "in-progress", assigned: assignee }) }],
+      result: { task, alreadyClaimed: false },
+    };
+  });
+  const task = await ctx.issues.get(claimed.task.id);
+  const record = caller.role === "worker" ? await ctx.workers.get(caller.name) : null;
+  if (record) await writeWorkerStatus(record.worktree, { status: "working", message: null });
+  return {
+    task,
+    target: await taskTarget(ctx, task),
+    worktree: record?.worktree ?? null,
+    alreadyClaimed: claimed.alreadyClaimed,
+  };
+}
+
+export interface SetStatusResult {
+  worker: string | null;
+  issue: string | null;
+  status: WorkerState;
+  issueStatus: IssueStatus | null;
+}
+
+const ISSUE_STATUS_FOR: Record<WorkerState, IssueStatus | null> = {
+  working: "in-progress",
+  blocked: "blocked",
+  done: null,
+};
+
+/** Records a worker's state in its worktree's .jig/status.json and mirrors it onto its issue. */
+export async function setStatus(
+  ctx: JigContext,
+  caller: Caller,
+  options: { status: WorkerState; message?: string | null; worker?: string },
+): Promise<SetStatusResult> {
+  if (caller.role === "planner")
+    throw new JigError("FORBIDDEN", "a planner has no task status to set", { hint: "call plan_epic" });
+  const name = caller.role === "worker" ? caller.name : options.worker;
+  if (caller.role === "worker" && options.worker && options.worker !== caller.name) {
+    throw new JigError(
+      "FORBIDDEN",
+      `worker '${caller.name}' may set only its own status, not '${options.worker}'s`,
+      { hint: "omit the worker argument" },
+    );
+  }
+  if (!name)
+    throw new JigError("INVALID_INPUT", "which worker? pass `worker`", {
+      hint: "call list_tasks or read jig://workers for names",
+    });
+  if (options.status === "blocked" && !options.message?.trim()) {
+    throw new JigError("INVALID_INPUT", "status blocked needs a message saying what blocks you", {
+      hint: 'e.g. message: "Need the OAuth client id"',
+    });
+  }
+  const record = await ctx.workers.require(name);
+  await writeWorkerStatus(record.worktree, {
+    status: options.status,
+    message: options.message?.trim() || null,
+  });
+  let issueStatus: IssueStatus | null = null;
+  const wanted = ISSUE_STATUS_FOR[options.status];
+  if (record.issue && wanted) {
+    const updated = await ctx.issues.update(record.issue, (issue) => {
+      if (issue.status === "complete" || issue.status === "cancelled") return null;
+      return { status: wanted };
+    });
+    issueStatus = updated.status;
+  } else if (record.issue) {
+    issueStatus = (await ctx.issues.get(record.issue)).status;
+  }
+  return { worker: name, issue: record.issue, status: options.status, issueStatus };
+}
+
+export interface TaskFilters {
+  epic?: string;
+  status?: IssueStatus;
+  ready?: boolean;
+  assignee?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+export interface TaskRow {
+  id: string;
+  epic: string;
+  status: IssueStatus;
+  assigned: string | null;
+  title: string;
+  depends: string[];
+  waitingOn: string[];
+  ready: boolean;
+}
+
+/** Subtasks matching the filters, in plan order, `limit` at a time; `nextCursor` continues. */
+export async function listTasks(
+  ctx: JigContext,
+  filters: TaskFilters = {},
+): Promise<{ tasks: TaskRow[]; total: number; nextCursor: string | null }> {
+  const { issues } = await ctx.issues.load();
+  const byId = new Map(issues.map((issue) => [issue.id, issue]));
+  const rows: TaskRow[] = [];
+  for (const issue of issues.filter((i) => i.kind === "subtask").sort(byNumber)) {
+    if (filters.epic && issue.epic !== filters.epic) continue;
+    if (filters.status && issue.status !== filters.status) continue;
+    if (filters.assignee && issue.assigned !== filters.assignee) continue;
+    const ready = isReady(issue, byId);
+    if (filters.ready && !ready) continue;
+    rows.push({
+      id: issue.id,
+      epic: issue.epic,
+      status: issue.status,
+      assigned: issue.assigned,
+      title: issue.title,
+      depends: issue.depends,
+      waitingOn: waitingOn(issue, byId),
+      ready,
+    });
+  }
+  const start = filters.cursor ? decodeCursor(filters.cursor) : 0;
+  const limit = filters.limit ?? 50;
+  const page = rows.slice(start, start + limit);
+  return {
+    tasks: page,
+    total: rows.length,
+    nextCursor: start + limit < rows.length ? encodeCursor(start + limit) : null,
+  };
+}
+
+const encodeCursor = (offset: number): string => Buffer.from(`o:${offset}`).toString("base64url");
+function decodeCursor(cursor: string): number {
+  const text = Buffer.from(cursor, "base64url").toString();
+  const offset = /^o:(\d{1,9})$/.exec(text)?.[1];
+  if (offset === undefined)
+    throw new JigError(
+      "INVALID_INPUT",
+      `cursor ${JSON.stringify(cursor.slice(0, 40))} is not one list_tasks returned`,
+      { hint: "pass nextCursor from the previous page, or omit it" },
+    );
+  return Number(offset);
+}
