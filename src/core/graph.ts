@@ -4,6 +4,8 @@ export interface GraphNode {
   id: string;
   status: string;
   depends: readonly string[];
+  /** A planned task already given to a worker is not ready for another. */
+  assigned?: string | null;
 }
 
 export interface GraphProblem {
@@ -72,9 +74,9 @@ export function waitingOn(node: GraphNode, byId: ReadonlyMap<string, GraphNode>)
   return node.depends.filter((dep) => byId.get(dep)?.status !== "complete");
 }
 
-/** A planned node whose dependencies are all complete. */
+/** A planned, unassigned node whose dependencies are all complete. */
 export function isReady(node: GraphNode, byId: ReadonlyMap<string, GraphNode>): boolean {
-  return node.status === "planned" && waitingOn(node, byId).length === 0;
+  return node.status === "planned" && !node.assigned && waitingOn(node, byId).length === 0;
 }
 
 export function readySet<T extends GraphNode>(nodes: readonly T[]): T[] {

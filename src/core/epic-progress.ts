@@ -1,0 +1,97 @@
+import type { JigContext } from "./context.js";
+import { epicBranches } from "./epics.js";
+import { branchCommit, diffStat } from "./git-ops.js";
+import { waitingOn } from "./graph.js";
+import type { IssueStatus } from "./issue.js";
+import { listWorkerViews, type WorkerView } from "./worker-view.js";
+
+// An epic's progress: what `jig status`, the jig://epics/{epic} resource and the dashboard show.
+export interface SubtaskProgress {
+  id: string;
+  number: number | null;
+  title: string;
+  status: IssueStatus;
+  /** complete ✓, running ●, waiting ○, blocked ✗, ready (planned, nothing to wait on), cancelled. */
+  state: "complete" | "running" | "waiting" | "blocked" | "ready" | "cancelled";
+  assigned: string | null;
+  depends: string[];
+  waitingOn: string[];
+  worker: Pick<WorkerView, "name" | "status" | "message" | "alive" | "usage"> | null;
+}
+
+export interface EpicProgress {
+  epic: string;
+  title: string;
+  target: string;
+  base: string;
+  targetExists: boolean;
+  diff: { added: number; removed: number; files: number } | null;
+  complete: number;
+  total: number;
+  subtasks: SubtaskProgress[];
+  costUsd: number | null;
+}
+
+export async function epicProgress(ctx: JigContext, epicId: string): Promise<EpicProgress> {
+  const { epic, target, base } = await epicBranches(ctx, epicId);
+  const issues = await ctx.issues.list();
+  const byId = new Map(issues.map((issue) => [issue.id, issue]));
+  const workers = new Map(
+    (await listWorkerViews(ctx, { epic: epic.id, withChanges: false })).map((w) => [w.issue ?? w.name, w]),
+  );
+  const subtasks = issues
+    .filter((issue) => issue.kind === "subtask" && issue.epic === epic.id)
+    .sort((a, b) => (a.number ?? 0) - (b.number ?? 0))
+    .map((issue): SubtaskProgress => {
+      const waits = waitingOn(issue, byId);
+      const worker = workers.get(issue.id) ?? null;
+      const state: SubtaskProgress["state"] =
+        issue.status === "complete"
+          ? "complete"
+          : issue.status === "cancelled"
+            ? "cancelled"
+            : issue.status === "blocked" || worker?.status === "blocked"
+              ? "blocked"
+              : issue.status === "in-progress"
+                ? "running"
+                : waits.length > 0
+                  ? "waiting"
+                  : "ready";
+      return {
+        id: issue.id,
+        number: issue.number,
+        title: issue.title,
+        status: issue.status,
+        state,
+        assigned: issue.assigned,
+        depends: issue.depends,
+        waitingOn: waits,
+        worker: worker
+          ? {
+              name: worker.name,
+              status: worker.status,
+              message: worker.message,
+              alive: worker.alive,
+              usage: worker.usage,
+            }
+          : null,
+      };
+    });
+  const targetExists = (await branchCommit(ctx.paths.root, target)) !== null;
+  const diff = targetExists ? await diffStat(ctx.paths.root, base, target).catch(() => null) : null;
+  const costs = [...workers.values()]
+    .map((w) => w.usage?.costUsd)
+    .filter((c): c is number => typeof c === "number");
+  return {
+    epic: epic.id,
+    title: epic.title,
+    target,
+    base,
+    targetExists,
+    diff,
+    complete: subtasks.filter((s) => s.status === "complete").length,
+    total: subtasks.length,
+    subtasks,
+    costUsd: costs.length ? costs.reduce((a, b) => a + b, 0) : null,
+  };
+}

@@ -1,0 +1,332 @@
+import { existsSync } from "node:fs";
+import { relative } from "node:path";
+import { runShell } from "../../lib/exec.js";
+import { git, gitRun } from "../../lib/git.js";
+import type { JigContext } from "../context.js";
+import {
+  branchCommit,
+  commitsBetween,
+  dirtyFiles,
+  isAncestor,
+  resolveCommit,
+  updateBranchCAS,
+} from "../git-ops.js";
+import { writeWorkerStatus } from "../workers.js";
+import { worktreesWithBranch } from "../worktrees.js";
+import { dequeue, type LandVerdict, listQueue, type QueueEntry, writeVerdict } from "./queue.js";
+
+// The queue driver: whoever holds a target's lock lands everything waiting for that target, as a batch.
+// Each branch is rebased in its own worktree onto the previous one's result; the gate (if any) runs on
+// the batch's last commit, and on red, bisection finds the first bad branch in ~log2(N) runs; the target
+// then moves by compare-and-swap, or the whole batch is redone when someone else moved it meanwhile.
+
+type Progress = ((message: string) => void) | undefined;
+
+interface Candidate {
+  entry: QueueEntry;
+  worktree: string;
+  issue: string | null;
+  head: string;
+  commits: string[];
+}
+
+/** Test hook: SIGKILL this process at a named step, to prove a crash anywhere leaves a valid state. */
+function crashPoint(step: string): void {
+  if (process.env.JIG_TEST_CRASH_AT === step) process.kill(process.pid, "SIGKILL");
+}
+
+export async function drainQueue(ctx: JigContext, target: string, onProgress: Progress): Promise<void> {
+  for (let round = 0; round < 1_000; round++) {
+    const entries = await listQueue(ctx.paths, target);
+    if (entries.length === 0) return;
+    await landBatch(ctx, target, entries.slice(0, 64), onProgress);
+  }
+}
+
+async function landBatch(
+  ctx: JigContext,
+  target: string,
+  entries: QueueEntry[],
+  onProgress: Progress,
+): Promise<void> {
+  const root = ctx.paths.root;
+  const remote = ctx.config.remote;
+  let base: string | null;
+  let remoteHas = false;
+  if (remote) {
+    await gitRun(root, [
+      "fetch",
+      "--quiet",
+      remote,
+      `+refs/heads/${target}:refs/remotes/${remote}/${target}`,
+    ]);
+    const remoteTip = await resolveCommit(root, `refs/remotes/${remote}/${target}`);
+    remoteHas = remoteTip !== null;
+    base = remoteTip ?? (await branchCommit(root, target));
+  } else {
+    base = await branchCommit(root, target);
+  }
+  if (!base) {
+    for (const entry of entries)
+      await finish(
+        ctx,
+        entry,
+        {
+          state: "blocked",
+          worker: entry.worker,
+          target,
+          reason: `target branch '${target}' does not exist`,
+        },
+        null,
+      );
+    return;
+  }
+
+  let tip = base;
+  const candidates: Candidate[] = [];
+  for (const entry of entries) {
+    await writeVerdict(ctx.paths, {
+      state: "landing",
+      worker: entry.worker,
+      target,
+      request: entry.request,
+      at: new Date().toISOString(),
+    });
+    const prepared = await rebaseOnto(ctx, entry, tip, onProgress);
+    if ("verdict" in prepared) {
+      await finish(ctx, entry, prepared.verdict, prepared.worktree);
+      continue;
+    }
+    candidates.push(prepared);
+    tip = prepared.head;
+  }
+  crashPoint("after-rebase");
+  if (candidates.length === 0) return;
+
+  // The gate: find the longest prefix of the batch whose last commit passes.
+  let good = candidates.length;
+  let failure: { index: number; output: string } | null = null;
+  if (ctx.config.gate) {
+    const results = new Map<number, { ok: boolean; output: string }>();
+    const test = async (count: number) => {
+      const cached = results.get(count);
+      if (cached) return cached;
+      const candidate = candidates[count - 1]!;
+      onProgress?.(`running the gate on ${count} branch(es)`);
+      const run = await runShell(ctx.config.gate!.command, {
+        cwd: candidate.worktree,
+        timeoutMs: ctx.config.gate!.timeoutSeconds * 1000,
+        env: { JIG_GATE: "1", JIG_TARGET: target },
+      });
+      const ok = run.exitCode === 0 && !run.timedOut;
+      const tail = run.output.split("\n").slice(-40).join("\n").trim();
+      const result = {
+        ok,
+        output: run.timedOut
+          ? `gate timed out after ${ctx.config.gate!.timeoutSeconds}s\n${tail}`
+          : `gate exited ${run.exitCode}\n${tail}`,
+      };
+      results.set(count, result);
+      return result;
+    };
+    if (!(await test(candidates.length)).ok) {
+      let lo = 0;
+      let hi = candidates.length;
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if ((await test(mid)).ok) lo = mid;
+        else hi = mid;
+      }
+      good = lo;
+      failure = { index: hi - 1, output: results.get(hi)!.output };
+    }
+  }
+  crashPoint("after-gate");
+
+  if (failure) {
+    const bad = candidates[failure.index]!;
+    await finish(
+      ctx,
+      bad.entry,
+      {
+        state: "blocked",
+        worker: bad.entry.worker,
+        target,
+        reason: `the gate \`${ctx.config.gate!.command}\` failed on your branch rebased onto ${target}:\n${failure.output}`,
+      },
+      bad.worktree,
+    );
+  }
+  const landing = candidates.slice(0, good);
+  if (landing.length === 0) return;
+  const newTip = landing[landing.length - 1]!.head;
+
+  // A target checked out in a human's worktree: refuse while it has local changes, else keep its files in step.
+  const checkedOut = await worktreesWithBranch(ctx, target);
+  for (const path of checkedOut) {
+    const dirty = await dirtyFiles(path);
+    if (dirty.length > 0) {
+      for (const candidate of landing) {
+        await finish(
+          ctx,
+          candidate.entry,
+          {
+            state: "blocked",
+            worker: candidate.entry.worker,
+            target,
+            reason: `the target branch ${target} is checked out in ${relative(root, path) || "the main worktree"} with uncommitted changes (${dirty.slice(0, 5).join(", ")}); commit or stash them there, or switch that worktree to another branch, then land again`,
+          },
+          candidate.worktree,
+        );
+      }
+      return;
+    }
+  }
+
+  onProgress?.(`moving ${target} to ${newTip.slice(0, 10)}`);
+  const moved = remote
+    ? await pushWithLease(ctx, remote, target, remoteHas ? base : "", newTip)
+    : await updateBranchCAS(
+        root,
+        target,
+        newTip,
+        base,
+        `jig land: ${landing.map((c) => c.entry.worker).join(", ")}`,
+      );
+  if (!moved) return; // Someone else moved the target: the entries are still queued and the next round redoes them.
+  crashPoint("after-cas");
+  for (const path of checkedOut) await gitRun(path, ["read-tree", "-m", "-u", base, newTip]);
+  for (const candidate of landing) {
+    await finish(
+      ctx,
+      candidate.entry,
+      { state: "landed", worker: candidate.entry.worker, target, commits: candidate.commits, tip: newTip },
+      candidate.worktree,
+      candidate.issue,
+    );
+  }
+}
+
+async function pushWithLease(
+  ctx: JigContext,
+  remote: string,
+  target: string,
+  expected: string,
+  next: string,
+): Promise<boolean> {
+  const root = ctx.paths.root;
+  const pushed = await gitRun(root, [
+    "push",
+    "--quiet",
+    "--porcelain",
+    `--force-with-lease=refs/heads/${target}:${expected}`,
+    remote,
+    `${next}:refs/heads/${target}`,
+  ]);
+  if (pushed.exitCode !== 0) return false;
+  await gitRun(root, ["update-ref", `refs/remotes/${remote}/${target}`, next]);
+  await gitRun(root, ["update-ref", `refs/heads/${target}`, next]);
+  return true;
+}
+
+async function rebaseOnto(
+  ctx: JigContext,
+  entry: QueueEntry,
+  tip: string,
+  onProgress: Progress,
+): Promise<Candidate | { verdict: LandVerdict; worktree: string | null }> {
+  const blocked = (reason: string, extra: Partial<LandVerdict> = {}, worktree: string | null = null) => ({
+    verdict: { state: "blocked" as const, worker: entry.worker, target: entry.target, reason, ...extra },
+    worktree,
+  });
+  const record = await ctx.workers.get(entry.worker);
+  if (!record) return blocked(`worker '${entry.worker}' is no longer registered`);
+  const wt = record.worktree;
+  if (!existsSync(wt)) return blocked(`the worktree of '${entry.worker}' is gone`);
+  await abortStaleRebase(wt);
+  const head = (await gitRun(wt, ["symbolic-ref", "--quiet", "HEAD"])).stdout.trim();
+  if (head !== `refs/heads/${record.branch}`) {
+    return blocked(
+      `HEAD in the worktree is ${head ? `on ${head.replace("refs/heads/", "")}` : "detached"}, not on ${record.branch}; run \`git switch ${record.branch}\` there`,
+      {},
+      wt,
+    );
+  }
+  const dirty = await dirtyFiles(wt);
+  if (dirty.length > 0)
+    return blocked(
+      `uncommitted changes in ${dirty.slice(0, 10).join(", ")}; commit them (or discard them) first`,
+      { conflicts: [] },
+      wt,
+    );
+  const before = (await git(wt, ["rev-parse", "HEAD"])).trim();
+  if (await isAncestor(wt, before, tip)) {
+    // Already contained in the target: nothing to land (a repeated land after success lands nothing twice).
+    return { entry, worktree: wt, issue: record.issue, head: tip, commits: [] };
+  }
+  onProgress?.(`rebasing ${record.branch} onto ${entry.target}`);
+  const rebased = await gitRun(wt, ["-c", "core.hooksPath=/dev/null", "rebase", "--no-autostash", tip]);
+  if (rebased.exitCode !== 0) {
+    const conflicts = (await gitRun(wt, ["diff", "--name-only", "--diff-filter=U"])).stdout
+      .split("\n")
+      .filter(Boolean);
+    await gitRun(wt, ["rebase", "--abort"]);
+    return blocked(
+      conflicts.length > 0
+        ? `your branch conflicts with ${entry.target} in ${conflicts.join(", ")}`
+        : `rebasing onto ${entry.target} failed: ${(rebased.stderr || rebased.stdout).trim().split("\n").slice(0, 3).join(" / ")}`,
+      { conflicts },
+      wt,
+    );
+  }
+  const after = (await git(wt, ["rev-parse", "HEAD"])).trim();
+  return {
+    entry,
+    worktree: wt,
+    issue: record.issue,
+    head: after,
+    commits: await commitsBetween(wt, tip, after),
+  };
+}
+
+async function abortStaleRebase(worktree: string): Promise<void> {
+  for (const dir of ["rebase-merge", "rebase-apply"]) {
+    const path = (await gitRun(worktree, ["rev-parse", "--git-path", dir])).stdout.trim();
+    if (path && existsSync(path.startsWith("/") ? path : `${worktree}/${path}`)) {
+      await gitRun(worktree, ["rebase", "--abort"]);
+      return;
+    }
+  }
+}
+
+/** Records a final verdict: verdict file, issue status, worker status; then removes the queue entry. */
+async function finish(
+  ctx: JigContext,
+  entry: QueueEntry,
+  verdict: LandVerdict,
+  worktree: string | null,
+  issue?: string | null,
+): Promise<void> {
+  await writeVerdict(ctx.paths, { ...verdict, request: entry.request, at: new Date().toISOString() });
+  const record = await ctx.workers.get(entry.worker);
+  const issueId = issue ?? record?.issue ?? null;
+  if (issueId) {
+    const status = verdict.state === "landed" ? "complete" : "blocked";
+    await ctx.issues
+      .update(issueId, (current) =>
+        current.status === status || current.status === "cancelled" ? null : { status },
+      )
+      .catch(() => {});
+  }
+  const wt = worktree ?? record?.worktree;
+  if (wt && existsSync(wt)) {
+    const message = verdict.state === "landed" ? null : (verdict.reason ?? "landing failed");
+    await writeWorkerStatus(wt, {
+      status: verdict.state === "landed" ? "done" : "blocked",
+      message,
+      landing: { ...verdict, at: new Date().toISOString() },
+    });
+  }
+  crashPoint("after-verdict");
+  await dequeue(entry);
+}

@@ -1,0 +1,171 @@
+import { gitRun } from "../../lib/git.js";
+import { tryLock } from "../../lib/lock.js";
+import type { JigContext } from "../context.js";
+import { JigError } from "../errors.js";
+import { branchCommit, dirtyFiles, isAncestor, predictConflicts } from "../git-ops.js";
+import { isProcessAlive } from "../workers.js";
+import { drainQueue } from "./drive.js";
+import { enqueue, type LandVerdict, listQueue, lockPath, readVerdict, writeVerdict } from "./queue.js";
+
+export type { LandVerdict } from "./queue.js";
+
+// Landing as the tools and the CLI see it: request, wait boundedly, get a verdict; and early conflict checks.
+
+const drivers = new Map<string, Promise<void>>();
+
+/**
+ * Queues the worker's branch for its target and waits at most `waitMs` for the verdict. Whoever can take
+ * the target's lock drives the queue (this call included), so no daemon is needed and a crashed driver's
+ * entries are taken over by the next caller once its lock goes stale.
+ */
+export async function requestLand(
+  ctx: JigContext,
+  worker: string,
+  options: { waitMs?: number; onProgress?: (message: string) => void } = {},
+): Promise<LandVerdict> {
+  const record = await ctx.workers.require(worker);
+  if (record.kind !== "task") {
+    throw new JigError(
+      "PRECONDITION_FAILED",
+      `'${worker}' is an ${record.kind} worker; only task workers land onto a shared target`,
+      {
+        hint: `review and merge it by hand: jig review ${worker} && jig merge ${worker}`,
+      },
+    );
+  }
+  const target = record.target;
+  const dirty = await dirtyFiles(record.worktree).catch(() => null);
+  if (dirty === null)
+    throw new JigError("NOT_FOUND", `the worktree of '${worker}' is missing`, {
+      hint: `respawn it: jig spawn --issue ${record.issue}`,
+    });
+  if (dirty.length > 0) {
+    throw new JigError(
+      "PRECONDITION_FAILED",
+      `uncommitted changes in ${dirty.slice(0, 10).join(", ")}${dirty.length > 10 ? ` and ${dirty.length - 10} more` : ""}`,
+      {
+        hint: "commit your work (git add -A && git commit -m '…') or discard it, then call land again",
+        details: { files: dirty.slice(0, 50) },
+      },
+    );
+  }
+  const head = await branchCommit(ctx.paths.root, record.branch);
+  const targetTip = await branchCommit(ctx.paths.root, target);
+  if (!head)
+    throw new JigError("NOT_FOUND", `branch '${record.branch}' does not exist`, {
+      hint: `respawn the worker: jig spawn --issue ${record.issue}`,
+    });
+  if (!targetTip && !ctx.config.remote)
+    throw new JigError("PRECONDITION_FAILED", `target branch '${target}' does not exist`, {
+      hint: "run `jig plan` for the epic (it creates the target), or create the branch",
+    });
+  const previous = await readVerdict(ctx.paths, worker);
+  const queued = (await listQueue(ctx.paths, target)).some((entry) => entry.worker === worker);
+  if (!queued && targetTip && (await isAncestor(ctx.paths.root, head, targetTip))) {
+    if (previous?.state === "landed") return strip(previous);
+    throw new JigError(
+      "PRECONDITION_FAILED",
+      `branch '${record.branch}' has no commits that are not already on ${target}`,
+      {
+        hint: "commit your work first, then call land",
+      },
+    );
+  }
+
+  const entry = await enqueue(ctx.paths, worker, target);
+  if (previous?.request !== entry.request) {
+    await writeVerdict(ctx.paths, {
+      state: "queued",
+      worker,
+      target,
+      request: entry.request,
+      at: new Date().toISOString(),
+    });
+  }
+  const deadline = Date.now() + (options.waitMs ?? 25_000);
+  options.onProgress?.(`queued for ${target}`);
+  for (;;) {
+    const verdict = await readVerdict(ctx.paths, worker);
+    if (verdict?.request === entry.request && (verdict.state === "landed" || verdict.state === "blocked"))
+      return strip(verdict);
+    await drive(ctx, target, options.onProgress);
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      const queue = await listQueue(ctx.paths, target);
+      const position = queue.findIndex((e) => e.request === entry.request);
+      const state = verdict?.request === entry.request && verdict.state === "landing" ? "landing" : "queued";
+      return { state, worker, target, ...(position >= 0 ? { position: position + 1 } : {}) };
+    }
+    await waitForChange(ctx, target, Math.min(left, 100));
+  }
+}
+
+// Starts a driver in this process if the target's lock is free; returns without waiting for it.
+async function drive(ctx: JigContext, target: string, onProgress?: (message: string) => void): Promise<void> {
+  const key = `${ctx.paths.root}\0${target}`;
+  if (drivers.has(key)) return;
+  const release = await tryLock(lockPath(ctx.paths, target));
+  if (!release) return;
+  const run = drainQueue(ctx, target, onProgress)
+    .catch(() => {})
+    .finally(async () => {
+      await release().catch(() => {});
+      drivers.delete(key);
+    });
+  drivers.set(key, run);
+}
+
+async function waitForChange(ctx: JigContext, target: string, ms: number): Promise<void> {
+  const running = drivers.get(`${ctx.paths.root}\0${target}`);
+  await Promise.race([new Promise((resolve) => setTimeout(resolve, ms)), running ?? new Promise(() => {})]);
+}
+
+/** Waits for every landing this process is driving (so a CLI does not exit mid-land). */
+export async function settleDrivers(): Promise<void> {
+  await Promise.all([...drivers.values()]);
+}
+
+function strip(verdict: LandVerdict & { request?: string; at?: string }): LandVerdict {
+  const { request: _request, at: _at, ...rest } = verdict;
+  return rest;
+}
+
+export interface ConflictReport {
+  target: string[];
+  workers: { name: string; files: string[] }[];
+}
+
+/**
+ * Would this worker's committed work conflict with its target, or with other active workers' branches?
+ * Computed with `git merge-tree` in the object store: no worktree is touched.
+ */
+export async function checkConflicts(ctx: JigContext, worker: string): Promise<ConflictReport> {
+  const record = await ctx.workers.require(worker);
+  const root = ctx.paths.root;
+  if (!(await branchCommit(root, record.branch)))
+    throw new JigError("NOT_FOUND", `branch '${record.branch}' does not exist`, {
+      hint: "spawn the worker again",
+    });
+  const target = (await branchCommit(root, record.target))
+    ? await predictConflicts(root, record.target, record.branch)
+    : [];
+  const others = (await ctx.workers.list()).filter(
+    (other) =>
+      other.name !== worker &&
+      other.kind === "task" &&
+      other.target === record.target &&
+      (other.exited === null || isProcessAlive(other.pid)),
+  );
+  const workers: ConflictReport["workers"] = [];
+  for (const other of others) {
+    if (!(await branchCommit(root, other.branch))) continue;
+    // Only branches with their own work can conflict; one still at the target adds nothing.
+    const ahead = (
+      await gitRun(root, ["rev-list", "--count", `${record.target}..${other.branch}`])
+    ).stdout.trim();
+    if (ahead === "0") continue;
+    const files = await predictConflicts(root, record.branch, other.branch);
+    if (files.length > 0) workers.push({ name: other.name, files });
+  }
+  return { target, workers };
+}

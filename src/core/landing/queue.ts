@@ -1,0 +1,87 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { readJsonFile, writeFileAtomic } from "../../lib/fs.js";
+import type { JigPaths } from "../paths.js";
+
+// The landing queue and verdicts on disk: one small JSON file each, written atomically, so any process
+// can enqueue, any lock holder can drain, and a crash loses nothing.
+
+export interface QueueEntry {
+  request: string;
+  worker: string;
+  target: string;
+  enqueued: string;
+  file: string;
+}
+
+export type LandState = "landed" | "blocked" | "queued" | "landing";
+
+export interface LandVerdict {
+  state: LandState;
+  worker: string;
+  target: string;
+  commits?: string[];
+  tip?: string;
+  conflicts?: string[];
+  reason?: string;
+  position?: number;
+}
+
+export interface StoredVerdict extends LandVerdict {
+  request: string;
+  at: string;
+}
+
+/** A file-name-safe key for a target branch (`feature/auth` → `feature%2Fauth`). */
+export const targetKey = (target: string): string => encodeURIComponent(target);
+
+export const queueDir = (paths: JigPaths, target: string): string =>
+  join(paths.landDir, targetKey(target), "queue");
+export const lockPath = (paths: JigPaths, target: string): string =>
+  join(paths.landDir, targetKey(target), "driver");
+const verdictFile = (paths: JigPaths, worker: string): string =>
+  join(paths.landDir, "verdicts", `${worker}.json`);
+
+export async function listQueue(paths: JigPaths, target: string): Promise<QueueEntry[]> {
+  const dir = queueDir(paths, target);
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((name) => name.endsWith(".json")).sort();
+  } catch {
+    return [];
+  }
+  const entries = await Promise.all(
+    names.map(async (name) => {
+      const data = await readJsonFile<Omit<QueueEntry, "file">>(join(dir, name));
+      return data ? { ...data, file: join(dir, name) } : null;
+    }),
+  );
+  return entries.filter((entry): entry is QueueEntry => entry !== null);
+}
+
+/** Adds the worker to the target's queue unless it is already waiting there; returns its entry. */
+export async function enqueue(paths: JigPaths, worker: string, target: string): Promise<QueueEntry> {
+  const existing = (await listQueue(paths, target)).find((entry) => entry.worker === worker);
+  if (existing) return existing;
+  const dir = queueDir(paths, target);
+  await mkdir(dir, { recursive: true });
+  const request = randomBytes(8).toString("hex");
+  const stamp = `${Date.now().toString().padStart(15, "0")}-${process.hrtime.bigint().toString().slice(-6)}`;
+  const file = join(dir, `${stamp}-${worker}.json`);
+  const entry = { request, worker, target, enqueued: new Date().toISOString() };
+  await writeFileAtomic(file, JSON.stringify(entry));
+  return { ...entry, file };
+}
+
+export async function dequeue(entry: QueueEntry): Promise<void> {
+  await rm(entry.file, { force: true });
+}
+
+export async function readVerdict(paths: JigPaths, worker: string): Promise<StoredVerdict | null> {
+  return readJsonFile<StoredVerdict>(verdictFile(paths, worker));
+}
+
+export async function writeVerdict(paths: JigPaths, verdict: StoredVerdict): Promise<void> {
+  await writeFileAtomic(verdictFile(paths, verdict.worker), `${JSON.stringify(verdict, null, 2)}\n`);
+}

@@ -1,0 +1,63 @@
+import type { JigContext } from "./context.js";
+import { diffStat } from "./git-ops.js";
+import { isProcessAlive, readWorkerStatus, type WorkerRecord } from "./workers.js";
+
+// What `jig ps`, the jig://workers resource and the dashboard show about each worker.
+export interface WorkerView {
+  name: string;
+  kind: WorkerRecord["kind"];
+  issue: string | null;
+  epic: string | null;
+  branch: string;
+  target: string;
+  agent: string;
+  pid: number | null;
+  alive: boolean;
+  /** working | blocked | done from .jig/status.json, or dead/exited when the session ended without done. */
+  status: "working" | "blocked" | "done" | "dead" | "exited" | "starting";
+  message: string | null;
+  changes: { added: number; removed: number; files: number } | null;
+  usage: WorkerRecord["usage"];
+  started: string;
+  updated: string | null;
+  attempt: number;
+  landing: unknown;
+}
+
+/** One view per registered worker; git diff stats are computed in parallel. */
+export async function listWorkerViews(
+  ctx: JigContext,
+  options: { epic?: string; withChanges?: boolean } = {},
+): Promise<WorkerView[]> {
+  const records = (await ctx.workers.list()).filter((r) => !options.epic || r.epic === options.epic);
+  return Promise.all(records.map((record) => viewOf(ctx, record, options.withChanges ?? true)));
+}
+
+async function viewOf(ctx: JigContext, record: WorkerRecord, withChanges: boolean): Promise<WorkerView> {
+  const status = await readWorkerStatus(record.worktree);
+  const alive = record.exited === null && isProcessAlive(record.pid);
+  let state: WorkerView["status"] = status?.status ?? "starting";
+  if (state !== "done" && !alive && record.pid !== null)
+    state = record.exited && record.exited.code === 0 ? "exited" : "dead";
+  let changes: WorkerView["changes"] = null;
+  if (withChanges) changes = await diffStat(ctx.paths.root, record.target, record.branch).catch(() => null);
+  return {
+    name: record.name,
+    kind: record.kind,
+    issue: record.issue,
+    epic: record.epic,
+    branch: record.branch,
+    target: record.target,
+    agent: record.agent,
+    pid: record.pid,
+    alive,
+    status: state,
+    message: status?.message ?? null,
+    changes,
+    usage: record.usage,
+    started: record.started,
+    updated: status?.updated ?? null,
+    attempt: record.attempt,
+    landing: (status as Record<string, unknown> | null)?.landing ?? null,
+  };
+}

@@ -1,0 +1,66 @@
+import { existsSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { git, gitRun } from "../lib/git.js";
+import type { JigContext } from "./context.js";
+import { JigError } from "./errors.js";
+import { branchCommit } from "./git-ops.js";
+import { assertSafeId } from "./ids.js";
+
+// Worker worktrees live under .jig/worktrees/<name>, each on its own `_jig/<name>` branch.
+
+export const workerBranch = (name: string): string => `_jig/${assertSafeId(name, "worker name")}`;
+export const worktreePath = (ctx: JigContext, name: string): string =>
+  join(ctx.paths.worktreesDir, assertSafeId(name, "worker name"));
+
+/** Creates the worktree and its branch from `from`; reuses both when they already exist (a respawn). */
+export async function createWorktree(
+  ctx: JigContext,
+  options: { name: string; from: string },
+): Promise<{ path: string; branch: string; created: boolean }> {
+  const path = worktreePath(ctx, options.name);
+  const branch = workerBranch(options.name);
+  const root = ctx.paths.root;
+  if (existsSync(join(path, ".git"))) return { path, branch, created: false };
+  await mkdir(ctx.paths.worktreesDir, { recursive: true });
+  await git(root, ["worktree", "prune"]);
+  const exists = (await branchCommit(root, branch)) !== null;
+  if (!exists && (await branchCommit(root, options.from)) === null) {
+    throw new JigError("PRECONDITION_FAILED", `branch '${options.from}' does not exist`, {
+      hint: "run `jig plan` first (it creates the target branch), or create the branch",
+    });
+  }
+  const args = exists
+    ? ["worktree", "add", path, branch]
+    : ["worktree", "add", "-b", branch, path, options.from];
+  await git(root, args);
+  return { path, branch, created: true };
+}
+
+/** Removes a worker's worktree (forcefully: it is jig's scratch space) and optionally its branch. */
+export async function removeWorktree(
+  ctx: JigContext,
+  name: string,
+  options: { deleteBranch: boolean },
+): Promise<void> {
+  const path = worktreePath(ctx, name);
+  if (existsSync(path)) {
+    const out = await gitRun(ctx.paths.root, ["worktree", "remove", "--force", "--force", path]);
+    if (out.exitCode !== 0) await rm(path, { recursive: true, force: true });
+  }
+  await gitRun(ctx.paths.root, ["worktree", "prune"]);
+  if (options.deleteBranch) await gitRun(ctx.paths.root, ["branch", "-D", workerBranch(name)]);
+}
+
+/** Worktrees (other than jig's own) that have `branch` checked out. */
+export async function worktreesWithBranch(ctx: JigContext, branch: string): Promise<string[]> {
+  const out = await git(ctx.paths.root, ["worktree", "list", "--porcelain"]);
+  const paths: string[] = [];
+  let current = "";
+  for (const line of out.split("\n")) {
+    if (line.startsWith("worktree ")) current = line.slice(9);
+    if (line === `branch refs/heads/${branch}` && !current.startsWith(ctx.paths.worktreesDir))
+      paths.push(current);
+  }
+  return paths;
+}

@@ -1,0 +1,66 @@
+import { execa } from "execa";
+
+// The only importer of execa. Runs shell commands (gates, custom agents) in their own process group so
+// a timeout kills the whole tree, and keeps only the tail of what they print.
+
+export interface CommandResult {
+  exitCode: number | null;
+  timedOut: boolean;
+  /** The last `maxOutput` characters of stdout+stderr interleaved. */
+  output: string;
+  truncated: boolean;
+}
+
+export async function runShell(
+  command: string,
+  options: { cwd: string; timeoutMs: number; maxOutput?: number; env?: Record<string, string> },
+): Promise<CommandResult> {
+  const maxOutput = options.maxOutput ?? 64 * 1024;
+  let output = "";
+  let truncated = false;
+  const child = execa(command, {
+    shell: true,
+    cwd: options.cwd,
+    env: options.env,
+    detached: true,
+    buffer: false,
+    all: true,
+    stdin: "ignore",
+    reject: false,
+  });
+  child.all?.on("data", (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+    if (output.length > maxOutput * 2) {
+      output = output.slice(-maxOutput);
+      truncated = true;
+    }
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killTree(child.pid);
+  }, options.timeoutMs);
+  try {
+    const result = await child;
+    if (output.length > maxOutput) {
+      output = output.slice(-maxOutput);
+      truncated = true;
+    }
+    return { exitCode: timedOut ? null : (result.exitCode ?? null), timedOut, output, truncated };
+  } finally {
+    clearTimeout(timer);
+    killTree(child.pid);
+  }
+}
+
+/** Kills a process group started with `detached: true` (the child and everything it spawned). */
+export function killTree(pid: number | undefined, signal: NodeJS.Signals = "SIGKILL"): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {}
+  }
+}

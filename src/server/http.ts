@@ -1,0 +1,243 @@
+import { randomUUID } from "node:crypto";
+import { serve } from "@hono/node-server";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { type Context, Hono } from "hono";
+import type { JigContext } from "../core/context.js";
+import { JigError, toJigError } from "../core/errors.js";
+import { authenticate, type Caller } from "../core/identity.js";
+import { createServer, type JigServer } from "./create-server.js";
+
+// `jig serve`: Streamable HTTP at /mcp on hono. Every request must come from an allowed Host/Origin
+// (the DNS-rebinding guard) and carry a bearer token; each session is one McpServer bound to the caller
+// that opened it; bodies are size-limited; idle sessions expire.
+
+export interface HttpOptions {
+  ctx: JigContext;
+  /** Host names accepted in Host/Origin besides the loopback names. */
+  allowedHosts?: string[];
+  maxBodyBytes?: number;
+  idleMs?: number;
+}
+
+interface Session {
+  server: JigServer;
+  transport: WebStandardStreamableHTTPServerTransport;
+  caller: Caller;
+  lastSeen: number;
+}
+
+const LOOPBACK = ["127.0.0.1", "localhost", "[::1]", "::1"];
+
+const STATUS: Record<string, number> = {
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  INVALID_INPUT: 400,
+  PAYLOAD_TOO_LARGE: 413,
+};
+
+/** The one place HTTP errors are rendered: status + JSON `{ error: { code, message, hint } }`. */
+function errorResponse(c: Context, status: number, code: string, message: string, hint?: string): Response {
+  const headers: Record<string, string> = status === 401 ? { "WWW-Authenticate": 'Bearer realm="jig"' } : {};
+  return c.json(
+    {
+      jsonrpc: "2.0",
+      error: { code: -32000, message: `[${code}] ${message}`, data: { code, hint } },
+      id: null,
+    },
+    status as 400,
+    headers,
+  );
+}
+
+export function hostnameOf(value: string): string {
+  try {
+    return new URL(value.includes("://") ? value : `http://${value}`).hostname.toLowerCase();
+  } catch {
+    return "";
+  }
+}
+
+export function createHttpApp(options: HttpOptions): {
+  app: Hono;
+  close: () => Promise<void>;
+  sessions: Map<string, Session>;
+} {
+  const { ctx } = options;
+  const allowed = new Set([...LOOPBACK, ...(options.allowedHosts ?? []).map((h) => h.toLowerCase())]);
+  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  const idleMs = options.idleMs ?? 30 * 60_000;
+  const sessions = new Map<string, Session>();
+  const app = new Hono();
+
+  app.use("*", async (c, next) => {
+    const host = hostnameOf(c.req.header("host") ?? "");
+    if (!allowed.has(host) && !allowed.has(`[${host}]`)) {
+      return errorResponse(
+        c,
+        403,
+        "FORBIDDEN",
+        `Host '${(c.req.header("host") ?? "").slice(0, 100)}' is not allowed`,
+        "connect to 127.0.0.1/localhost, or start jig serve with --allowed-host",
+      );
+    }
+    const origin = c.req.header("origin");
+    if (origin !== undefined && origin !== "null" && !allowed.has(hostnameOf(origin))) {
+      return errorResponse(
+        c,
+        403,
+        "FORBIDDEN",
+        `Origin '${origin.slice(0, 100)}' is not allowed`,
+        "requests from web pages of other sites are refused",
+      );
+    }
+    if (origin === "null")
+      return errorResponse(
+        c,
+        403,
+        "FORBIDDEN",
+        "Origin 'null' is not allowed",
+        "open the page from the URL jig serve printed",
+      );
+    await next();
+  });
+
+  app.all("/mcp", async (c) => {
+    const caller = await callerOf(c);
+    if (caller instanceof Response) return caller;
+    const length = Number(c.req.header("content-length") ?? "0");
+    if (length > maxBody)
+      return errorResponse(
+        c,
+        413,
+        "PAYLOAD_TOO_LARGE",
+        `request body of ${length} bytes is over the ${maxBody}-byte limit`,
+      );
+    const sessionId = c.req.header("mcp-session-id");
+    if (sessionId) {
+      const session = sessions.get(sessionId);
+      if (!session)
+        return errorResponse(
+          c,
+          404,
+          "NOT_FOUND",
+          "unknown or expired session",
+          "start a new session (initialize again)",
+        );
+      if (session.caller.name !== caller.name)
+        return errorResponse(
+          c,
+          403,
+          "FORBIDDEN",
+          "this session belongs to another identity",
+          "use the token that opened the session",
+        );
+      session.lastSeen = Date.now();
+      const response = await session.transport.handleRequest(c.req.raw);
+      if (c.req.method === "DELETE") await closeSession(sessionId);
+      return response;
+    }
+    if (c.req.method !== "POST")
+      return errorResponse(
+        c,
+        400,
+        "INVALID_INPUT",
+        "missing mcp-session-id header",
+        "POST an initialize request first",
+      );
+    const server = createServer({ ctx, caller });
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      maxRequestBodySize: maxBody,
+      onsessioninitialized: (id) => {
+        sessions.set(id, { server, transport, caller, lastSeen: Date.now() });
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.delete(transport.sessionId);
+      void server.close();
+    };
+    await server.server.connect(transport);
+    const response = await transport.handleRequest(c.req.raw);
+    if (!transport.sessionId || !sessions.has(transport.sessionId)) await server.close();
+    return response;
+  });
+
+  app.notFound((c) =>
+    errorResponse(
+      c,
+      404,
+      "NOT_FOUND",
+      `no route ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 100)}`,
+      "the MCP endpoint is /mcp",
+    ),
+  );
+  app.onError((error, c) => {
+    const jig = toJigError(error);
+    return errorResponse(
+      c,
+      STATUS[jig.code] ?? 500,
+      jig.code,
+      jig.code === "INTERNAL" ? "internal error" : jig.message,
+      jig.hint,
+    );
+  });
+
+  async function callerOf(c: Context): Promise<Caller | Response> {
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match)
+      return errorResponse(
+        c,
+        401,
+        "UNAUTHORIZED",
+        "a bearer token is required",
+        "send Authorization: Bearer <token> (jig serve printed it)",
+      );
+    try {
+      return await authenticate(ctx.paths, match[1]!);
+    } catch (error) {
+      const jig = error instanceof JigError ? error : toJigError(error);
+      return errorResponse(c, 401, "UNAUTHORIZED", jig.message, jig.hint);
+    }
+  }
+
+  async function closeSession(id: string): Promise<void> {
+    const session = sessions.get(id);
+    if (!session) return;
+    sessions.delete(id);
+    await session.transport.close().catch(() => {});
+    await session.server.close();
+  }
+
+  const sweeper = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [id, session] of sessions) if (now - session.lastSeen > idleMs) void closeSession(id);
+    },
+    Math.min(idleMs, 60_000),
+  );
+  sweeper.unref();
+
+  return {
+    app,
+    sessions,
+    close: async () => {
+      clearInterval(sweeper);
+      await Promise.all([...sessions.keys()].map(closeSession));
+    },
+  };
+}
+
+/** Serves the app on host:port; resolves with the bound port once listening. */
+export async function listenHttp(
+  app: Hono,
+  options: { host: string; port: number },
+): Promise<{ port: number; close: () => Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, (info) => {
+      resolve({ port: info.port, close: () => new Promise((done) => server.close(() => done())) });
+    });
+    server.on("error", reject);
+  });
+}

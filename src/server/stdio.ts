@@ -1,0 +1,25 @@
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { openContext } from "../core/context.js";
+import { ADMIN, authenticate } from "../core/identity.js";
+import { settleDrivers } from "../core/landing/index.js";
+import { createServer } from "./create-server.js";
+
+// `jig serve --stdio`: one client on stdin/stdout (what a spawned agent launches). Nothing but
+// JSON-RPC is ever written to stdout; the process ends when stdin closes.
+export async function serveStdio(): Promise<void> {
+  const ctx = await openContext({ root: process.env.JIG_ROOT || undefined, cwd: process.cwd() });
+  const token = process.env.JIG_TOKEN;
+  const caller = token ? await authenticate(ctx.paths, token) : ADMIN;
+  const { server, close } = createServer({ ctx, caller });
+  const transport = new StdioServerTransport();
+  const ended = new Promise<void>((resolve) => {
+    process.stdin.once("end", resolve);
+    process.stdin.once("close", resolve);
+    transport.onclose = () => resolve();
+  });
+  await server.connect(transport);
+  await ended;
+  // A landing this process was driving finishes before exit, so its lock is released cleanly.
+  await settleDrivers();
+  await close();
+}

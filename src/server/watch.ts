@@ -1,0 +1,107 @@
+import { EventEmitter } from "node:events";
+import { type FSWatcher, mkdirSync, statSync, watch } from "node:fs";
+import type { JigContext } from "../core/context.js";
+import { worktreeStatusFile } from "../core/paths.js";
+
+// Turns file changes — by this process, another jig process or a human's editor — into the resource
+// URIs that changed. fs.watch on the issues and workers directories; worktree status files (one per
+// worker, inside worktrees too big to watch recursively) are polled by mtime once a second.
+
+export interface ChangeEvent {
+  uris: Set<string>;
+  /** True when issues appeared or disappeared (the resource list changed). */
+  listChanged: boolean;
+}
+
+export class RepoWatcher extends EventEmitter {
+  private readonly watchers: FSWatcher[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private poller: NodeJS.Timeout | null = null;
+  private pending: ChangeEvent = { uris: new Set(), listChanged: false };
+  private statusStamps = new Map<string, number>();
+  private users = 0;
+
+  constructor(private readonly ctx: JigContext) {
+    super();
+  }
+
+  /** Starts watching on first use; `release` stops when the last user is gone. */
+  retain(): void {
+    if (this.users++ > 0) return;
+    const { issuesDir, workersDir } = this.ctx.paths;
+    for (const dir of [issuesDir, workersDir]) {
+      try {
+        mkdirSync(dir, { recursive: true });
+        const watcher = watch(dir, (_event, file) => this.onFile(dir, file?.toString() ?? null));
+        watcher.on("error", () => {});
+        this.watchers.push(watcher);
+      } catch {
+        // A directory that cannot be watched is still covered by the poll below.
+      }
+    }
+    this.poller = setInterval(() => void this.pollStatuses(), 1_000);
+    this.poller.unref();
+  }
+
+  release(): void {
+    if (--this.users > 0) return;
+    for (const watcher of this.watchers.splice(0)) watcher.close();
+    if (this.poller) clearInterval(this.poller);
+    if (this.timer) clearTimeout(this.timer);
+    this.poller = null;
+    this.timer = null;
+  }
+
+  private onFile(dir: string, file: string | null): void {
+    if (dir === this.ctx.paths.issuesDir) {
+      if (file && !file.endsWith(".md")) return;
+      if (file) this.pending.uris.add(`jig://issues/${file.slice(0, -3)}`);
+      this.pending.listChanged = true;
+      this.pending.uris.add("jig://epics/*");
+    }
+    this.pending.uris.add("jig://workers");
+    this.schedule();
+  }
+
+  private async pollStatuses(): Promise<void> {
+    const records = await this.ctx.workers.list().catch(() => []);
+    let changed = false;
+    for (const record of records) {
+      let stamp = 0;
+      try {
+        stamp = statSync(worktreeStatusFile(record.worktree)).mtimeMs;
+      } catch {}
+      if (this.statusStamps.get(record.name) !== stamp) {
+        if (this.statusStamps.has(record.name)) changed = true;
+        this.statusStamps.set(record.name, stamp);
+      }
+    }
+    if (changed) {
+      this.pending.uris.add("jig://workers");
+      this.pending.uris.add("jig://epics/*");
+      this.schedule();
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const event = this.pending;
+      this.pending = { uris: new Set(), listChanged: false };
+      this.emit("change", event);
+    }, 50);
+  }
+}
+
+const shared = new WeakMap<JigContext, RepoWatcher>();
+
+/** One watcher per repository per process, shared by every session. */
+export function watcherFor(ctx: JigContext): RepoWatcher {
+  let watcher = shared.get(ctx);
+  if (!watcher) {
+    watcher = new RepoWatcher(ctx);
+    shared.set(ctx, watcher);
+  }
+  return watcher;
+}

@@ -1,0 +1,45 @@
+import { z } from "zod";
+import { waitingOn } from "../core/graph.js";
+import { defineTool } from "./tool.js";
+
+export const getTaskTool = defineTool({
+  name: "get_task",
+  title: "Read one task",
+  description:
+    "Anyone: read one issue's full text and state by id or short reference (e.g. 'feature-auth-02'). Use it to read a " +
+    "dependency's task or re-read your own; it changes nothing.",
+  inputSchema: { id: z.string().max(200).describe("Issue id or short reference") },
+  outputSchema: {
+    id: z.string(),
+    epic: z.string(),
+    status: z.string(),
+    assigned: z.string().nullable(),
+    depends: z.array(z.string()),
+    waitingOn: z.array(z.string()),
+    body: z.string(),
+  },
+  annotations: {
+    title: "Read one task",
+    readOnlyHint: true,
+    destructiveHint: false,
+    idempotentHint: true,
+    openWorldHint: false,
+  },
+  async run(args, { ctx }) {
+    const issue = await ctx.issues.get(args.id);
+    const byId = new Map((await ctx.issues.list()).map((i) => [i.id, i]));
+    const waits = waitingOn(issue, byId);
+    return {
+      text: `${issue.id} [${issue.status}]${issue.assigned ? ` @${issue.assigned}` : ""}${waits.length ? ` waits on ${waits.join(", ")}` : ""}\n\n${issue.body.trim()}`,
+      structured: {
+        id: issue.id,
+        epic: issue.epic,
+        status: issue.status,
+        assigned: issue.assigned,
+        depends: issue.depends,
+        waitingOn: waits,
+        body: issue.body,
+      },
+    };
+  },
+});

@@ -1,0 +1,92 @@
+import { z } from "zod";
+import { JigError } from "../core/errors.js";
+import { requestLand } from "../core/landing/index.js";
+import { defineTool } from "./tool.js";
+
+const NEXT = {
+  landed: "Done: your work is on the target branch and your task is complete. Stop here.",
+  blocked:
+    "Fix it in your worktree (for a conflict: `git rebase <target>`, resolve the files, `git rebase --continue`; for a failing gate: fix and commit), then call land again.",
+  queued: "Your branch is in the landing queue. Call land again to keep waiting for the verdict.",
+  landing: "Your branch is being landed right now. Call land again to get the verdict.",
+} as const;
+
+export const landTool = defineTool({
+  name: "land",
+  title: "Land your work on the target branch",
+  description:
+    "Worker: call when your work is committed and the acceptance criteria are met. jig queues your branch, rebases it " +
+    "onto the shared target branch in your worktree, runs the configured gate on the exact result, and moves the target " +
+    "(one land at a time, safely). Returns within about 30 seconds: landed (with commits; your task is complete), " +
+    "blocked (with the conflicting files or the gate's output — fix, commit, call land again), or queued/landing (call " +
+    "land again to keep waiting). Calling it twice never lands twice. Uncommitted changes are refused: commit first.",
+  inputSchema: {
+    worker: z.string().max(120).optional().describe("Admin only: the worker to land; workers omit it"),
+    waitSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(30)
+      .optional()
+      .describe("How long to wait for the verdict (default 25)"),
+  },
+  outputSchema: {
+    state: z.enum(["landed", "blocked", "queued", "landing"]),
+    worker: z.string(),
+    target: z.string(),
+    commits: z.array(z.string()).optional(),
+    tip: z.string().optional(),
+    conflicts: z.array(z.string()).optional(),
+    reason: z.string().optional(),
+    position: z.number().optional(),
+  },
+  annotations: {
+    title: "Land your work",
+    readOnlyHint: false,
+    destructiveHint: false,
+    idempotentHint: true,
+    openWorldHint: false,
+  },
+  async run(args, { ctx, caller, extra }) {
+    if (caller.role === "planner")
+      throw new JigError("FORBIDDEN", "a planner has nothing to land", { hint: "call plan_epic" });
+    if (caller.role === "worker" && args.worker && args.worker !== caller.name) {
+      throw new JigError(
+        "FORBIDDEN",
+        `worker '${caller.name}' may land only its own branch, not '${args.worker}'s`,
+        { hint: "omit the worker argument" },
+      );
+    }
+    const worker = caller.role === "worker" ? caller.name : args.worker;
+    if (!worker)
+      throw new JigError("INVALID_INPUT", "which worker? pass `worker`", {
+        hint: "see `jig ps` for worker names",
+      });
+    const progressToken = extra._meta?.progressToken;
+    let progress = 0;
+    const verdict = await requestLand(ctx, worker, {
+      waitMs: (args.waitSeconds ?? 25) * 1000,
+      onProgress:
+        progressToken === undefined
+          ? undefined
+          : (message) => {
+              progress++;
+              void extra
+                .sendNotification({
+                  method: "notifications/progress",
+                  params: { progressToken, progress, message },
+                })
+                .catch(() => {});
+            },
+    });
+    const detail =
+      verdict.state === "landed"
+        ? `Landed ${verdict.commits?.length ?? 0} commit(s) on ${verdict.target} (tip ${verdict.tip?.slice(0, 10)}).`
+        : verdict.state === "blocked"
+          ? `Blocked: ${verdict.reason ?? "see conflicts"}${verdict.conflicts?.length ? `\nConflicting files: ${verdict.conflicts.join(", ")}` : ""}`
+          : verdict.state === "queued"
+            ? `Queued for ${verdict.target}, position ${verdict.position ?? "?"}.`
+            : `Landing onto ${verdict.target} now.`;
+    return { text: `${detail}\n${NEXT[verdict.state]}`, structured: { ...verdict } };
+  },
+});

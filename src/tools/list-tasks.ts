@@ -1,0 +1,58 @@
+import { z } from "zod";
+import { IssueStatusSchema } from "../core/issue.js";
+import { listTasks } from "../core/tasks.js";
+import { defineTool } from "./tool.js";
+
+export const listTasksTool = defineTool({
+  name: "list_tasks",
+  title: "List tasks",
+  description:
+    "Anyone: list subtasks compactly (id, status, assignee, title, what each waits on), filtered by epic, status, " +
+    "readiness (planned with every dependency complete) or assignee; paginated with `cursor`. Use it to see the state " +
+    "of an epic or which tasks are ready. For one task's full text call get_task.",
+  inputSchema: {
+    epic: z.string().max(120).optional().describe("Only this epic's subtasks"),
+    status: IssueStatusSchema.optional().describe("planned | in-progress | blocked | complete | cancelled"),
+    ready: z.boolean().optional().describe("Only tasks ready to start"),
+    assignee: z.string().max(120).optional().describe("Only tasks assigned to this worker"),
+    cursor: z.string().max(100).optional().describe("nextCursor from the previous page"),
+    limit: z.number().int().min(1).max(200).optional().describe("Page size (default 50)"),
+  },
+  outputSchema: {
+    tasks: z.array(
+      z.object({
+        id: z.string(),
+        epic: z.string(),
+        status: z.string(),
+        assigned: z.string().nullable(),
+        title: z.string(),
+        depends: z.array(z.string()),
+        waitingOn: z.array(z.string()),
+        ready: z.boolean(),
+      }),
+    ),
+    total: z.number(),
+    nextCursor: z.string().nullable(),
+  },
+  annotations: {
+    title: "List tasks",
+    readOnlyHint: true,
+    destructiveHint: false,
+    idempotentHint: true,
+    openWorldHint: false,
+  },
+  async run(args, { ctx }) {
+    const page = await listTasks(ctx, args);
+    const lines = page.tasks.map(
+      (t) =>
+        `${t.id} [${t.status}${t.ready ? ", ready" : ""}]${t.assigned ? ` @${t.assigned}` : ""} ${t.title}${t.waitingOn.length ? ` (waits on ${t.waitingOn.join(", ")})` : ""}`,
+    );
+    const more = page.nextCursor
+      ? `\n… ${page.total - page.tasks.length} more: call list_tasks with cursor "${page.nextCursor}"`
+      : "";
+    return {
+      text: `${page.total} task(s)${lines.length ? `:\n${lines.join("\n")}` : "."}${more}`,
+      structured: { ...page },
+    };
+  },
+});
