@@ -181,7 +181,14 @@ export function buildProgram(): Command {
   program
     .command("agent-scripted", { hidden: true })
     .description("the built-in scripted agent (used by the scripted backend)")
+    .requiredOption("--mcp-config <file>", "MCP config naming the jig server")
+    .option("--role <role>", "worker | planner | adhoc", "worker")
     .action(action(() => import("./cli/agent-scripted.js")));
+
+  program
+    .command("agent-supervise <name>", { hidden: true })
+    .description("run a worker's agent session and record how it ended (started by spawn)")
+    .action(action(() => import("./cli/agent-supervise.js"), ["name"]));
 
   return program;
 }

@@ -1,9 +1,10 @@
-import { JigError } from "../core/errors.js";
+import { runScriptedAgent } from "../orchestrator/scripted-agent.js";
 import type { CommandIO, CommandOutput } from "./output.js";
 
-// Placeholder until this command's issue lands; it says so rather than pretending.
-export async function run(_args: unknown, _io: CommandIO): Promise<CommandOutput> {
-  throw new JigError("NOT_AVAILABLE", "`jig agent-scripted` is not implemented yet", {
-    hint: "see the open issues",
-  });
+export async function run(
+  args: { mcpConfig: string; role?: string },
+  _io: CommandIO,
+): Promise<CommandOutput | undefined> {
+  process.exitCode = await runScriptedAgent({ mcpConfig: args.mcpConfig, role: args.role ?? "worker" });
+  return undefined;
 }

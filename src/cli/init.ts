@@ -1,8 +1,8 @@
-import { appendFile, cp, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { openContext } from "../core/context.js";
+import { ensureExcluded } from "../core/exclude.js";
 import { pathExists } from "../lib/fs.js";
-import { git } from "../lib/git.js";
 import { CLI_ENTRY, PACKAGE_ROOT } from "../version.js";
 import type { CommandIO, CommandOutput } from "./output.js";
 
@@ -16,17 +16,8 @@ export async function initRepo(cwd: string): Promise<{ root: string; done: strin
     await writeFile(join(ctx.paths.issuesDir, ".gitkeep"), "");
     done.push(`created ${relative(root, ctx.paths.issuesDir)}/`);
   }
-  const exclude = join(
-    (await git(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"])).trim(),
-    "info",
-    "exclude",
-  );
-  const current = (await pathExists(exclude)) ? await readFile(exclude, "utf8") : "";
-  if (!current.split("\n").some((line) => line.trim() === ".jig/" || line.trim() === "/.jig/")) {
-    await mkdir(join(exclude, ".."), { recursive: true });
-    await appendFile(exclude, `${current.length > 0 && !current.endsWith("\n") ? "\n" : ""}.jig/\n`);
-    done.push("excluded .jig/ in .git/info/exclude");
-  }
+  const excluded = await ensureExcluded(root);
+  if (excluded.length > 0) done.push(`excluded ${excluded.join(", ")} in .git/info/exclude`);
   await mkdir(ctx.paths.jigDir, { recursive: true });
   const skillsSource = join(PACKAGE_ROOT, "skills");
   if (await pathExists(skillsSource)) {

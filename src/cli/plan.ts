@@ -1,7 +1,37 @@
-import { JigError } from "../core/errors.js";
-import type { CommandIO, CommandOutput } from "./output.js";
+import { openContext } from "../core/context.js";
+import { planEpicWithAgent } from "../orchestrator/plan-run.js";
+import { type CommandIO, type CommandOutput, colors } from "./output.js";
+import { executeEpic } from "./run.js";
 
-// Placeholder until this command's issue lands; it says so rather than pretending.
-export async function run(_args: unknown, _io: CommandIO): Promise<CommandOutput> {
-  throw new JigError("NOT_AVAILABLE", "`jig plan` is not implemented yet", { hint: "see the open issues" });
+export async function run(
+  args: { epic: string; auto?: boolean; yes?: boolean; agent?: string; maxWorkers?: number },
+  io: CommandIO,
+): Promise<CommandOutput> {
+  const ctx = await openContext({ cwd: io.cwd });
+  const plan = await planEpicWithAgent(ctx, args.epic, {
+    agent: args.agent,
+    onEvent: (line) => io.warn(colors.dim(line)),
+  });
+  const short = (id: string) => id.slice(plan.epic.length + 1);
+  const lines = [
+    `Plan for ${plan.epic} → ${plan.target}:`,
+    ...plan.subtasks.map(
+      (t) =>
+        `  ${short(t.id).padEnd(28)} ${t.title}${t.depends.length ? colors.dim(`  (after ${t.depends.map(short).join(", ")})`) : ""}`,
+    ),
+  ];
+  if (!args.auto && !args.yes) {
+    lines.push(
+      "",
+      "Run it all (spawns workers as tasks become ready, lands their work):",
+      `  jig run ${plan.epic}`,
+      "or one task at a time:",
+    );
+    for (const t of plan.subtasks.filter((t) => t.depends.length === 0))
+      lines.push(`  jig spawn --issue ${t.id}`);
+    return { text: lines.join("\n"), json: { plan } };
+  }
+  io.warn(lines.join("\n"));
+  const outcome = await executeEpic(ctx, plan.epic, { agent: args.agent, maxWorkers: args.maxWorkers }, io);
+  return { text: outcome.text, json: { plan, run: outcome.json } };
 }

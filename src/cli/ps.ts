@@ -1,7 +1,83 @@
-import { JigError } from "../core/errors.js";
-import type { CommandIO, CommandOutput } from "./output.js";
+import { openContext } from "../core/context.js";
+import { listWorkerViews, type WorkerView } from "../core/worker-view.js";
+import { type CommandIO, type CommandOutput, colors } from "./output.js";
+import { renderTable } from "./table.js";
 
-// Placeholder until this command's issue lands; it says so rather than pretending.
-export async function run(_args: unknown, _io: CommandIO): Promise<CommandOutput> {
-  throw new JigError("NOT_AVAILABLE", "`jig ps` is not implemented yet", { hint: "see the open issues" });
+const STATUS_COLOR: Record<WorkerView["status"], (s: string) => string> = {
+  working: colors.cyan,
+  starting: colors.cyan,
+  blocked: colors.red,
+  done: colors.green,
+  dead: colors.red,
+  exited: colors.yellow,
+};
+
+export function formatChanges(changes: WorkerView["changes"]): string {
+  if (!changes) return "—";
+  return `+${changes.added} -${changes.removed}`;
+}
+
+const cost = (w: WorkerView) => (w.usage?.costUsd != null ? `$${w.usage.costUsd.toFixed(2)}` : "");
+
+export async function renderPs(cwd: string, epic?: string): Promise<CommandOutput> {
+  const ctx = await openContext({ cwd });
+  const workers = (await listWorkerViews(ctx, { epic })).filter((w) => w.kind !== "planner" || w.alive);
+  let conflicts: { name: string; with: string; files: string[] }[] = [];
+  try {
+    const { checkConflicts } = await import("../core/landing/index.js");
+    const active = workers.filter(
+      (w) =>
+        w.kind === "task" &&
+        (w.status === "working" || w.status === "blocked") &&
+        (w.changes?.files ?? 0) > 0,
+    );
+    const reports = await Promise.all(
+      active.map(async (w) => ({ w, report: await checkConflicts(ctx, w.name).catch(() => null) })),
+    );
+    conflicts = reports.flatMap(({ w, report }) => [
+      ...(report?.target.length ? [{ name: w.name, with: w.target, files: report.target }] : []),
+      ...(report?.workers ?? [])
+        .filter((o) => o.name > w.name)
+        .map((o) => ({ name: w.name, with: o.name, files: o.files })),
+    ]);
+  } catch {}
+  const rows = workers.map((w) => [
+    w.name,
+    STATUS_COLOR[w.status](w.status),
+    w.issue ?? (w.kind === "adhoc" ? "(ad-hoc)" : "—"),
+    formatChanges(w.changes),
+    cost(w),
+  ]);
+  const lines: string[] = [];
+  lines.push(
+    workers.length === 0 ? "no workers" : renderTable(["Worker", "Status", "Issue", "Changes", "Cost"], rows),
+  );
+  for (const w of workers) {
+    if (w.status === "blocked")
+      lines.push(`${colors.red(`${w.name} blocked:`)} ${JSON.stringify(w.message ?? "")}`);
+    if (w.status === "dead")
+      lines.push(
+        `${colors.red(`${w.name} dead:`)} its session ended without finishing (jig run retries it; or jig spawn --issue ${w.issue ?? w.name})`,
+      );
+  }
+  for (const c of conflicts)
+    lines.push(`${colors.yellow(`${c.name} would conflict with ${c.with}:`)} ${c.files.join(", ")}`);
+  return { text: lines.join("\n"), json: { workers, conflicts } };
+}
+
+export async function run(
+  args: { epic?: string; watch?: boolean },
+  io: CommandIO,
+): Promise<CommandOutput | undefined> {
+  if (!args.watch) return renderPs(io.cwd, args.epic);
+  let stop = false;
+  process.once("SIGINT", () => {
+    stop = true;
+  });
+  while (!stop) {
+    const out = await renderPs(io.cwd, args.epic);
+    io.write(`\x1b[2J\x1b[H${io.json ? JSON.stringify(out.json) : out.text}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  return undefined;
 }

@@ -1,7 +1,62 @@
+import type { JigContext } from "../core/context.js";
+import { openContext } from "../core/context.js";
+import { epicProgress } from "../core/epic-progress.js";
 import { JigError } from "../core/errors.js";
-import type { CommandIO, CommandOutput } from "./output.js";
+import { epicIdFromArg } from "../orchestrator/plan-run.js";
+import { runEpic } from "../orchestrator/scheduler.js";
+import { type CommandIO, type CommandOutput, colors } from "./output.js";
+import { renderStatus } from "./status.js";
 
-// Placeholder until this command's issue lands; it says so rather than pretending.
-export async function run(_args: unknown, _io: CommandIO): Promise<CommandOutput> {
-  throw new JigError("NOT_AVAILABLE", "`jig run` is not implemented yet", { hint: "see the open issues" });
+export async function executeEpic(
+  ctx: JigContext,
+  epic: string,
+  options: { agent?: string; maxWorkers?: number },
+  io: CommandIO,
+): Promise<CommandOutput> {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once("SIGINT", onSigint);
+  try {
+    const outcome = await runEpic(ctx, epic, {
+      ...options,
+      signal: controller.signal,
+      onEvent: (line) => io.warn(line),
+    });
+    const progress = await epicProgress(ctx, epic);
+    const status = renderStatus(progress);
+    if (outcome.outcome === "complete") {
+      return {
+        text: `${status}\n\n${colors.green(`epic ${epic} is complete`)}: review it with jig review ${epic}, then jig merge ${epic}`,
+        json: { outcome, progress },
+      };
+    }
+    if (outcome.outcome === "interrupted") {
+      return {
+        text: `${status}\n\ninterrupted: running workers go on; resume with jig run ${epic}`,
+        json: { outcome, progress },
+      };
+    }
+    io.write(`${status}\n`);
+    const why = [
+      ...outcome.blocked.map((b) => `${b.id} is blocked: ${b.reason.split("\n")[0]}`),
+      ...outcome.waiting.map((w) => `${w.id} waits on ${w.on.join(", ")}`),
+    ];
+    throw new JigError(
+      "PRECONDITION_FAILED",
+      `epic ${epic} is stuck: ${why.join("; ") || "nothing is ready"}`,
+      {
+        hint: "unblock the tasks (jig ps shows why), then run jig run again",
+      },
+    );
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
+export async function run(
+  args: { epic: string; agent?: string; maxWorkers?: number },
+  io: CommandIO,
+): Promise<CommandOutput> {
+  const ctx = await openContext({ cwd: io.cwd });
+  return executeEpic(ctx, epicIdFromArg(args.epic), args, io);
 }

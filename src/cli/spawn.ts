@@ -1,7 +1,32 @@
+import { relative } from "node:path";
+import { openContext } from "../core/context.js";
 import { JigError } from "../core/errors.js";
+import { spawnAdhocWorker, spawnTaskWorker } from "../orchestrator/spawn.js";
 import type { CommandIO, CommandOutput } from "./output.js";
 
-// Placeholder until this command's issue lands; it says so rather than pretending.
-export async function run(_args: unknown, _io: CommandIO): Promise<CommandOutput> {
-  throw new JigError("NOT_AVAILABLE", "`jig spawn` is not implemented yet", { hint: "see the open issues" });
+export async function run(
+  args: { name?: string; issue?: string; context?: string; agent?: string },
+  io: CommandIO,
+): Promise<CommandOutput> {
+  const ctx = await openContext({ cwd: io.cwd });
+  if (args.issue && (args.name || args.context)) {
+    throw new JigError("INVALID_INPUT", 'use either --issue <id> or <name> --context "…", not both', {
+      hint: "jig spawn --issue feature-auth-01",
+    });
+  }
+  let record;
+  if (args.issue) record = await spawnTaskWorker(ctx, args.issue, { agent: args.agent });
+  else if (args.name && args.context !== undefined)
+    record = await spawnAdhocWorker(ctx, args.name, args.context, { agent: args.agent });
+  else
+    throw new JigError("INVALID_INPUT", "nothing to spawn", {
+      hint: 'jig spawn --issue <id>, or jig spawn <name> --context "…"',
+    });
+  const text = [
+    `spawned ${record.name} (${record.agent}, pid ${record.pid})`,
+    `  branch   ${record.branch} → ${record.kind === "task" ? `lands on ${record.target}` : `from ${record.target}, merge with jig merge ${record.name}`}`,
+    `  worktree ${relative(ctx.paths.root, record.worktree)}`,
+    `  log      jig logs ${record.name}`,
+  ].join("\n");
+  return { text, json: record };
 }

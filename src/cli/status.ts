@@ -1,7 +1,58 @@
-import { JigError } from "../core/errors.js";
-import type { CommandIO, CommandOutput } from "./output.js";
+import { openContext } from "../core/context.js";
+import { type EpicProgress, epicProgress } from "../core/epic-progress.js";
+import { type CommandIO, type CommandOutput, colors } from "./output.js";
 
-// Placeholder until this command's issue lands; it says so rather than pretending.
-export async function run(_args: unknown, _io: CommandIO): Promise<CommandOutput> {
-  throw new JigError("NOT_AVAILABLE", "`jig status` is not implemented yet", { hint: "see the open issues" });
+const SHORT = (epic: string, id: string) => (id.startsWith(`${epic}-`) ? id.slice(epic.length + 1) : id);
+
+export function renderStatus(progress: EpicProgress): string {
+  const { epic } = progress;
+  const diff = progress.diff
+    ? ` (+${progress.diff.added} -${progress.diff.removed}, ${progress.diff.files} files)`
+    : progress.targetExists
+      ? ""
+      : " (not created yet)";
+  const lines = [
+    `Epic: ${epic} (${progress.complete}/${progress.total} complete)${progress.costUsd != null ? ` · $${progress.costUsd.toFixed(2)}` : ""}`,
+    `Target: ${progress.target}${diff} from ${progress.base}`,
+    "",
+  ];
+  const width = Math.max(8, ...progress.subtasks.map((s) => SHORT(epic, s.id).length));
+  for (const s of progress.subtasks) {
+    const name = SHORT(epic, s.id).padEnd(width);
+    switch (s.state) {
+      case "complete":
+        lines.push(`${colors.green("✓")} ${name}  Complete`);
+        break;
+      case "running":
+        lines.push(
+          `${colors.cyan("●")} ${name}  Running${s.worker ? ` (${s.worker.name}${s.worker.alive ? "" : ", session ended"})` : ""}`,
+        );
+        break;
+      case "blocked":
+        lines.push(
+          `${colors.red("✗")} ${name}  Blocked${s.worker?.message ? `: ${s.worker.message.split("\n")[0]}` : ""}`,
+        );
+        break;
+      case "waiting":
+        lines.push(
+          `${colors.dim("○")} ${name}  Waiting (depends: ${s.waitingOn.map((d) => SHORT(epic, d).split("-")[0]).join(", ")})`,
+        );
+        break;
+      case "ready":
+        lines.push(`${colors.dim("○")} ${name}  Ready${s.assigned ? ` (assigned to ${s.assigned})` : ""}`);
+        break;
+      case "cancelled":
+        lines.push(`${colors.dim("-")} ${name}  Cancelled`);
+        break;
+    }
+  }
+  if (progress.total === 0) lines.push(colors.dim(`no subtasks yet: run jig plan ${epic}`));
+  return lines.join("\n");
+}
+
+export async function run(args: { epic: string }, io: CommandIO): Promise<CommandOutput> {
+  const ctx = await openContext({ cwd: io.cwd });
+  const epic = args.epic.replace(/^.*\//, "").replace(/\.md$/, "");
+  const progress = await epicProgress(ctx, epic);
+  return { text: renderStatus(progress), json: progress };
 }

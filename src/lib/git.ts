@@ -30,6 +30,7 @@ const TRUSTED_ENV = {
   allowUnsafeConfigEnvCount: true,
   allowUnsafeTemplateDir: true,
   allowUnsafeDiffExternal: true,
+  allowUnsafeHooksPath: true,
 } as never;
 
 /** Runs git and returns its exit code and output without throwing on a non-zero exit. */

@@ -3,6 +3,7 @@ import { relative } from "node:path";
 import { runShell } from "../../lib/exec.js";
 import { git, gitRun } from "../../lib/git.js";
 import type { JigContext } from "../context.js";
+import { toJigError } from "../errors.js";
 import {
   branchCommit,
   commitsBetween,
@@ -92,7 +93,15 @@ async function landBatch(
       request: entry.request,
       at: new Date().toISOString(),
     });
-    const prepared = await rebaseOnto(ctx, entry, tip, onProgress);
+    const prepared = await rebaseOnto(ctx, entry, tip, onProgress).catch((error: unknown) => ({
+      verdict: {
+        state: "blocked" as const,
+        worker: entry.worker,
+        target,
+        reason: `landing failed: ${toJigError(error).message}`,
+      },
+      worktree: null,
+    }));
     if ("verdict" in prepared) {
       await finish(ctx, entry, prepared.verdict, prepared.worktree);
       continue;

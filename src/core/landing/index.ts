@@ -107,7 +107,9 @@ async function drive(ctx: JigContext, target: string, onProgress?: (message: str
   const release = await tryLock(lockPath(ctx.paths, target));
   if (!release) return;
   const run = drainQueue(ctx, target, onProgress)
-    .catch(() => {})
+    .catch((error: unknown) =>
+      onProgress?.(`landing driver stopped: ${error instanceof Error ? error.message : String(error)}`),
+    )
     .finally(async () => {
       await release().catch(() => {});
       drivers.delete(key);

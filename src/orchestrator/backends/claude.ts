@@ -1,0 +1,89 @@
+import { join } from "node:path";
+import { JigError } from "../../core/errors.js";
+import { PACKAGE_ROOT } from "../../version.js";
+import type { AgentBackend, LaunchRequest, LaunchSpec } from "./backend.js";
+import { which } from "./which.js";
+
+// Claude Code, headless. Tools are pre-approved with --allowedTools, which works for every user; the
+// blanket bypass is used only where Claude Code accepts it (not root, or root with IS_SANDBOX=1).
+
+export const JIG_TOOLS = [
+  "plan_epic",
+  "claim_task",
+  "set_status",
+  "land",
+  "list_tasks",
+  "get_task",
+  "check_conflicts",
+].map((t) => `mcp__jig__${t}`);
+const WORKER_TOOLS = [
+  "Read",
+  "Edit",
+  "Write",
+  "Glob",
+  "Grep",
+  "LS",
+  "MultiEdit",
+  "TodoWrite",
+  "Bash(git:*)",
+  "Bash(npm:*)",
+  "Bash(npx:*)",
+  "Bash(node:*)",
+  "Bash(ls:*)",
+  "Bash(cat:*)",
+  "Bash(mkdir:*)",
+];
+const PLANNER_TOOLS = ["Read", "Glob", "Grep", "LS"];
+
+export function claudeEnv(base: NodeJS.ProcessEnv, extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(base)) {
+    // A child inheriting CLAUDECODE=1 from a parent Claude session believes it is nested and misbehaves.
+    if (value === undefined || key === "CLAUDECODE" || key === "CLAUDE_CODE_ENTRYPOINT") continue;
+    env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+export const claudeBackend: AgentBackend = {
+  name: "claude",
+  async launch(request: LaunchRequest): Promise<LaunchSpec> {
+    const command = request.config.command ?? "claude";
+    const binary = which(command, [join(PACKAGE_ROOT, "node_modules", ".bin")]);
+    if (!binary) {
+      throw new JigError(
+        "PRECONDITION_FAILED",
+        `the claude backend needs Claude Code, but '${command}' is not installed or not on PATH`,
+        {
+          hint: "install it with `npm install -g @anthropic-ai/claude-code` (or set agents.<name>.command in jig.json), or use --agent scripted",
+        },
+      );
+    }
+    const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+    const canBypass = !isRoot || process.env.IS_SANDBOX === "1" || process.env.IS_SANDBOX === "yes";
+    const allowed = [...JIG_TOOLS, ...(request.role === "planner" ? PLANNER_TOOLS : WORKER_TOOLS)];
+    const args = [
+      "-p",
+      request.prompt,
+      "--mcp-config",
+      request.mcpConfigPath,
+      "--strict-mcp-config",
+      "--output-format",
+      "stream-json",
+      "--verbose",
+      "--allowedTools",
+      allowed.join(","),
+      "--permission-mode",
+      canBypass && request.role !== "planner" ? "bypassPermissions" : "acceptEdits",
+      ...(request.config.model ? ["--model", request.config.model] : []),
+      ...request.config.args,
+    ];
+    return {
+      command: binary,
+      args,
+      env: claudeEnv(process.env, { ...request.config.env, JIG_WORKER: request.name }),
+      cwd: request.cwd,
+      usageFormat: "claude-stream-json",
+    };
+  },
+};

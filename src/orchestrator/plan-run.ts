@@ -1,0 +1,74 @@
+import type { JigContext } from "../core/context.js";
+import { epicBranches } from "../core/epics.js";
+import { JigError } from "../core/errors.js";
+import { ensureBranch } from "../core/plan.js";
+import { isProcessAlive, type WorkerRecord } from "../core/workers.js";
+import { spawnPlanner } from "./spawn.js";
+
+// `jig plan`: the target branch, then the planner session, waited for until it exits.
+
+export interface PlanOutcome {
+  epic: string;
+  target: string;
+  planner: WorkerRecord | null;
+  alreadyPlanned: boolean;
+  subtasks: { id: string; title: string; depends: string[] }[];
+}
+
+/** Resolves `issues/feature-auth.md`, `feature-auth.md` or `feature-auth` to the epic id. */
+export function epicIdFromArg(arg: string): string {
+  return arg.replace(/\\/g, "/").split("/").pop()!.replace(/\.md$/, "");
+}
+
+export async function planEpicWithAgent(
+  ctx: JigContext,
+  epicArg: string,
+  options: { agent?: string; timeoutMs?: number; onEvent?: (line: string) => void } = {},
+): Promise<PlanOutcome> {
+  const say = options.onEvent ?? (() => {});
+  const { epic, target, base } = await epicBranches(ctx, epicIdFromArg(epicArg));
+  const subtasksOf = async () =>
+    (await ctx.issues.list())
+      .filter((i) => i.kind === "subtask" && i.epic === epic.id)
+      .sort((a, b) => (a.number ?? 0) - (b.number ?? 0));
+  if (await ensureBranch(ctx.paths.root, target, base)) say(`created target branch ${target} from ${base}`);
+  const existing = await subtasksOf();
+  if (existing.length > 0) {
+    say(`epic ${epic.id} is already planned (${existing.length} subtasks); not planning again`);
+    return {
+      epic: epic.id,
+      target,
+      planner: null,
+      alreadyPlanned: true,
+      subtasks: existing.map((t) => ({ id: t.id, title: t.title, depends: t.depends })),
+    };
+  }
+  let planner = await spawnPlanner(ctx, epic.id, { agent: options.agent });
+  say(`planner started (${planner.agent}, pid ${planner.pid}); log: jig logs ${planner.name}`);
+  const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
+  while (planner.exited === null && isProcessAlive(planner.pid)) {
+    if (Date.now() > deadline)
+      throw new JigError("TIMEOUT", `the planner of ${epic.id} did not finish in time`, {
+        hint: `see jig logs ${planner.name}; stop it with jig kill ${planner.name}`,
+      });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    planner = await ctx.workers.require(planner.name);
+  }
+  const subtasks = await subtasksOf();
+  if (subtasks.length === 0) {
+    throw new JigError(
+      "PROCESS_FAILED",
+      `the planner of ${epic.id} ended without writing a plan${planner.exited ? ` (exit code ${planner.exited.code})` : ""}`,
+      {
+        hint: `read what it did: jig logs ${planner.name}`,
+      },
+    );
+  }
+  return {
+    epic: epic.id,
+    target,
+    planner,
+    alreadyPlanned: false,
+    subtasks: subtasks.map((t) => ({ id: t.id, title: t.title, depends: t.depends })),
+  };
+}

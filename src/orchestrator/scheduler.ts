@@ -1,0 +1,197 @@
+import { watch } from "node:fs";
+import { join } from "node:path";
+import type { JigContext } from "../core/context.js";
+import { epicBranches } from "../core/epics.js";
+import { JigError } from "../core/errors.js";
+import { isReady, waitingOn } from "../core/graph.js";
+import type { Issue } from "../core/issue.js";
+import { requestLand } from "../core/landing/index.js";
+import { listQueue } from "../core/landing/queue.js";
+import { isProcessAlive, type WorkerRecord, writeWorkerStatus } from "../core/workers.js";
+import { tryLock } from "../lib/lock.js";
+import { spawnTaskWorker } from "./spawn.js";
+
+// `jig run <epic>` (and `jig plan --auto`): keep the epic moving until it is complete or stuck.
+// All state lives in the files (issues, registry, verdicts), so a rerun after Ctrl-C or a crash resumes.
+
+export interface RunOptions {
+  agent?: string;
+  maxWorkers?: number;
+  onEvent?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface RunOutcome {
+  outcome: "complete" | "blocked" | "interrupted";
+  blocked: { id: string; reason: string }[];
+  waiting: { id: string; on: string[] }[];
+}
+
+const sessionEnded = (record: WorkerRecord | null) =>
+  record !== null && (record.exited !== null || (record.pid !== null && !isProcessAlive(record.pid)));
+
+export async function runEpic(
+  ctx: JigContext,
+  epicId: string,
+  options: RunOptions = {},
+): Promise<RunOutcome> {
+  const { epic } = await epicBranches(ctx, epicId);
+  const release = await tryLock(join(ctx.paths.runsDir, epic.id));
+  if (!release) {
+    throw new JigError("CONFLICT", `another jig process is already running epic '${epic.id}'`, {
+      hint: "watch it with `jig status` / `jig ps`; a crashed run's lock frees itself within 5 s",
+    });
+  }
+  const say = options.onEvent ?? (() => {});
+  const maxWorkers = options.maxWorkers ?? ctx.config.maxWorkers;
+  const seen = new Map<string, string>();
+  const note = (id: string, state: string, line: string) => {
+    if (seen.get(id) === state) return;
+    seen.set(id, state);
+    say(line);
+  };
+  try {
+    for (;;) {
+      if (options.signal?.aborted) return { ...(await summarize(ctx, epic.id)), outcome: "interrupted" };
+      const tasks = (await ctx.issues.list()).filter(
+        (issue) => issue.kind === "subtask" && issue.epic === epic.id,
+      );
+      let running = 0;
+      for (const task of tasks) {
+        const record = await ctx.workers.get(task.id);
+        if (task.status === "complete") {
+          note(task.id, "complete", `✓ ${task.id} landed`);
+          continue;
+        }
+        if (task.status === "cancelled") continue;
+        if (task.status === "blocked") {
+          const status = record ? await readStatusMessage(record) : null;
+          note(task.id, "blocked", `✗ ${task.id} blocked${status ? `: ${status.split("\n")[0]}` : ""}`);
+          // A live session may resolve it (rebase, fix, land again): keep waiting for it.
+          if (record && !sessionEnded(record)) running++;
+          continue;
+        }
+        if (!record || !task.assigned) continue;
+        if (!sessionEnded(record)) {
+          running++;
+          note(
+            task.id,
+            `running:${record.attempt}`,
+            `● ${task.id} running (attempt ${record.attempt}, pid ${record.pid})`,
+          );
+          continue;
+        }
+        // The session ended without the task completing. A land it queued may still be waiting for a driver.
+        const queued = (await listQueue(ctx.paths, record.target)).some(
+          (entry) => entry.worker === record.name,
+        );
+        if (queued) {
+          await requestLand(ctx, record.name, { waitMs: 0 }).catch(() => undefined);
+          running++;
+          continue;
+        }
+        if (record.attempt <= ctx.config.maxRetries) {
+          say(
+            `↻ ${task.id} session ended (${describeExit(record)}); retrying (attempt ${record.attempt + 1})`,
+          );
+          await spawnTaskWorker(ctx, task.id, { agent: options.agent ?? record.agent });
+          running++;
+        } else {
+          const reason = `the agent session ended ${record.attempt} time(s) without landing (${describeExit(record)}); see jig logs ${record.name}`;
+          await ctx.issues.update(task.id, (current) =>
+            current.status === "complete" ? null : { status: "blocked" },
+          );
+          await writeWorkerStatus(record.worktree, { status: "blocked", message: reason });
+          note(task.id, "blocked", `✗ ${task.id} blocked: ${reason}`);
+        }
+      }
+      const fresh = (await ctx.issues.list()).filter(
+        (issue) => issue.kind === "subtask" && issue.epic === epic.id,
+      );
+      const freshById = new Map((await ctx.issues.list()).map((issue) => [issue.id, issue]));
+      const registered = new Set((await ctx.workers.list()).map((record) => record.name));
+      // Ready, or left assigned to us by a spawn that was interrupted before its worker was registered.
+      const orphaned = (task: Issue) =>
+        task.status === "planned" &&
+        task.assigned === task.id &&
+        !registered.has(task.id) &&
+        waitingOn(task, freshById).length === 0;
+      const ready = fresh.filter((task) => isReady(task, freshById) || orphaned(task));
+      for (const task of ready) {
+        if (running >= maxWorkers) break;
+        const record = await spawnTaskWorker(ctx, task.id, { agent: options.agent });
+        running++;
+        note(
+          task.id,
+          `running:${record.attempt}`,
+          `● ${task.id} started (${record.agent}, pid ${record.pid})`,
+        );
+      }
+      if (
+        fresh.length > 0 &&
+        fresh.every((task) => task.status === "complete" || task.status === "cancelled")
+      ) {
+        for (const task of fresh)
+          if (task.status === "complete") note(task.id, "complete", `✓ ${task.id} landed`);
+        return { ...(await summarize(ctx, epic.id)), outcome: "complete" };
+      }
+      if (running === 0 && !fresh.some((task) => isReady(task, freshById) || orphaned(task))) {
+        return { ...(await summarize(ctx, epic.id)), outcome: "blocked" };
+      }
+      await waitForChange(ctx, 1_000, options.signal);
+    }
+  } finally {
+    await release();
+  }
+}
+
+function describeExit(record: WorkerRecord): string {
+  if (!record.exited) return "process gone";
+  return record.exited.signal ? `killed by ${record.exited.signal}` : `exit code ${record.exited.code}`;
+}
+
+async function readStatusMessage(record: WorkerRecord): Promise<string | null> {
+  const { readWorkerStatus } = await import("../core/workers.js");
+  return (await readWorkerStatus(record.worktree))?.message ?? null;
+}
+
+async function summarize(ctx: JigContext, epic: string): Promise<Omit<RunOutcome, "outcome">> {
+  const issues = await ctx.issues.list();
+  const byId = new Map(issues.map((issue) => [issue.id, issue]));
+  const tasks = issues.filter((issue: Issue) => issue.kind === "subtask" && issue.epic === epic);
+  const blocked: RunOutcome["blocked"] = [];
+  for (const task of tasks.filter((t) => t.status === "blocked")) {
+    const record = await ctx.workers.get(task.id);
+    blocked.push({ id: task.id, reason: (record ? await readStatusMessage(record) : null) ?? "blocked" });
+  }
+  const waiting = tasks
+    .filter((t) => t.status === "planned" && waitingOn(t, byId).length > 0)
+    .map((t) => ({ id: t.id, on: waitingOn(t, byId) }));
+  return { blocked, waiting };
+}
+
+// Wakes on any change to issues or the worker registry, or after `ms` (worktree status files and
+// process exits are not watchable cheaply, so the timeout is the fallback).
+async function waitForChange(ctx: JigContext, ms: number, signal?: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const watchers = [ctx.paths.issuesDir, ctx.paths.workersDir].flatMap((dir) => {
+      try {
+        return [watch(dir, () => done())];
+      } catch {
+        return [];
+      }
+    });
+    const timer = setTimeout(() => done(), ms);
+    const onAbort = () => done();
+    signal?.addEventListener("abort", onAbort);
+    let finished = false;
+    function done() {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      for (const watcher of watchers) watcher.close();
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }
+  });
+}

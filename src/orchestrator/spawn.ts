@@ -1,0 +1,251 @@
+import { spawn as spawnProcess } from "node:child_process";
+import { chmod, cp, mkdir, readdir } from "node:fs/promises";
+import { join, relative } from "node:path";
+import type { JigContext } from "../core/context.js";
+import { currentBranch, epicBranches, taskTarget } from "../core/epics.js";
+import { JigError } from "../core/errors.js";
+import { ensureExcluded } from "../core/exclude.js";
+import { branchCommit } from "../core/git-ops.js";
+import { issueToken } from "../core/identity.js";
+import { assertSafeId } from "../core/ids.js";
+import { isProcessAlive, type WorkerRecord, writeWorkerStatus } from "../core/workers.js";
+import { createWorktree } from "../core/worktrees.js";
+import { writeFileAtomic } from "../lib/fs.js";
+import { CLI_ENTRY, PACKAGE_ROOT } from "../version.js";
+import type { LaunchSpec } from "./backends/backend.js";
+import { resolveAgent } from "./backends/index.js";
+import { adhocPrompt, plannerPrompt, workerPrompt } from "./prompts.js";
+
+// Starting sessions: a worktree and branch, an identity and MCP config, the skills, a registry record,
+// and the agent itself under a detached supervisor, so `jig spawn` returns at once.
+
+/** The MCP config a session gets: jig over stdio, with the session's own identity. */
+export async function writeMcpConfig(ctx: JigContext, name: string, token: string): Promise<string> {
+  const file = join(ctx.paths.workersDir, `${name}.mcp.json`);
+  const config = {
+    mcpServers: {
+      jig: {
+        command: process.execPath,
+        args: [CLI_ENTRY, "serve", "--stdio"],
+        env: { JIG_ROOT: ctx.paths.root, JIG_TOKEN: token },
+      },
+    },
+  };
+  await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`, 0o600);
+  await chmod(file, 0o600);
+  return file;
+}
+
+async function installSkills(ctx: JigContext, dir: string): Promise<void> {
+  await ensureExcluded(ctx.paths.root);
+  const source = join(PACKAGE_ROOT, "skills");
+  for (const name of await readdir(source).catch(() => [] as string[])) {
+    await cp(join(source, name), join(dir, ".claude", "skills", name), { recursive: true, force: true });
+  }
+}
+
+/** Starts the supervisor (detached) that runs the agent and records how it ended. */
+async function startSupervised(ctx: JigContext, record: WorkerRecord, spec: LaunchSpec): Promise<number> {
+  await writeFileAtomic(
+    join(ctx.paths.workersDir, `${record.name}.launch.json`),
+    JSON.stringify(spec),
+    0o600,
+  );
+  await mkdir(ctx.paths.logsDir, { recursive: true });
+  const child = spawnProcess(process.execPath, [CLI_ENTRY, "agent-supervise", record.name], {
+    cwd: ctx.paths.root,
+    env: { ...process.env, JIG_ROOT: ctx.paths.root },
+    detached: true,
+    stdio: "ignore",
+  });
+  child.unref();
+  if (!child.pid)
+    throw new JigError("PROCESS_FAILED", `could not start the session of '${record.name}'`, {
+      hint: "check that node can spawn processes here",
+    });
+  return child.pid;
+}
+
+export interface SpawnOptions {
+  agent?: string;
+}
+
+/** One worker for one subtask. Refuses a task that is complete, or assigned to a live worker. */
+export async function spawnTaskWorker(
+  ctx: JigContext,
+  ref: string,
+  options: SpawnOptions = {},
+): Promise<WorkerRecord> {
+  const issue = await ctx.issues.get(ref.endsWith(".md") ? ref : ref);
+  if (issue.kind !== "subtask")
+    throw new JigError("INVALID_INPUT", `'${issue.id}' is an epic; spawn workers for its subtasks`, {
+      hint: `run \`jig plan ${relative(ctx.paths.root, ctx.issues.fileOf(issue.id))}\``,
+    });
+  const name = issue.id;
+  const agent = resolveAgent(ctx.config, options.agent);
+  const existing = await ctx.workers.get(name);
+  if (issue.status === "complete" || issue.status === "cancelled") {
+    throw new JigError("CONFLICT", `task '${issue.id}' is ${issue.status}; there is nothing to spawn`, {
+      hint: "see `jig status` for the epic",
+    });
+  }
+  if (existing && existing.exited === null && isProcessAlive(existing.pid)) {
+    throw new JigError("CONFLICT", `task '${issue.id}' already has a running worker (pid ${existing.pid})`, {
+      hint: `see \`jig ps\`; stop it with \`jig kill ${name}\` first`,
+    });
+  }
+  if (issue.assigned && issue.assigned !== name) {
+    throw new JigError("CONFLICT", `task '${issue.id}' is assigned to '${issue.assigned}'`, {
+      hint: "it is someone else's; pick another task or clear `assigned` in the issue file",
+    });
+  }
+  const target = await taskTarget(ctx, issue);
+  if ((await branchCommit(ctx.paths.root, target)) === null) {
+    throw new JigError("PRECONDITION_FAILED", `the target branch '${target}' does not exist`, {
+      hint: `run \`jig plan\` for epic ${issue.epic} first (it creates the target)`,
+    });
+  }
+  // Take the task for this worker before starting anything (compare-and-set: planned and unassigned, or already ours).
+  await ctx.issues.update(issue.id, (current) => {
+    if (current.assigned && current.assigned !== name)
+      throw new JigError("CONFLICT", `task '${current.id}' was just assigned to '${current.assigned}'`, {
+        hint: "pick another task",
+      });
+    if (current.status === "complete" || current.status === "cancelled")
+      throw new JigError("CONFLICT", `task '${current.id}' is ${current.status}`, { hint: "nothing to do" });
+    return { assigned: name, status: current.status === "blocked" ? "planned" : current.status };
+  });
+  const { path, branch } = await createWorktree(ctx, { name, from: target });
+  await installSkills(ctx, path);
+  const token = await issueToken(ctx.paths, name);
+  const mcpConfigPath = await writeMcpConfig(ctx, name, token);
+  const record: WorkerRecord = {
+    name,
+    kind: "task",
+    issue: issue.id,
+    epic: issue.epic,
+    branch,
+    target,
+    worktree: path,
+    agent: agent.name,
+    pid: null,
+    started: new Date().toISOString(),
+    logPath: join(ctx.paths.logsDir, `${name}.log`),
+    exited: null,
+    attempt: (existing?.attempt ?? 0) + 1,
+    usage: null,
+  };
+  await ctx.workers.save(record);
+  await writeWorkerStatus(path, { status: "working", message: null, landing: null });
+  const spec = await agent.backend.launch({
+    name,
+    role: "worker",
+    cwd: path,
+    prompt: workerPrompt(issue.id, target),
+    mcpConfigPath,
+    issue: issue.id,
+    config: agent.config,
+  });
+  const pid = await startSupervised(ctx, record, spec);
+  return ctx.workers.update(name, (current) => ({ ...current, pid }));
+}
+
+/** An ad-hoc worker: `_jig/<name>` from the current branch, its task in the prompt, reviewed and merged by hand. */
+export async function spawnAdhocWorker(
+  ctx: JigContext,
+  name: string,
+  context: string,
+  options: SpawnOptions = {},
+): Promise<WorkerRecord> {
+  assertSafeId(name, "worker name");
+  if (!context.trim())
+    throw new JigError("INVALID_INPUT", "--context is empty", {
+      hint: 'describe the task: jig spawn <name> --context "…"',
+    });
+  const existing = await ctx.workers.get(name);
+  if (existing && existing.exited === null && isProcessAlive(existing.pid)) {
+    throw new JigError("CONFLICT", `worker '${name}' is already running (pid ${existing.pid})`, {
+      hint: `pick another name, or \`jig kill ${name}\``,
+    });
+  }
+  const agent = resolveAgent(ctx.config, options.agent);
+  const from = (await currentBranch(ctx.paths.root)) ?? "HEAD";
+  const { path, branch } = await createWorktree(ctx, { name, from });
+  await installSkills(ctx, path);
+  const token = await issueToken(ctx.paths, name);
+  const mcpConfigPath = await writeMcpConfig(ctx, name, token);
+  const record: WorkerRecord = {
+    name,
+    kind: "adhoc",
+    issue: null,
+    epic: null,
+    branch,
+    target: from,
+    worktree: path,
+    agent: agent.name,
+    pid: null,
+    started: new Date().toISOString(),
+    logPath: join(ctx.paths.logsDir, `${name}.log`),
+    exited: null,
+    attempt: (existing?.attempt ?? 0) + 1,
+    usage: null,
+  };
+  await ctx.workers.save(record);
+  await writeWorkerStatus(path, { status: "working", message: null });
+  const spec = await agent.backend.launch({
+    name,
+    role: "adhoc",
+    cwd: path,
+    prompt: adhocPrompt(name, context),
+    mcpConfigPath,
+    issue: null,
+    config: agent.config,
+  });
+  const pid = await startSupervised(ctx, record, spec);
+  return ctx.workers.update(name, (current) => ({ ...current, pid }));
+}
+
+/** The planner session for an epic: runs in the repo root with a planner identity that may only plan this epic. */
+export async function spawnPlanner(
+  ctx: JigContext,
+  epicId: string,
+  options: SpawnOptions = {},
+): Promise<WorkerRecord> {
+  const { epic, target } = await epicBranches(ctx, epicId);
+  const name = `planner-${epic.id}`;
+  const agent = resolveAgent(ctx.config, options.agent);
+  const statusDir = join(ctx.paths.jigDir, "planners", name);
+  await mkdir(statusDir, { recursive: true });
+  const token = await issueToken(ctx.paths, name, { epic: epic.id });
+  const mcpConfigPath = await writeMcpConfig(ctx, name, token);
+  const record: WorkerRecord = {
+    name,
+    kind: "planner",
+    issue: epic.id,
+    epic: epic.id,
+    branch: target,
+    target,
+    worktree: statusDir,
+    agent: agent.name,
+    pid: null,
+    started: new Date().toISOString(),
+    logPath: join(ctx.paths.logsDir, `${name}.log`),
+    exited: null,
+    attempt: ((await ctx.workers.get(name))?.attempt ?? 0) + 1,
+    usage: null,
+  };
+  await ctx.workers.save(record);
+  await writeWorkerStatus(statusDir, { status: "working", message: null });
+  const epicFile = relative(ctx.paths.root, ctx.issues.fileOf(epic.id));
+  const spec = await agent.backend.launch({
+    name,
+    role: "planner",
+    cwd: ctx.paths.root,
+    prompt: plannerPrompt(epic.id, epicFile),
+    mcpConfigPath,
+    issue: epic.id,
+    config: agent.config,
+  });
+  const pid = await startSupervised(ctx, record, spec);
+  return ctx.workers.update(name, (current) => ({ ...current, pid }));
+}
