@@ -1,6 +1,7 @@
 import { relative } from "node:path";
 import { openContext } from "../core/context.js";
 import { JigError } from "../core/errors.js";
+import type { WorkerRecord } from "../core/workers.js";
 import { spawnAdhocWorker, spawnTaskWorker } from "../orchestrator/spawn.js";
 import type { CommandIO, CommandOutput } from "./output.js";
 
@@ -14,7 +15,7 @@ export async function run(
       hint: "jig spawn --issue feature-auth-01",
     });
   }
-  let record;
+  let record: WorkerRecord;
   if (args.issue) record = await spawnTaskWorker(ctx, args.issue, { agent: args.agent });
   else if (args.name && args.context !== undefined)
     record = await spawnAdhocWorker(ctx, args.name, args.context, { agent: args.agent });

@@ -32,7 +32,7 @@ const ScriptSchema = z.object({
 type Script = z.infer<typeof ScriptSchema>;
 
 export function extractBlock(text: string, language: string): string | null {
-  const match = new RegExp("```" + language + "\\s*\\n([\\s\\S]*?)\\n```").exec(text);
+  const match = new RegExp(`\`\`\`${language}\\s*\\n([\\s\\S]*?)\\n\`\`\``).exec(text);
   return match ? match[1]! : null;
 }
 
