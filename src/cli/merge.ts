@@ -1,7 +1,12 @@
-import { JigError } from "../core/errors.js";
-import type { CommandIO, CommandOutput } from "./output.js";
+import { openContext } from "../core/context.js";
+import { merge } from "../orchestrator/review-merge.js";
+import { type CommandIO, type CommandOutput, colors } from "./output.js";
 
-// Placeholder until this command's issue lands; it says so rather than pretending.
-export async function run(_args: unknown, _io: CommandIO): Promise<CommandOutput> {
-  throw new JigError("NOT_AVAILABLE", "`jig merge` is not implemented yet", { hint: "see the open issues" });
+export async function run(args: { name: string; force?: boolean }, io: CommandIO): Promise<CommandOutput> {
+  const ctx = await openContext({ cwd: io.cwd });
+  const result = await merge(ctx, args.name, { force: args.force });
+  return {
+    text: `${colors.green("merged")} ${result.merged} into ${result.into} (${result.commit.slice(0, 10)}); cleaned up ${result.cleaned.length} worker(s)`,
+    json: result,
+  };
 }
