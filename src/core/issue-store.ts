@@ -107,6 +107,7 @@ export class IssueStore {
       const content = applyPatch(current, patch);
       if (content === current.raw) return current;
       await writeFileAtomic(this.fileOf(id), content);
+      this.cache.delete(`${id}.md`);
       return parseIssue(id, content);
     });
   }
@@ -134,6 +135,7 @@ export class IssueStore {
     for (const write of writes) parseIssue(write.id, write.content);
     if (writes.length === 1) {
       await writeFileAtomic(this.fileOf(writes[0]!.id), writes[0]!.content);
+      this.cache.delete(`${writes[0]!.id}.md`);
       return;
     }
     await mkdir(this.journalDir, { recursive: true });
@@ -144,7 +146,10 @@ export class IssueStore {
   }
 
   private async replay(writes: IssueWrite[]): Promise<void> {
-    for (const write of writes) await writeFileAtomic(this.fileOf(write.id), write.content);
+    for (const write of writes) {
+      await writeFileAtomic(this.fileOf(write.id), write.content);
+      this.cache.delete(`${write.id}.md`);
+    }
   }
 
   private async hasJournal(): Promise<boolean> {
@@ -230,15 +235,19 @@ export class IssueStore {
     const id = name.slice(0, -3);
     let key: string;
     let size: number;
+    let recent = false;
     try {
-      const info = statSync(path);
-      key = `${info.ino}:${info.size}:${info.mtimeMs}`;
-      size = info.size;
+      const info = statSync(path, { bigint: true });
+      key = `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+      size = Number(info.size);
+      // Racily clean (as git calls it): file timestamps are coarse (a few ms), and a rename can reuse an
+      // inode number, so a file changed this recently is re-read rather than trusted from the cache.
+      recent = Date.now() - Number(info.mtimeMs) < 1_000 || Date.now() - Number(info.ctimeMs) < 1_000;
     } catch {
       return { key: "", issue: null, problem: null };
     }
     const cached = this.cache.get(name);
-    if (cached && cached.key === key) return cached;
+    if (cached && cached.key === key && !recent) return cached;
     let entry: CacheEntry;
     try {
       const raw = readTextFileSync(path, { maxBytes: MAX_ISSUE_BYTES, label: name, knownSize: size });

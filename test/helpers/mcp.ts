@@ -6,7 +6,10 @@ import { ADMIN, type Caller } from "../../src/core/identity.js";
 import { createServer } from "../../src/server/create-server.js";
 
 // A real MCP Client talking to a real jig server over the SDK's in-memory transport.
-export async function connect(ctx: JigContext, caller: Caller = ADMIN): Promise<{ client: Client; close: () => Promise<void> }> {
+export async function connect(
+  ctx: JigContext,
+  caller: Caller = ADMIN,
+): Promise<{ client: Client; close: () => Promise<void> }> {
   const { server, close } = createServer({ ctx, caller });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
@@ -30,5 +33,9 @@ export async function connectRepo(root: string, caller: Caller = ADMIN) {
 export async function call(client: Client, name: string, args: Record<string, unknown> = {}) {
   const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
   const text = result.content.map((part) => (part.type === "text" ? part.text : "")).join("\n");
-  return { isError: result.isError === true, text, data: result.structuredContent as Record<string, unknown> | undefined };
+  return {
+    isError: result.isError === true,
+    text,
+    data: result.structuredContent as Record<string, unknown> | undefined,
+  };
 }

@@ -12,14 +12,29 @@ import { epicFiles, makeWorker } from "../helpers/workers.js";
 
 const hashDir = (dir: string) =>
   createHash("sha256")
-    .update(readdirSync(dir).sort().map((name) => `${name}\0${readFileSync(join(dir, name), "utf8")}`).join("\0"))
+    .update(
+      readdirSync(dir)
+        .sort()
+        .map((name) => `${name}\0${readFileSync(join(dir, name), "utf8")}`)
+        .join("\0"),
+    )
     .digest("hex");
 
 const plan = (subtasks: unknown[]) => ({ epic: "feature-auth", subtasks });
-const task = (slug: string, depends: string[] = []) => ({ title: `Do ${slug}`, slug, objective: `Implement ${slug}.`, acceptanceCriteria: [`${slug} works`], context: "See src/.", depends });
+const task = (slug: string, depends: string[] = []) => ({
+  title: `Do ${slug}`,
+  slug,
+  objective: `Implement ${slug}.`,
+  acceptanceCriteria: [`${slug} works`],
+  context: "See src/.",
+  depends,
+});
 
 async function repoWithEpic() {
-  const root = gitRepo({ "README.md": "# r\n", "issues/feature-auth.md": issueFile({ target: "feature/auth" }, "# Auth epic\n") });
+  const root = gitRepo({
+    "README.md": "# r\n",
+    "issues/feature-auth.md": issueFile({ target: "feature/auth" }, "# Auth epic\n"),
+  });
   const ctx = await openContext({ root });
   return { root, ctx };
 }
@@ -28,12 +43,21 @@ describe("MCP surface", () => {
   it("lists the tools and resources (contract snapshot)", async () => {
     const { ctx } = await repoWithEpic();
     const { client, close } = await connect(ctx);
-    const tools = (await client.listTools()).tools.map((t) => ({ name: t.name, title: t.title, annotations: t.annotations, input: Object.keys((t.inputSchema.properties ?? {}) as object), output: Object.keys((t.outputSchema?.properties ?? {}) as object) }));
+    const tools = (await client.listTools()).tools.map((t) => ({
+      name: t.name,
+      title: t.title,
+      annotations: t.annotations,
+      input: Object.keys((t.inputSchema.properties ?? {}) as object),
+      output: Object.keys((t.outputSchema?.properties ?? {}) as object),
+    }));
     const templates = (await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate);
     const resources = (await client.listResources()).resources.map((r) => r.uri);
     expect({ tools, templates, resources }).toMatchSnapshot();
     for (const tool of (await client.listTools()).tools) {
-      expect(tool.description!.length, `${tool.name} needs a description written for a model`).toBeGreaterThan(150);
+      expect(
+        tool.description!.length,
+        `${tool.name} needs a description written for a model`,
+      ).toBeGreaterThan(150);
       expect(tool.annotations).toHaveProperty("readOnlyHint");
       expect(tool.annotations).toHaveProperty("destructiveHint");
       expect(tool.annotations).toHaveProperty("idempotentHint");
@@ -47,12 +71,20 @@ describe("plan_epic", () => {
   it("writes every subtask and creates the target branch", async () => {
     const { root, ctx } = await repoWithEpic();
     const { client, close } = await connect(ctx);
-    const result = await call(client, "plan_epic", plan([task("jwt"), task("oauth", ["jwt"]), task("tests", ["jwt", "oauth"])]));
+    const result = await call(
+      client,
+      "plan_epic",
+      plan([task("jwt"), task("oauth", ["jwt"]), task("tests", ["jwt", "oauth"])]),
+    );
     expect(result.isError, result.text).toBe(false);
     expect(result.data!.created).toEqual([
       { id: "feature-auth-01-jwt", title: "Do jwt", depends: [] },
       { id: "feature-auth-02-oauth", title: "Do oauth", depends: ["feature-auth-01-jwt"] },
-      { id: "feature-auth-03-tests", title: "Do tests", depends: ["feature-auth-01-jwt", "feature-auth-02-oauth"] },
+      {
+        id: "feature-auth-03-tests",
+        title: "Do tests",
+        depends: ["feature-auth-01-jwt", "feature-auth-02-oauth"],
+      },
     ]);
     expect(gitIn(root, "rev-parse", "feature/auth")).toBe(gitIn(root, "rev-parse", "main"));
     const file = readFileSync(join(root, "issues", "feature-auth-02-oauth.md"), "utf8");
@@ -61,27 +93,51 @@ describe("plan_epic", () => {
     );
     // A second plan continues the numbering and never reuses ids.
     const more = await call(client, "plan_epic", plan([task("docs", ["feature-auth-03-tests"])]));
-    expect(more.data!.created).toEqual([{ id: "feature-auth-04-docs", title: "Do docs", depends: ["feature-auth-03-tests"] }]);
+    expect(more.data!.created).toEqual([
+      { id: "feature-auth-04-docs", title: "Do docs", depends: ["feature-auth-03-tests"] },
+    ]);
     await close();
   });
 
   it.each([
-    ["a cycle", [task("a", ["b"]), task("b", ["a"])], /dependency cycle: feature-auth-01-a → feature-auth-02-b → feature-auth-01-a/],
+    [
+      "a cycle",
+      [task("a", ["b"]), task("b", ["a"])],
+      /dependency cycle: feature-auth-01-a → feature-auth-02-b → feature-auth-01-a/,
+    ],
     ["a duplicate slug", [task("a"), task("a")], /subtasks 0 and 1 both have slug 'a'/],
-    ["an unknown dependency", [task("a", ["ghost"])], /depends on 'ghost', which is neither a slug in this plan nor an existing issue/],
+    [
+      "an unknown dependency",
+      [task("a", ["ghost"])],
+      /depends on 'ghost', which is neither a slug in this plan nor an existing issue/,
+    ],
     ["a self dependency", [task("a", ["a"])], /depends on itself/],
     ["a bad slug", [{ ...task("x"), slug: "../../etc" }], /slug "\.\.\/\.\.\/etc"/],
     // These three are refused by the SDK's schema validation before jig runs, with the field named.
-    ["hundreds of subtasks", Array.from({ length: 300 }, (_, i) => task(`t${i}`)), /Too big: expected array to have <=50 items at subtasks/],
-    ["a megabyte string", [{ ...task("a"), objective: "x".repeat(1024 * 1024) }], /Too big: expected string to have <=20000 characters at subtasks\[0\]\.objective/],
-    ["no criteria", [{ ...task("a"), acceptanceCriteria: [] }], /Too small: expected array to have >=1 items at subtasks\[0\]\.acceptanceCriteria/],
+    [
+      "hundreds of subtasks",
+      Array.from({ length: 300 }, (_, i) => task(`t${i}`)),
+      /Too big: expected array to have <=50 items at subtasks/,
+    ],
+    [
+      "a megabyte string",
+      [{ ...task("a"), objective: "x".repeat(1024 * 1024) }],
+      /Too big: expected string to have <=20000 characters at subtasks\[0\]\.objective/,
+    ],
+    [
+      "no criteria",
+      [{ ...task("a"), acceptanceCriteria: [] }],
+      /Too small: expected array to have >=1 items at subtasks\[0\]\.acceptanceCriteria/,
+    ],
   ])("refuses %s and writes nothing", async (_name, subtasks, message) => {
     const { root, ctx } = await repoWithEpic();
     const before = hashDir(join(root, "issues"));
     const { client, close } = await connect(ctx);
     const result = await call(client, "plan_epic", plan(subtasks));
     expect(result.isError).toBe(true);
-    expect(result.text).toMatch(/^(\[INVALID_INPUT\] invalid plan: |MCP error -32602: Input validation error: )/);
+    expect(result.text).toMatch(
+      /^(\[INVALID_INPUT\] invalid plan: |MCP error -32602: Input validation error: )/,
+    );
     expect(result.text).toMatch(message);
     expect(hashDir(join(root, "issues"))).toBe(before);
     expect(gitIn(root, "branch", "--list", "feature/auth")).toBe("");
@@ -93,11 +149,19 @@ describe("plan_epic", () => {
     const admin = await connect(ctx);
     expect((await call(admin.client, "plan_epic", plan([task("jwt")]))).isError).toBe(false);
     const before = hashDir(join(root, "issues"));
-    expect((await call(admin.client, "plan_epic", plan([task("jwt")]))).text).toMatch(/slug 'jwt' is already used by feature-auth-01-jwt/);
-    expect((await call(admin.client, "plan_epic", { epic: "nope", subtasks: [task("a")] })).text).toMatch(/^\[NOT_FOUND\] no issue matches "nope"/);
-    expect((await call(admin.client, "plan_epic", { epic: "../../x", subtasks: [task("a")] })).text).toMatch(/^\[INVALID_INPUT\]/);
+    expect((await call(admin.client, "plan_epic", plan([task("jwt")]))).text).toMatch(
+      /slug 'jwt' is already used by feature-auth-01-jwt/,
+    );
+    expect((await call(admin.client, "plan_epic", { epic: "nope", subtasks: [task("a")] })).text).toMatch(
+      /^\[NOT_FOUND\] no issue matches "nope"/,
+    );
+    expect((await call(admin.client, "plan_epic", { epic: "../../x", subtasks: [task("a")] })).text).toMatch(
+      /^\[INVALID_INPUT\]/,
+    );
     const planner = await connect(ctx, { role: "planner", name: "planner-other", epic: "other" });
-    expect((await call(planner.client, "plan_epic", plan([task("zz")]))).text).toMatch(/^\[FORBIDDEN\] this planner may plan epic 'other'/);
+    expect((await call(planner.client, "plan_epic", plan([task("zz")]))).text).toMatch(
+      /^\[FORBIDDEN\] this planner may plan epic 'other'/,
+    );
     expect(hashDir(join(root, "issues"))).toBe(before);
     await admin.close();
     await planner.close();
@@ -117,11 +181,18 @@ describe("claim_task, set_status, list_tasks", () => {
     const { client, close } = await connect(ctx, worker.caller);
     const first = await call(client, "claim_task");
     expect(first.isError, first.text).toBe(false);
-    expect(first.data).toMatchObject({ id: "e-01-t1", status: "in-progress", target: "feature/e", alreadyClaimed: false });
+    expect(first.data).toMatchObject({
+      id: "e-01-t1",
+      status: "in-progress",
+      target: "feature/e",
+      alreadyClaimed: false,
+    });
     expect(first.text).toContain("## Objective\nDo task 1.");
     expect((await call(client, "claim_task")).data).toMatchObject({ alreadyClaimed: true });
     const other = await call(client, "claim_task", { issue: "e-02-t2" });
-    expect(other.text).toMatch(/^\[FORBIDDEN\] worker 'e-01-t1' may claim only its own task 'e-01-t1', not 'e-02-t2'/);
+    expect(other.text).toMatch(
+      /^\[FORBIDDEN\] worker 'e-01-t1' may claim only its own task 'e-01-t1', not 'e-02-t2'/,
+    );
     expect((await ctx.issues.get("e-02-t2")).status).toBe("planned");
     await close();
   });
@@ -133,7 +204,9 @@ describe("claim_task, set_status, list_tasks", () => {
     expect((await call(client, "claim_task", { epic: "e" })).data!.id).toBe("e-02-t2");
     const none = await call(client, "claim_task", { epic: "e" });
     expect(none.text).toMatch(/^\[NOT_FOUND\] no task is ready in epic 'e'/);
-    expect((await call(client, "claim_task", { issue: "e-03" })).text).toMatch(/^\[PRECONDITION_FAILED\] task 'e-03-t3' is waiting on e-01-t1/);
+    expect((await call(client, "claim_task", { issue: "e-03" })).text).toMatch(
+      /^\[PRECONDITION_FAILED\] task 'e-03-t3' is waiting on e-01-t1/,
+    );
     await close();
   });
 
@@ -143,12 +216,22 @@ describe("claim_task, set_status, list_tasks", () => {
     await makeWorker(ctx, "e-02-t2");
     const { client, close } = await connect(ctx, a.caller);
     await call(client, "claim_task");
-    const blocked = await call(client, "set_status", { status: "blocked", message: "Need the OAuth client id" });
+    const blocked = await call(client, "set_status", {
+      status: "blocked",
+      message: "Need the OAuth client id",
+    });
     expect(blocked.isError, blocked.text).toBe(false);
-    expect(await readWorkerStatus(a.worktree)).toMatchObject({ status: "blocked", message: "Need the OAuth client id" });
+    expect(await readWorkerStatus(a.worktree)).toMatchObject({
+      status: "blocked",
+      message: "Need the OAuth client id",
+    });
     expect((await ctx.issues.get("e-01-t1")).status).toBe("blocked");
-    expect((await call(client, "set_status", { status: "blocked" })).text).toMatch(/^\[INVALID_INPUT\] status blocked needs a message/);
-    expect((await call(client, "set_status", { status: "working", worker: "e-02-t2" })).text).toMatch(/^\[FORBIDDEN\] worker 'e-01-t1' may set only its own status/);
+    expect((await call(client, "set_status", { status: "blocked" })).text).toMatch(
+      /^\[INVALID_INPUT\] status blocked needs a message/,
+    );
+    expect((await call(client, "set_status", { status: "working", worker: "e-02-t2" })).text).toMatch(
+      /^\[FORBIDDEN\] worker 'e-01-t1' may set only its own status/,
+    );
     expect((await call(client, "set_status", { status: "bogus" })).isError).toBe(true);
     const done = await call(client, "set_status", { status: "done" });
     expect(done.text).toContain("call land");
@@ -160,12 +243,22 @@ describe("claim_task, set_status, list_tasks", () => {
     const { ctx } = await planned(7, { 7: [1] });
     const { client, close } = await connect(ctx);
     const page1 = await call(client, "list_tasks", { limit: 3 });
-    expect((page1.data!.tasks as { id: string }[]).map((t) => t.id)).toEqual(["e-01-t1", "e-02-t2", "e-03-t3"]);
+    expect((page1.data!.tasks as { id: string }[]).map((t) => t.id)).toEqual([
+      "e-01-t1",
+      "e-02-t2",
+      "e-03-t3",
+    ]);
     const page2 = await call(client, "list_tasks", { limit: 3, cursor: page1.data!.nextCursor });
-    expect((page2.data!.tasks as { id: string }[]).map((t) => t.id)).toEqual(["e-04-t4", "e-05-t5", "e-06-t6"]);
+    expect((page2.data!.tasks as { id: string }[]).map((t) => t.id)).toEqual([
+      "e-04-t4",
+      "e-05-t5",
+      "e-06-t6",
+    ]);
     const waiting = await call(client, "list_tasks", { ready: true });
     expect(waiting.data!.total).toBe(6);
-    expect((await call(client, "list_tasks", { cursor: "garbage" })).text).toMatch(/^\[INVALID_INPUT\] cursor "garbage"/);
+    expect((await call(client, "list_tasks", { cursor: "garbage" })).text).toMatch(
+      /^\[INVALID_INPUT\] cursor "garbage"/,
+    );
     expect((await call(client, "list_tasks", { limit: 100000 })).isError).toBe(true);
     await close();
   });
@@ -178,13 +271,27 @@ describe("resources", () => {
     await call(client, "plan_epic", plan([task("jwt"), task("oauth", ["jwt"])]));
     const issue = await client.readResource({ uri: "jig://issues/feature-auth-01-jwt" });
     expect((issue.contents[0] as { text: string }).text).toContain("# Do jwt");
-    const epic = JSON.parse((await client.readResource({ uri: "jig://epics/feature-auth" })).contents[0]!.text as string);
-    expect(epic.subtasks.map((s: { id: string; state: string }) => `${s.id}:${s.state}`)).toEqual(["feature-auth-01-jwt:ready", "feature-auth-02-oauth:waiting"]);
-    expect(JSON.parse((await client.readResource({ uri: "jig://workers" })).contents[0]!.text as string)).toEqual([]);
-    for (const uri of ["jig://issues/..%2F..%2Fetc%2Fpasswd", "jig://issues/%2Fetc%2Fpasswd", "jig://issues/nope"]) {
+    const epic = JSON.parse(
+      (await client.readResource({ uri: "jig://epics/feature-auth" })).contents[0]!.text as string,
+    );
+    expect(epic.subtasks.map((s: { id: string; state: string }) => `${s.id}:${s.state}`)).toEqual([
+      "feature-auth-01-jwt:ready",
+      "feature-auth-02-oauth:waiting",
+    ]);
+    expect(
+      JSON.parse((await client.readResource({ uri: "jig://workers" })).contents[0]!.text as string),
+    ).toEqual([]);
+    for (const uri of [
+      "jig://issues/..%2F..%2Fetc%2Fpasswd",
+      "jig://issues/%2Fetc%2Fpasswd",
+      "jig://issues/nope",
+    ]) {
       await expect(client.readResource({ uri })).rejects.toThrow();
     }
-    const completion = await client.complete({ ref: { type: "ref/resource", uri: "jig://issues/{id}" }, argument: { name: "id", value: "feature-auth-0" } });
+    const completion = await client.complete({
+      ref: { type: "ref/resource", uri: "jig://issues/{id}" },
+      argument: { name: "id", value: "feature-auth-0" },
+    });
     expect(completion.completion.values).toEqual(["feature-auth-01-jwt", "feature-auth-02-oauth"]);
     await close();
   });
@@ -193,7 +300,9 @@ describe("resources", () => {
     const { root, ctx } = await repoWithEpic();
     const { client, close } = await connect(ctx, ADMIN);
     await call(client, "plan_epic", plan([task("jwt")]));
-    const updated = new Promise<string>((resolve) => client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => resolve(n.params.uri)));
+    const updated = new Promise<string>((resolve) =>
+      client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => resolve(n.params.uri)),
+    );
     await client.subscribeResource({ uri: "jig://issues/feature-auth-01-jwt" });
     const file = join(root, "issues", "feature-auth-01-jwt.md");
     writeFileSync(file, readFileSync(file, "utf8").replace("status: planned", "status: blocked"));

@@ -27,8 +27,16 @@ interface Candidate {
   entry: QueueEntry;
   worktree: string;
   issue: string | null;
+  /** The branch's commit before this batch rebased it (restored when the batch does not land it). */
+  before: string;
   head: string;
   commits: string[];
+}
+
+// A candidate rebased onto others that did not land would carry their commits into the next round.
+async function restore(candidates: Candidate[]): Promise<void> {
+  for (const candidate of candidates)
+    await gitRun(candidate.worktree, ["reset", "--hard", "-q", candidate.before]);
 }
 
 /** Test hook: SIGKILL this process at a named step, to prove a crash anywhere leaves a valid state. */
@@ -167,13 +175,16 @@ async function landBatch(
     );
   }
   const landing = candidates.slice(0, good);
+  await restore(candidates.slice(good + (failure ? 1 : 0)));
   if (landing.length === 0) return;
   const newTip = landing[landing.length - 1]!.head;
 
   // A target checked out in a human's worktree: refuse while it has local changes, else keep its files in step.
   const checkedOut = await worktreesWithBranch(ctx, target);
   for (const path of checkedOut) {
-    const dirty = await dirtyFiles(path);
+    // Issue files are jig's own and change all the time; untracked files cannot be overwritten by read-tree -m.
+    const issuesPrefix = `${relative(path, ctx.paths.issuesDir)}/`;
+    const dirty = (await trackedChanges(path)).filter((file) => !file.startsWith(issuesPrefix));
     if (dirty.length > 0) {
       for (const candidate of landing) {
         await finish(
@@ -202,7 +213,11 @@ async function landBatch(
         base,
         `jig land: ${landing.map((c) => c.entry.worker).join(", ")}`,
       );
-  if (!moved) return; // Someone else moved the target: the entries are still queued and the next round redoes them.
+  if (!moved) {
+    // Someone else moved the target: the entries are still queued and the next round redoes them.
+    await restore(landing);
+    return;
+  }
   crashPoint("after-cas");
   for (const path of checkedOut) await gitRun(path, ["read-tree", "-m", "-u", base, newTip]);
   for (const candidate of landing) {
@@ -214,6 +229,14 @@ async function landBatch(
       candidate.issue,
     );
   }
+}
+
+async function trackedChanges(worktree: string): Promise<string[]> {
+  const out = await gitRun(worktree, ["status", "--porcelain=v1", "--untracked-files=no"]);
+  return out.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => line.slice(3));
 }
 
 async function pushWithLease(
@@ -271,7 +294,7 @@ async function rebaseOnto(
   const before = (await git(wt, ["rev-parse", "HEAD"])).trim();
   if (await isAncestor(wt, before, tip)) {
     // Already contained in the target: nothing to land (a repeated land after success lands nothing twice).
-    return { entry, worktree: wt, issue: record.issue, head: tip, commits: [] };
+    return { entry, worktree: wt, issue: record.issue, before, head: tip, commits: [] };
   }
   onProgress?.(`rebasing ${record.branch} onto ${entry.target}`);
   const rebased = await gitRun(wt, ["-c", "core.hooksPath=/dev/null", "rebase", "--no-autostash", tip]);
@@ -293,6 +316,7 @@ async function rebaseOnto(
     entry,
     worktree: wt,
     issue: record.issue,
+    before,
     head: after,
     commits: await commitsBetween(wt, tip, after),
   };

@@ -1,0 +1,223 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { openContext } from "../../src/core/context.js";
+import { checkConflicts, requestLand, settleDrivers } from "../../src/core/landing/index.js";
+import { readWorkerStatus } from "../../src/core/workers.js";
+import { gitIn, gitRepo, tempDir } from "../helpers/repo.js";
+import { commitIn, epicFiles, makeWorker } from "../helpers/workers.js";
+
+async function setup(count: number, config: Record<string, unknown> = {}) {
+  const files: Record<string, string> = {
+    "README.md": "# r\n",
+    "shared.txt": "line 1\nline 2\nline 3\n",
+    ...epicFiles("e", count),
+  };
+  if (Object.keys(config).length) files["jig.json"] = JSON.stringify(config);
+  const root = gitRepo(files);
+  gitIn(root, "branch", "feature/e");
+  const ctx = await openContext({ root });
+  return { root, ctx };
+}
+
+const id = (n: number) => `e-${String(n).padStart(2, "0")}-t${n}`;
+
+describe("land", () => {
+  it("lands a worker's commits onto the target, marks the task complete, and is idempotent", async () => {
+    const { root, ctx } = await setup(1);
+    const w = await makeWorker(ctx, id(1));
+    const sha = commitIn(w.worktree, { "a.txt": "a\n" }, "add a");
+    const verdict = await requestLand(ctx, id(1));
+    expect(verdict).toMatchObject({ state: "landed", worker: id(1), target: "feature/e", commits: [sha] });
+    expect(gitIn(root, "rev-parse", "feature/e")).toBe(sha);
+    expect((await ctx.issues.get(id(1))).status).toBe("complete");
+    expect(await readWorkerStatus(w.worktree)).toMatchObject({ status: "done" });
+    const again = await requestLand(ctx, id(1));
+    expect(again).toMatchObject({ state: "landed", commits: [sha] });
+    expect(gitIn(root, "rev-list", "--count", "feature/e")).toBe("2");
+  });
+
+  it("rebases onto a target that moved, keeping history linear", async () => {
+    const { root, ctx } = await setup(2);
+    const a = await makeWorker(ctx, id(1));
+    const b = await makeWorker(ctx, id(2));
+    commitIn(a.worktree, { "a.txt": "a\n" });
+    commitIn(b.worktree, { "b.txt": "b\n" });
+    expect((await requestLand(ctx, id(1))).state).toBe("landed");
+    const second = await requestLand(ctx, id(2));
+    expect(second.state).toBe("landed");
+    expect(gitIn(root, "log", "--format=%s", "feature/e")).toBe("work\nwork\ninitial");
+    expect(gitIn(root, "rev-list", "--merges", "--count", "feature/e")).toBe("0");
+    expect(gitIn(root, "show", "feature/e:a.txt")).toBe("a");
+  });
+
+  it("a conflict blocks the worker with the files named, and the target does not move", async () => {
+    const { root, ctx } = await setup(2);
+    const a = await makeWorker(ctx, id(1));
+    const b = await makeWorker(ctx, id(2));
+    commitIn(a.worktree, { "shared.txt": "line 1\nA\nline 3\n" });
+    commitIn(b.worktree, { "shared.txt": "line 1\nB\nline 3\n" });
+    expect(await checkConflicts(ctx, id(2))).toEqual({
+      target: [],
+      workers: [{ name: id(1), files: ["shared.txt"] }],
+    });
+    await requestLand(ctx, id(1));
+    expect((await checkConflicts(ctx, id(2))).target).toEqual(["shared.txt"]);
+    const tip = gitIn(root, "rev-parse", "feature/e");
+    const verdict = await requestLand(ctx, id(2));
+    expect(verdict).toMatchObject({ state: "blocked", conflicts: ["shared.txt"] });
+    expect(verdict.reason).toContain("conflicts with feature/e in shared.txt");
+    expect(gitIn(root, "rev-parse", "feature/e")).toBe(tip);
+    expect((await ctx.issues.get(id(2))).status).toBe("blocked");
+    expect((await readWorkerStatus(b.worktree))?.message).toContain("shared.txt");
+    expect(gitIn(b.worktree, "status", "--porcelain")).toBe("");
+    // The worker resolves in its worktree and lands again.
+    try {
+      gitIn(b.worktree, "rebase", "feature/e");
+    } catch {}
+    writeFileSync(join(b.worktree, "shared.txt"), "line 1\nA\nB\nline 3\n");
+    gitIn(b.worktree, "add", "shared.txt");
+    gitIn(b.worktree, "-c", "core.editor=true", "rebase", "--continue");
+    expect((await requestLand(ctx, id(2))).state).toBe("landed");
+    expect(gitIn(root, "show", "feature/e:shared.txt")).toBe("line 1\nA\nB\nline 3");
+  });
+
+  it("conflicts on a file deleted on one side, and on binary files, are reported too", async () => {
+    const { ctx } = await setup(4);
+    const [a, b, c, d] = [
+      await makeWorker(ctx, id(1)),
+      await makeWorker(ctx, id(2)),
+      await makeWorker(ctx, id(3)),
+      await makeWorker(ctx, id(4)),
+    ];
+    gitIn(a.worktree, "rm", "-q", "shared.txt");
+    gitIn(a.worktree, "commit", "-q", "-m", "delete");
+    commitIn(b.worktree, { "shared.txt": "changed\n" });
+    expect((await requestLand(ctx, id(1))).state).toBe("landed");
+    expect(await requestLand(ctx, id(2))).toMatchObject({ state: "blocked", conflicts: ["shared.txt"] });
+    commitIn(c.worktree, { "img.bin": "\u0000\u0001binary-one\u0000" });
+    commitIn(d.worktree, { "img.bin": "\u0000\u0002binary-two\u0000" });
+    expect((await requestLand(ctx, id(3))).state).toBe("landed");
+    expect(await requestLand(ctx, id(4))).toMatchObject({ state: "blocked", conflicts: ["img.bin"] });
+  });
+
+  it("refuses uncommitted work, a detached HEAD, no commits, and a missing target — clearly", async () => {
+    const { root, ctx } = await setup(3);
+    const a = await makeWorker(ctx, id(1));
+    await expect(requestLand(ctx, id(1))).rejects.toThrow(
+      /has no commits that are not already on feature\/e/,
+    );
+    writeFileSync(join(a.worktree, "dirty.txt"), "x");
+    await expect(requestLand(ctx, id(1))).rejects.toMatchObject({
+      code: "PRECONDITION_FAILED",
+      message: "uncommitted changes in dirty.txt",
+    });
+    const b = await makeWorker(ctx, id(2));
+    commitIn(b.worktree, { "b.txt": "b" });
+    gitIn(b.worktree, "checkout", "-q", "--detach");
+    expect(await requestLand(ctx, id(2))).toMatchObject({
+      state: "blocked",
+      reason: expect.stringContaining("detached"),
+    });
+    const c = await makeWorker(ctx, id(3));
+    commitIn(c.worktree, { "c.txt": "c" });
+    gitIn(root, "branch", "-D", "feature/e");
+    await expect(requestLand(ctx, id(3))).rejects.toThrow(/target branch 'feature\/e' does not exist/);
+  });
+
+  it("keeps a human's clean checkout of the target in step, and refuses while it is dirty", async () => {
+    const { root, ctx } = await setup(2);
+    gitIn(root, "checkout", "-q", "feature/e");
+    const a = await makeWorker(ctx, id(1));
+    commitIn(a.worktree, { "a.txt": "a\n" });
+    expect((await requestLand(ctx, id(1))).state).toBe("landed");
+    expect(readFileSync(join(root, "a.txt"), "utf8")).toBe("a\n");
+    expect(gitIn(root, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!issues")).toBe("");
+    writeFileSync(join(root, "README.md"), "edited by the human\n");
+    const b = await makeWorker(ctx, id(2));
+    commitIn(b.worktree, { "b.txt": "b\n" });
+    const verdict = await requestLand(ctx, id(2));
+    expect(verdict.state).toBe("blocked");
+    expect(verdict.reason).toContain("checked out in the main worktree with uncommitted changes (README.md");
+  });
+
+  it("with a gate, lands a batch and finds the one bad branch by bisection in ~log2(N) gate runs", async () => {
+    const count = 8;
+    const runs = join(tempDir(), "gate-runs.log");
+    // The gate fails when bad.txt exists; it counts its runs.
+    const gate = `echo run >> ${runs}; test ! -f bad.txt`;
+    const { root, ctx } = await setup(count, { gate: { command: gate, timeoutSeconds: 30 } });
+    const workers = [];
+    for (let i = 1; i <= count; i++) {
+      const w = await makeWorker(ctx, id(i));
+      commitIn(w.worktree, {
+        [`f${i}.txt`]: `${i}\n`,
+        ...(i === 6 ? { "bad.txt": "breaks the gate\n" } : {}),
+      });
+      workers.push(w);
+    }
+    // Queue them all, then let one driver take the whole queue as a batch.
+    const verdicts = await Promise.all(
+      workers.map((_, i) => requestLand(ctx, id(i + 1), { waitMs: 60_000 })),
+    );
+    await settleDrivers();
+    const states = verdicts.map((v) => v.state);
+    expect(
+      states.filter((s) => s === "landed"),
+      JSON.stringify(verdicts, null, 1),
+    ).toHaveLength(count - 1);
+    expect(verdicts[5]).toMatchObject({ state: "blocked" });
+    expect(verdicts[5]!.reason).toContain("gate");
+    const gateRuns = readFileSync(runs, "utf8").trim().split("\n").length;
+    expect(gateRuns).toBeLessThanOrEqual(2 * (Math.ceil(Math.log2(count)) + 1));
+    expect(gateRuns).toBeLessThan(count);
+    expect(gitIn(root, "ls-tree", "--name-only", "feature/e").split("\n")).not.toContain("bad.txt");
+  });
+
+  it("a gate that hangs is killed at its timeout, with its process tree", async () => {
+    const { ctx } = await setup(1, { gate: { command: "sleep 300 & sleep 300", timeoutSeconds: 1 } });
+    const w = await makeWorker(ctx, id(1));
+    commitIn(w.worktree, { "a.txt": "a" });
+    const verdict = await requestLand(ctx, id(1), { waitMs: 30_000 });
+    expect(verdict.state).toBe("blocked");
+    expect(verdict.reason).toContain("gate timed out after 1s");
+  });
+
+  it("a gate that floods its output keeps only the tail", async () => {
+    const { ctx } = await setup(1, {
+      gate: { command: "yes flood | head -c 5000000; echo LAST-LINE; exit 1", timeoutSeconds: 30 },
+    });
+    const w = await makeWorker(ctx, id(1));
+    commitIn(w.worktree, { "a.txt": "a" });
+    const verdict = await requestLand(ctx, id(1), { waitMs: 30_000 });
+    expect(verdict.state).toBe("blocked");
+    expect(verdict.reason!.length).toBeLessThan(10_000);
+    expect(verdict.reason).toContain("LAST-LINE");
+  });
+});
+
+describe("remote mode", () => {
+  it("pushes with a lease to a bare remote and retries when the remote moved", async () => {
+    const { root, ctx: local } = await setup(2, { remote: "origin" });
+    const bare = tempDir("jig-bare-");
+    gitIn(bare, "init", "-q", "--bare", "-b", "main");
+    gitIn(root, "remote", "add", "origin", bare);
+    gitIn(root, "push", "-q", "origin", "main", "feature/e");
+    const ctx = await openContext({ root });
+    const a = await makeWorker(ctx, id(1));
+    commitIn(a.worktree, { "a.txt": "a\n" });
+    // Someone else pushes to the target from another clone first.
+    const other = tempDir("jig-clone-");
+    gitIn(other, "clone", "-q", "-b", "feature/e", bare, ".");
+    gitIn(other, "config", "user.email", "o@o");
+    gitIn(other, "config", "user.name", "o");
+    writeFileSync(join(other, "other.txt"), "from another machine\n");
+    gitIn(other, "add", "-A");
+    gitIn(other, "commit", "-q", "-m", "other machine");
+    gitIn(other, "push", "-q", "origin", "feature/e");
+    const verdict = await requestLand(ctx, id(1));
+    expect(verdict.state).toBe("landed");
+    expect(gitIn(bare, "log", "--format=%s", "feature/e")).toBe("work\nother machine\ninitial");
+    void local;
+  });
+});
