@@ -37,7 +37,8 @@ async function viewOf(ctx: JigContext, record: WorkerRecord, withChanges: boolea
   const status = await readWorkerStatus(record.worktree);
   const alive = record.exited === null && isProcessAlive(record.pid);
   let state: WorkerView["status"] = status?.status ?? "starting";
-  if (state !== "done" && !alive && record.pid !== null)
+  // A session that ended while "working" is dead (or exited); "blocked" and "done" say more, so they stay.
+  if ((state === "working" || state === "starting") && !alive && record.pid !== null)
     state = record.exited && record.exited.code === 0 ? "exited" : "dead";
   let changes: WorkerView["changes"] = null;
   if (withChanges) changes = await diffStat(ctx.paths.root, record.target, record.branch).catch(() => null);

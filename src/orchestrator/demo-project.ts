@@ -27,6 +27,8 @@ const plan = {
           },
           { append: { path: "src/index.js", content: "export { add } from './add.js';\n" } },
           { commit: "Add add()" },
+          // Let the multiply worker start from the same target first, so the two really collide.
+          { waitForTask: { id: "mathlib-02-multiply", status: ["in-progress", "blocked", "complete"] } },
           { land: true },
         ],
         { "src/index.js": INDEX_RESOLVED },

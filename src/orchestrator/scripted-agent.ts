@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -18,10 +18,14 @@ const StepSchema = z.union([
   z.object({ status: z.enum(["working", "blocked", "done"]), message: z.string().optional() }),
   z.object({ land: z.literal(true) }),
   z.object({ crash: z.literal(true) }),
+  /** Crash the first session only (a marker in the worktree's .jig/ remembers), to exercise retries. */
+  z.object({ crashOnce: z.literal(true) }),
   z.object({ exit: z.number().int() }),
   z.object({ hang: z.literal(true) }),
   z.object({ flood: z.number().int().positive() }),
   z.object({ call: z.string(), args: z.record(z.string(), z.unknown()).optional() }),
+  /** Wait (up to a minute) until another task reaches a status: how the demo makes a conflict certain. */
+  z.object({ waitForTask: z.object({ id: z.string(), status: z.array(z.string()) }) }),
 ]);
 const ScriptSchema = z.object({
   steps: z.array(StepSchema).optional(),
@@ -169,6 +173,13 @@ async function runWorker(client: Client): Promise<number> {
     } else if ("crash" in step) {
       say("crashing on purpose");
       process.kill(process.pid, "SIGKILL");
+    } else if ("crashOnce" in step) {
+      const marker = join(process.cwd(), ".jig", "crashed-once");
+      if (!existsSync(marker)) {
+        writeFileSync(marker, "1");
+        say("crashing on purpose (first session only)");
+        process.kill(process.pid, "SIGKILL");
+      }
     } else if ("exit" in step) {
       return step.exit;
     } else if ("hang" in step) {
@@ -177,6 +188,15 @@ async function runWorker(client: Client): Promise<number> {
     } else if ("flood" in step) {
       const line = `${"x".repeat(199)}\n`;
       for (let i = 0; i < step.flood; i++) process.stdout.write(line);
+    } else if ("waitForTask" in step) {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const task = await client.callTool({ name: "get_task", arguments: { id: step.waitForTask.id } });
+        const status = (task.structuredContent as { status?: string } | undefined)?.status;
+        if (status && step.waitForTask.status.includes(status)) break;
+        if (Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
     } else if ("call" in step) {
       await call(client, step.call, step.args ?? {});
     }
@@ -189,23 +209,24 @@ async function landUntilDone(
   target: string,
   resolution: Record<string, string> | undefined,
 ): Promise<number> {
-  let resolved = false;
+  let resolutions = 0;
   for (let attempt = 0; attempt < 200; attempt++) {
     const result = await call(client, "land", {});
     const state = result.data.state;
     if (state === "landed") return 0;
     if (state === "queued" || state === "landing") continue;
     const conflicts = (result.data.conflicts as string[] | undefined) ?? [];
-    if (state === "blocked" && conflicts.length > 0 && resolution && !resolved) {
+    if (state === "blocked" && conflicts.length > 0 && resolution && resolutions < 3) {
       say(`resolving the conflict in ${conflicts.join(", ")}`);
       resolveByRebase(target, resolution);
-      resolved = true;
+      resolutions++;
       await call(client, "set_status", {
         status: "working",
         message: "resolved the conflict; landing again",
       });
       continue;
     }
+    say(`giving up: ${result.text.split("\n")[0]}`);
     return 3;
   }
   return 4;

@@ -14,7 +14,11 @@ describe("claim race", () => {
   it("24 claimers (12 stdio processes + 12 HTTP sessions) and 10 tasks: each task claimed exactly once", async () => {
     const tasks = 10;
     const root = gitRepo({ "README.md": "x\n", ...epicFiles("e", tasks) });
-    const server = spawn(process.execPath, [CLI_ENTRY, "serve", "--port", "0"], { cwd: root, env: { ...process.env, ...testEnv }, stdio: ["ignore", "pipe", "pipe"] });
+    const server = spawn(process.execPath, [CLI_ENTRY, "serve", "--port", "0"], {
+      cwd: root,
+      env: { ...process.env, ...testEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     const url = await new Promise<string>((resolve) => {
       server.stdout.on("data", (chunk) => {
@@ -28,20 +32,37 @@ describe("claim race", () => {
       const clients: Client[] = [];
       for (let i = 0; i < 12; i++) {
         const client = new Client({ name: `stdio-${i}`, version: "0" });
-        await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI_ENTRY, "serve", "--stdio"], env: { ...(process.env as Record<string, string>), ...testEnv, JIG_ROOT: root } }));
+        await client.connect(
+          new StdioClientTransport({
+            command: process.execPath,
+            args: [CLI_ENTRY, "serve", "--stdio"],
+            env: { ...(process.env as Record<string, string>), ...testEnv, JIG_ROOT: root },
+          }),
+        );
         clients.push(client);
         const http = new Client({ name: `http-${i}`, version: "0" });
-        await http.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+        await http.connect(
+          new StreamableHTTPClientTransport(new URL(url), {
+            requestInit: { headers: { Authorization: `Bearer ${token}` } },
+          }),
+        );
         clients.push(http);
       }
       const results = await Promise.all(
         clients.map(async (client, i) => {
-          const result = (await client.callTool({ name: "claim_task", arguments: { epic: "e", ...{} } })) as CallToolResult;
+          const result = (await client.callTool({
+            name: "claim_task",
+            arguments: { epic: "e", ...{} },
+          })) as CallToolResult;
           return { i, result };
         }),
       );
-      const claimed = results.filter((r) => !r.result.isError).map((r) => (r.result.structuredContent as { id: string }).id);
-      const refused = results.filter((r) => r.result.isError).map((r) => (r.result.content[0] as { text: string }).text);
+      const claimed = results
+        .filter((r) => !r.result.isError)
+        .map((r) => (r.result.structuredContent as { id: string }).id);
+      const refused = results
+        .filter((r) => r.result.isError)
+        .map((r) => (r.result.content[0] as { text: string }).text);
       expect(claimed).toHaveLength(tasks);
       expect(new Set(claimed).size).toBe(tasks);
       expect(refused).toHaveLength(clients.length - tasks);

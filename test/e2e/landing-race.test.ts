@@ -10,9 +10,16 @@ import { commitIn, epicFiles, makeWorker } from "../helpers/workers.js";
 const FIXTURE = join(import.meta.dirname, "..", "fixtures", "land-worker.mjs");
 const id = (n: number) => `e-${String(n).padStart(2, "0")}-t${n}`;
 
-function landInProcess(root: string, worker: string, env: Record<string, string> = {}): Promise<{ code: number | null; signal: string | null; out: string }> {
+function landInProcess(
+  root: string,
+  worker: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; signal: string | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [FIXTURE, root, worker], { env: { ...process.env, ...testEnv, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [FIXTURE, root, worker], {
+      env: { ...process.env, ...testEnv, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (chunk) => {
       out += chunk;
@@ -41,7 +48,9 @@ describe("landing under concurrency and crashes (separate OS processes)", () => 
       commitIn(w.worktree, { [`w${i}.txt`]: `worker ${i}\n` }, `work of ${i}`);
       shas.push(gitIn(w.worktree, "rev-parse", "HEAD"));
     }
-    const results = await Promise.all(Array.from({ length: count }, (_, i) => landInProcess(root, id(i + 1))));
+    const results = await Promise.all(
+      Array.from({ length: count }, (_, i) => landInProcess(root, id(i + 1))),
+    );
     for (const result of results) expect(result.out, result.out).toContain('"state":"landed"');
     const files = gitIn(root, "ls-tree", "--name-only", "feature/e").split("\n");
     for (let i = 1; i <= count; i++) expect(files).toContain(`w${i}.txt`);
@@ -78,7 +87,9 @@ describe("landing under concurrency and crashes (separate OS processes)", () => 
       expect(crashed.signal).toBe("SIGKILL");
       const tip = gitIn(root, "rev-parse", "feature/e");
       // The target is either untouched or exactly the landed commit — never anything else.
-      expect([before, shaA].includes(tip) || gitIn(root, "log", "--format=%s", "-1", tip) === "work a").toBe(true);
+      expect([before, shaA].includes(tip) || gitIn(root, "log", "--format=%s", "-1", tip) === "work a").toBe(
+        true,
+      );
       expect(gitIn(root, "fsck", "--no-dangling")).toBe("");
       // The next land (another process) recovers the lock and lands both, losing nothing.
       const next = await landInProcess(root, id(2));

@@ -14,14 +14,23 @@ function stdioClient(root: string, token?: string) {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CLI_ENTRY, "serve", "--stdio"],
-    env: { ...(process.env as Record<string, string>), ...testEnv, JIG_ROOT: root, ...(token ? { JIG_TOKEN: token } : {}) },
+    env: {
+      ...(process.env as Record<string, string>),
+      ...testEnv,
+      JIG_ROOT: root,
+      ...(token ? { JIG_TOKEN: token } : {}),
+    },
     stderr: "pipe",
   });
   return { client: new Client({ name: "t", version: "0" }), transport };
 }
 
 async function startHttp(root: string): Promise<{ url: string; token: string; stop: () => void }> {
-  const child = spawn(process.execPath, [CLI_ENTRY, "serve", "--port", "0"], { cwd: root, env: { ...process.env, ...testEnv }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI_ENTRY, "serve", "--port", "0"], {
+    cwd: root,
+    env: { ...process.env, ...testEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`jig serve printed no URL: ${out}`)), 20_000);
@@ -43,18 +52,31 @@ const text = (r: unknown) => ((r as CallToolResult).content[0] as { text: string
 describe("stdio transport (built bin)", () => {
   it("speaks only JSON-RPC on stdout and exits when stdin closes", async () => {
     const root = gitRepo({ "README.md": "x\n", ...epicFiles("e", 2) });
-    const child = spawn(process.execPath, [CLI_ENTRY, "serve", "--stdio"], { env: { ...process.env, ...testEnv, JIG_ROOT: root }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI_ENTRY, "serve", "--stdio"], {
+      env: { ...process.env, ...testEnv, JIG_ROOT: root },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (chunk) => {
       out += chunk;
     });
     const send = (msg: unknown) => child.stdin.write(`${JSON.stringify(msg)}\n`);
-    send({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "0" } } });
+    send({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "0" } },
+    });
     send({ jsonrpc: "2.0", method: "notifications/initialized" });
     send({ jsonrpc: "2.0", id: 2, method: "tools/list" });
     send({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "list_tasks", arguments: {} } });
     child.stdin.write("this is not json\n");
-    send({ jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "get_task", arguments: { id: "../../etc/passwd" } } });
+    send({
+      jsonrpc: "2.0",
+      id: 4,
+      method: "tools/call",
+      params: { name: "get_task", arguments: { id: "../../etc/passwd" } },
+    });
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
     await new Promise<void>((resolve) => {
       const check = setInterval(() => {
@@ -68,11 +90,18 @@ describe("stdio transport (built bin)", () => {
     expect(await exited).toBe(0);
     const lines = out.trim().split("\n");
     for (const line of lines) expect(JSON.parse(line).jsonrpc).toBe("2.0");
-    const byId = new Map(lines.map((l) => JSON.parse(l)).filter((m) => m.id !== undefined).map((m) => [m.id, m]));
+    const byId = new Map(
+      lines
+        .map((l) => JSON.parse(l))
+        .filter((m) => m.id !== undefined)
+        .map((m) => [m.id, m]),
+    );
     expect(byId.get(2).result.tools.map((t: { name: string }) => t.name)).toContain("claim_task");
     expect(byId.get(3).result.content[0].text).toContain("2 task(s)");
     expect(byId.get(4).result.isError).toBe(true);
-    expect(byId.get(4).result.content[0].text).toMatch(/^\[INVALID_INPUT\] issue reference "\.\.\/\.\.\/etc\/passwd" is not valid/);
+    expect(byId.get(4).result.content[0].text).toMatch(
+      /^\[INVALID_INPUT\] issue reference "\.\.\/\.\.\/etc\/passwd" is not valid/,
+    );
   });
 
   it("a worker identity from JIG_TOKEN may touch only its own task; a wrong token refuses to start", async () => {
@@ -83,9 +112,15 @@ describe("stdio transport (built bin)", () => {
     await makeWorker(ctx, "e-02-t2");
     const { client, transport } = stdioClient(root, w.token);
     await client.connect(transport);
-    expect(text(await client.callTool({ name: "claim_task", arguments: {} }))).toContain("Claimed task e-01-t1");
-    expect(text(await client.callTool({ name: "land", arguments: { worker: "e-02-t2" } }))).toMatch(/^\[FORBIDDEN\] worker 'e-01-t1' may land only its own branch/);
-    expect(text(await client.callTool({ name: "set_status", arguments: { status: "done", worker: "e-02-t2" } }))).toMatch(/^\[FORBIDDEN\]/);
+    expect(text(await client.callTool({ name: "claim_task", arguments: {} }))).toContain(
+      "Claimed task e-01-t1",
+    );
+    expect(text(await client.callTool({ name: "land", arguments: { worker: "e-02-t2" } }))).toMatch(
+      /^\[FORBIDDEN\] worker 'e-01-t1' may land only its own branch/,
+    );
+    expect(
+      text(await client.callTool({ name: "set_status", arguments: { status: "done", worker: "e-02-t2" } })),
+    ).toMatch(/^\[FORBIDDEN\]/);
     await client.close();
     const bad = stdioClient(root, "worker.e-01-t1.forged-token-value-xxxxxxxx");
     await expect(bad.client.connect(bad.transport)).rejects.toThrow();
@@ -102,7 +137,9 @@ describe("HTTP transport (jig serve)", () => {
   afterAll(() => server?.stop());
 
   it("serves MCP sessions to a bearer-token holder", async () => {
-    const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: { Authorization: `Bearer ${server.token}` } } });
+    const transport = new StreamableHTTPClientTransport(new URL(server.url), {
+      requestInit: { headers: { Authorization: `Bearer ${server.token}` } },
+    });
     const client = new Client({ name: "t", version: "0" });
     await client.connect(transport);
     expect((await client.listTools()).tools.length).toBe(7);
@@ -111,16 +148,29 @@ describe("HTTP transport (jig serve)", () => {
   });
 
   it("refuses missing or wrong tokens (401), foreign Host/Origin (403), big bodies (413), unknown sessions (404)", async () => {
-    const init = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "0" } } });
+    const init = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "0" } },
+    });
     const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
-    const post = (extra: Record<string, string>, body = init) => fetch(server.url, { method: "POST", headers: { ...headers, ...extra }, body });
+    const post = (extra: Record<string, string>, body = init) =>
+      fetch(server.url, { method: "POST", headers: { ...headers, ...extra }, body });
     expect((await post({})).status).toBe(401);
     expect((await post({ authorization: "Bearer nope" })).status).toBe(401);
     expect((await post({ authorization: `Bearer ${server.token}x` })).status).toBe(401);
-    expect((await post({ authorization: `Bearer ${server.token}`, origin: "http://evil.example" })).status).toBe(403);
-    const big = await post({ authorization: `Bearer ${server.token}` }, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "x", params: { pad: "x".repeat(2 * 1024 * 1024) } }));
+    expect(
+      (await post({ authorization: `Bearer ${server.token}`, origin: "http://evil.example" })).status,
+    ).toBe(403);
+    const big = await post(
+      { authorization: `Bearer ${server.token}` },
+      JSON.stringify({ jsonrpc: "2.0", id: 1, method: "x", params: { pad: "x".repeat(2 * 1024 * 1024) } }),
+    );
     expect(big.status).toBe(413);
-    expect((await post({ authorization: `Bearer ${server.token}`, "mcp-session-id": "not-a-session" })).status).toBe(404);
+    expect(
+      (await post({ authorization: `Bearer ${server.token}`, "mcp-session-id": "not-a-session" })).status,
+    ).toBe(404);
     const malformed = await post({ authorization: `Bearer ${server.token}` }, "{ this is not json");
     expect(malformed.status).toBeGreaterThanOrEqual(400);
     expect(malformed.status).toBeLessThan(500);
@@ -133,9 +183,15 @@ describe("HTTP transport (jig serve)", () => {
     const ctx = await openContext({ root });
     const { app, close } = createHttpApp({ ctx });
     const token = await adminToken(ctx.paths);
-    const res = await app.request("http://attacker.example/mcp", { method: "POST", headers: { host: "attacker.example", authorization: `Bearer ${token}` }, body: "{}" });
+    const res = await app.request("http://attacker.example/mcp", {
+      method: "POST",
+      headers: { host: "attacker.example", authorization: `Bearer ${token}` },
+      body: "{}",
+    });
     expect(res.status).toBe(403);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("Host 'attacker.example' is not allowed");
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(
+      "Host 'attacker.example' is not allowed",
+    );
     expect((await app.request("http://127.0.0.1/nope", { headers: { host: "127.0.0.1" } })).status).toBe(404);
     await close();
   });

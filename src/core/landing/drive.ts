@@ -342,15 +342,7 @@ async function finish(
 ): Promise<void> {
   await writeVerdict(ctx.paths, { ...verdict, request: entry.request, at: new Date().toISOString() });
   const record = await ctx.workers.get(entry.worker);
-  const issueId = issue ?? record?.issue ?? null;
-  if (issueId) {
-    const status = verdict.state === "landed" ? "complete" : "blocked";
-    await ctx.issues
-      .update(issueId, (current) =>
-        current.status === status || current.status === "cancelled" ? null : { status },
-      )
-      .catch(() => {});
-  }
+  // The worker's status (with the why) first, so whoever sees the issue change can read the reason.
   const wt = worktree ?? record?.worktree;
   if (wt && existsSync(wt)) {
     const message = verdict.state === "landed" ? null : (verdict.reason ?? "landing failed");
@@ -359,6 +351,15 @@ async function finish(
       message,
       landing: { ...verdict, at: new Date().toISOString() },
     });
+  }
+  const issueId = issue ?? record?.issue ?? null;
+  if (issueId) {
+    const status = verdict.state === "landed" ? "complete" : "blocked";
+    await ctx.issues
+      .update(issueId, (current) =>
+        current.status === status || current.status === "cancelled" ? null : { status },
+      )
+      .catch(() => {});
   }
   crashPoint("after-verdict");
   await dequeue(entry);

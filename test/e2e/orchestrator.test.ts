@@ -1,0 +1,260 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CLI_ENTRY } from "../../src/version.js";
+import { runCli } from "../helpers/cli.js";
+import { gitIn, gitRepo, issueFile, testEnv } from "../helpers/repo.js";
+
+// The orchestrator end to end: the built CLI, the scripted agent as real child processes, real git.
+
+const script = (steps: unknown[], resolve?: Record<string, string>) =>
+  `\`\`\`jig-script\n${JSON.stringify({ steps, ...(resolve ? { resolve } : {}) })}\n\`\`\``;
+const writeAndLand = (path: string, content: string, extra: unknown[] = []) => [
+  ...extra,
+  { write: { path, content } },
+  { commit: `write ${path}` },
+  { land: true },
+];
+
+function epicRepo(
+  tasks: { slug: string; steps?: unknown[]; depends?: string[] }[],
+  config: Record<string, unknown> = { agent: "scripted", maxRetries: 1 },
+) {
+  const plan = {
+    subtasks: tasks.map((t) => ({
+      title: `Task ${t.slug}`,
+      slug: t.slug,
+      objective: `Do ${t.slug}.`,
+      acceptanceCriteria: ["done"],
+      ...(t.steps ? { context: script(t.steps) } : {}),
+      depends: t.depends ?? [],
+    })),
+  };
+  const root = gitRepo({
+    "README.md": "# r\n",
+    "jig.json": JSON.stringify(config),
+    "issues/ep.md": issueFile(
+      { target: "feature/ep" },
+      `# Epic\n\n\`\`\`jig-plan\n${JSON.stringify(plan)}\n\`\`\`\n`,
+    ),
+  });
+  expect(runCli(root, ["init"]).code).toBe(0);
+  return root;
+}
+
+async function waitFor(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function background(
+  cwd: string,
+  args: string[],
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+    cwd,
+    env: { ...process.env, ...testEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (c) => {
+    out += c;
+  });
+  child.stderr!.on("data", (c) => {
+    out += c;
+  });
+  return { child, output: () => out, exited: new Promise((resolve) => child.on("exit", resolve)) };
+}
+
+describe("jig plan / run with the scripted agent", () => {
+  it("plans, runs in dependency order, retries a crashed worker, and lands everything", async () => {
+    const root = epicRepo([
+      { slug: "one", steps: writeAndLand("one.txt", "1\n") },
+      { slug: "two", steps: writeAndLand("two.txt", "2\n", [{ crashOnce: true }]) },
+      { slug: "three", steps: writeAndLand("three.txt", "3\n"), depends: ["one", "two"] },
+    ]);
+    const result = runCli(root, ["plan", "issues/ep.md", "--auto"], { timeoutMs: 120_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain("ep-02-two session ended (killed by SIGKILL); retrying (attempt 2)");
+    expect(result.stdout).toContain("Epic: ep (3/3 complete)");
+    const log = gitIn(root, "log", "--format=%s", "feature/ep").split("\n");
+    expect(log.indexOf("write three.txt")).toBeLessThan(log.indexOf("write one.txt"));
+    expect(log.indexOf("write three.txt")).toBeLessThan(log.indexOf("write two.txt"));
+    const status = JSON.parse(runCli(root, ["status", "ep", "--json"]).stdout);
+    expect(status.subtasks.map((s: { state: string }) => s.state)).toEqual([
+      "complete",
+      "complete",
+      "complete",
+    ]);
+    const ps = JSON.parse(runCli(root, ["ps", "--json"]).stdout);
+    expect(ps.workers.map((w: { name: string; status: string }) => `${w.name}:${w.status}`).sort()).toEqual([
+      "ep-01-one:done",
+      "ep-02-two:done",
+      "ep-03-three:done",
+    ]);
+    // Re-running a finished epic resumes (nothing to do) rather than planning again.
+    const again = runCli(root, ["plan", "issues/ep.md", "--auto"]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("already planned");
+  });
+
+  it("without --auto prints the plan and the spawn commands; jig spawn --issue runs one worker", async () => {
+    const root = epicRepo([
+      { slug: "solo", steps: writeAndLand("solo.txt", "s\n") },
+      { slug: "after", depends: ["solo"] },
+    ]);
+    const planned = runCli(root, ["plan", "ep"], { timeoutMs: 60_000 });
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toContain("jig spawn --issue ep-01-solo");
+    expect(planned.stdout).toMatch(/02-after\s+Task after\s+\(after 01-solo\)/);
+    const spawned = runCli(root, ["spawn", "--issue", "ep-01", "--json"]);
+    expect(spawned.code, spawned.stderr).toBe(0);
+    expect(JSON.parse(spawned.stdout)).toMatchObject({
+      name: "ep-01-solo",
+      kind: "task",
+      branch: "_jig/ep-01-solo",
+      target: "feature/ep",
+    });
+    await waitFor(
+      () => runCli(root, ["issues", "show", "ep-01-solo", "--json"]).stdout.includes('"status": "complete"'),
+      "the worker to land",
+    );
+    expect(gitIn(root, "show", "feature/ep:solo.txt")).toBe("s");
+    const logs = runCli(root, ["logs", "ep-01-solo"]);
+    expect(logs.stdout).toContain("[scripted] claim_task → Claimed task ep-01-solo");
+    const again = runCli(root, ["spawn", "--issue", "ep-01-solo"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("task 'ep-01-solo' is complete; there is nothing to spawn");
+    const epic = runCli(root, ["spawn", "--issue", "ep"]);
+    expect(epic.stderr).toContain("'ep' is an epic");
+  });
+
+  it("a second run of the same epic is refused while the first is running; kill stops a hanging worker", async () => {
+    const root = epicRepo([{ slug: "hang", steps: [{ hang: true }] }]);
+    expect(runCli(root, ["plan", "ep"]).code).toBe(0);
+    const first = background(root, ["run", "ep"]);
+    await waitFor(
+      () => first.output().includes("ep-01-hang started"),
+      `the first run to start a worker: ${first.output()}`,
+    );
+    const second = runCli(root, ["run", "ep"]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain("another jig process is already running epic 'ep'");
+    await waitFor(
+      () =>
+        existsSync(join(root, ".jig", "logs", "ep-01-hang.log")) &&
+        readFileSync(join(root, ".jig", "logs", "ep-01-hang.log"), "utf8").includes("hanging on purpose"),
+      "the agent to hang",
+    );
+    // Stop the run first (its workers go on), or it would retry the worker we kill.
+    first.child.kill("SIGINT");
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toContain("interrupted: running workers go on; resume with jig run ep");
+    const killed = runCli(root, ["kill", "ep-01-hang"]);
+    expect(killed.code, killed.stderr).toBe(0);
+    const ps = JSON.parse(runCli(root, ["ps", "--json"]).stdout);
+    expect(ps.workers[0]).toMatchObject({ name: "ep-01-hang", alive: false });
+    expect(["dead", "exited"]).toContain(ps.workers[0].status);
+  });
+
+  it("an agent that exits without doing anything is retried, then its task is blocked with why", async () => {
+    const root = epicRepo([{ slug: "idle" }], {
+      agent: "idle",
+      maxRetries: 1,
+      agents: { idle: { type: "custom", command: "true" } },
+    });
+    expect(runCli(root, ["plan", "ep", "--agent", "scripted"]).code).toBe(0);
+    const run = runCli(root, ["run", "ep"], { timeoutMs: 60_000 });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      "ep-01-idle is blocked: the agent session ended 2 time(s) without landing (exit code 0)",
+    );
+    expect(runCli(root, ["ps"]).stdout).toContain("ep-01-idle blocked:");
+  });
+
+  it("names a missing agent binary and how to install it", async () => {
+    const root = epicRepo([{ slug: "a" }], {
+      agent: "scripted",
+      agents: { cc: { type: "claude", command: "claude-not-installed-here" } },
+    });
+    expect(runCli(root, ["plan", "ep"]).code).toBe(0);
+    const result = runCli(root, ["spawn", "--issue", "ep-01", "--agent", "cc"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("'claude-not-installed-here' is not installed or not on PATH");
+    expect(result.stderr).toContain("npm install -g @anthropic-ai/claude-code");
+  });
+
+  it("a planner that writes an invalid plan gets the error through the tool, and jig plan says so", async () => {
+    const root = gitRepo({
+      "README.md": "# r\n",
+      "jig.json": JSON.stringify({ agent: "scripted" }),
+      "issues/ep.md": issueFile(
+        {},
+        `# Epic\n\n\`\`\`jig-plan\n${JSON.stringify({
+          subtasks: [
+            { title: "Loop A", slug: "a", objective: "x", acceptanceCriteria: ["y"], depends: ["b"] },
+            { title: "Loop B", slug: "b", objective: "x", acceptanceCriteria: ["y"], depends: ["a"] },
+          ],
+        })}\n\`\`\`\n`,
+      ),
+    });
+    const result = runCli(root, ["plan", "ep"], { timeoutMs: 60_000 });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("the planner of ep ended without writing a plan");
+    expect(runCli(root, ["logs", "planner-ep"]).stdout).toContain(
+      "dependency cycle: ep-01-a → ep-02-b → ep-01-a",
+    );
+  });
+
+  it("ad-hoc workers: spawn with --context, review and merge by hand", async () => {
+    const root = gitRepo({
+      "README.md": "# r\n",
+      "jig.json": JSON.stringify({
+        agent: "adhoc",
+        agents: {
+          adhoc: {
+            type: "custom",
+            command: "echo done > adhoc.txt && git add adhoc.txt && git commit -qm 'ad-hoc work'",
+          },
+        },
+      }),
+    });
+    const spawned = runCli(root, ["spawn", "fix-typo", "--context", "Fix the typo in README"]);
+    expect(spawned.code, spawned.stderr).toBe(0);
+    await waitFor(
+      () => runCli(root, ["review", "fix-typo", "--json"]).stdout.includes("ad-hoc work"),
+      "the ad-hoc commit",
+    );
+    const merged = runCli(root, ["merge", "fix-typo"]);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(readFileSync(join(root, "adhoc.txt"), "utf8")).toBe("done\n");
+    expect(gitIn(root, "branch", "--list", "_jig/*")).toBe("");
+    writeFileSync(join(root, "x"), "");
+  });
+});
+
+describe("jig demo", () => {
+  it("runs the whole pipeline on the sample epic", () => {
+    const result = runCli("/", ["demo", "--json", "--keep"], { timeoutMs: 170_000 });
+    expect(result.code, result.stderr).toBe(0);
+    const out = JSON.parse(result.stdout);
+    expect(out.progress.complete).toBe(4);
+    expect(result.stderr).toContain("✓ mathlib-04-cli landed");
+    // add and multiply collide on src/index.js by design: one of them resolved the conflict and landed again.
+    const logs = ["mathlib-01-add", "mathlib-02-multiply"]
+      .map((w) => readFileSync(join(out.dir, ".jig", "logs", `${w}.log`), "utf8"))
+      .join("\n");
+    expect(logs).toContain("resolving the conflict in src/index.js");
+    expect(gitIn(out.dir, "show", "feature/mathlib:src/index.js")).toContain(
+      "export { multiply } from './multiply.js';",
+    );
+    expect(gitIn(out.dir, "show", "feature/mathlib:src/index.js")).toContain(
+      "export { add } from './add.js';",
+    );
+    rmSync(out.dir, { recursive: true, force: true });
+  });
+});
