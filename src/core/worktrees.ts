@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { git, gitRun } from "../lib/git.js";
 import type { JigContext } from "./context.js";
 import { JigError } from "./errors.js";
-import { branchCommit } from "./git-ops.js";
+import { branchCommit, type DiffStat, diffStat as diffStatIn } from "./git-ops.js";
 import { assertSafeId } from "./ids.js";
 
 // Worker worktrees live under .jig/worktrees/<name>, each on its own `_jig/<name>` branch.
@@ -13,13 +13,16 @@ export const workerBranch = (name: string): string => `_jig/${assertSafeId(name,
 export const worktreePath = (ctx: JigContext, name: string): string =>
   join(ctx.paths.worktreesDir, assertSafeId(name, "worker name"));
 
-/** Creates the worktree and its branch from `from`; reuses both when they already exist (a respawn). */
+/**
+ * Creates the worktree and its branch (default `_jig/<name>`) from `from`; reuses both when they already
+ * exist (a respawn).
+ */
 export async function createWorktree(
   ctx: JigContext,
-  options: { name: string; from: string },
+  options: { name: string; from: string; branch?: string },
 ): Promise<{ path: string; branch: string; created: boolean }> {
   const path = worktreePath(ctx, options.name);
-  const branch = workerBranch(options.name);
+  const branch = options.branch ?? workerBranch(options.name);
   const root = ctx.paths.root;
   if (existsSync(join(path, ".git"))) return { path, branch, created: false };
   await mkdir(ctx.paths.worktreesDir, { recursive: true });
@@ -63,4 +66,9 @@ export async function worktreesWithBranch(ctx: JigContext, branch: string): Prom
       paths.push(current);
   }
   return paths;
+}
+
+/** Lines added/removed and files changed on `to` since it forked from `from` (the contract's shape). */
+export async function diffStat(ctx: JigContext, options: { from: string; to: string }): Promise<DiffStat> {
+  return diffStatIn(ctx.paths.root, options.from, options.to);
 }
