@@ -73,8 +73,9 @@ export const claudeBackend: AgentBackend = {
       "--verbose",
       "--allowedTools",
       allowed.join(","),
+      // dontAsk: exactly the listed tools run, nothing else (acceptEdits would not approve Bash).
       "--permission-mode",
-      canBypass && request.role !== "planner" ? "bypassPermissions" : "acceptEdits",
+      canBypass && request.role !== "planner" ? "bypassPermissions" : "dontAsk",
       ...(request.config.model ? ["--model", request.config.model] : []),
       ...request.config.args,
     ];

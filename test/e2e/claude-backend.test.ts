@@ -1,0 +1,170 @@
+// jig's `claude` backend driving the REAL Claude Code CLI, offline: a scripted Messages endpoint plays the
+// model and makes the tool calls a real model would (ToolSearch for deferred MCP tools included).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli, runCliAsync } from "../helpers/cli.js";
+import {
+  bashStep,
+  claudeBin,
+  type FakeAnthropic,
+  startFakeAnthropic,
+  toolCallingModel,
+} from "../helpers/fake-anthropic.js";
+import { gitIn, gitRepo, issueFile, tempDir } from "../helpers/repo.js";
+
+const CLAUDE = claudeBin();
+
+function agentConfig(url: string) {
+  const home = tempDir("jig-claude-home-");
+  return {
+    agent: "cc",
+    maxRetries: 0,
+    agents: {
+      cc: {
+        type: "claude",
+        command: CLAUDE,
+        env: {
+          HOME: home,
+          CLAUDE_CONFIG_DIR: join(home, ".claude"),
+          ANTHROPIC_BASE_URL: url,
+          ANTHROPIC_API_KEY: "test-key",
+          CLAUDE_CODE_MAX_RETRIES: "0",
+          DISABLE_AUTOUPDATER: "1",
+          DISABLE_TELEMETRY: "1",
+          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+        },
+      },
+    },
+  };
+}
+
+async function waitFor(
+  check: () => boolean,
+  what: string,
+  dump: () => string,
+  timeoutMs = 150_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${dump()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () => {
+  let fake: FakeAnthropic | null = null;
+  afterEach(async () => {
+    await fake?.close();
+    fake = null;
+  });
+
+  it("jig spawn: the session finds the jig tools, claims its task, commits, and lands (root without IS_SANDBOX)", async () => {
+    const root = gitRepo({
+      "README.md": "# r\n",
+      "issues/ep.md": issueFile({ target: "feature/ep" }, "# Epic\n"),
+    });
+    const worktree = join(root, ".jig", "worktrees", "ep-01-hello");
+    const model = toolCallingModel(
+      [
+        { tool: "mcp__jig__claim_task", input: {} },
+        { tool: "mcp__jig__set_status", input: { status: "working" } },
+        { tool: "Write", input: { file_path: join(worktree, "hello.txt"), content: "hello from claude\n" } },
+        bashStep("git add -A && git commit -q -m 'Say hello'"),
+        { tool: "mcp__jig__land", input: {} },
+      ],
+      "Landed.",
+    );
+    fake = await startFakeAnthropic(model.script);
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(root, "jig.json"), JSON.stringify(agentConfig(fake.url)));
+    expect(runCli(root, ["init"]).code).toBe(0);
+    const plan = {
+      epic: "ep",
+      subtasks: [
+        {
+          title: "Say hello",
+          slug: "hello",
+          objective: "Write hello.txt",
+          acceptanceCriteria: ["hello.txt exists"],
+        },
+      ],
+    };
+    // Plan as the human would through the core, then spawn the claude worker.
+    const { openContext } = await import("../../src/core/context.js");
+    const { planEpic } = await import("../../src/core/plan.js");
+    const { ADMIN } = await import("../../src/core/identity.js");
+    await planEpic(await openContext({ root }), ADMIN, plan);
+    const spawned = runCli(root, ["spawn", "--issue", "ep-01"], { env: { IS_SANDBOX: "" } });
+    expect(spawned.code, spawned.stderr).toBe(0);
+    const log = join(root, ".jig", "logs", "ep-01-hello.log");
+    await waitFor(
+      () => runCli(root, ["issues", "show", "ep-01-hello", "--json"]).stdout.includes('"status": "complete"'),
+      "the claude worker to land",
+      () => `${readFileSync(log, "utf8").slice(-3000)}\nfake errors: ${fake?.errors.join("\n")}`,
+    );
+    expect(gitIn(root, "show", "feature/ep:hello.txt")).toBe("hello from claude");
+    // Claude Code hands the model a tool's structured result when there is one.
+    expect(model.resultOf("mcp__jig__claim_task")?.text).toContain('"id":"ep-01-hello"');
+    // Claude Code lists jig's tools as deferred; the model found them through ToolSearch by name.
+    expect(fake.requests.some((r) => JSON.stringify(r).includes("select:mcp__jig__claim_task"))).toBe(true);
+    // Cost and usage from the final result event reach jig ps.
+    await waitFor(
+      () => JSON.parse(runCli(root, ["ps", "--json"]).stdout).workers[0]?.usage !== null,
+      "usage to be recorded",
+      () => readFileSync(log, "utf8").slice(-2000),
+    );
+    const ps = JSON.parse(runCli(root, ["ps", "--json"]).stdout);
+    expect(ps.workers[0].usage.outputTokens).toBeGreaterThan(0);
+    expect(ps.workers[0].status).toBe("done");
+    expect(model.resultOf("mcp__jig__land")?.text).toContain('"state":"landed"');
+  });
+
+  it("jig plan: the planner session calls plan_epic (in a sandbox, IS_SANDBOX=1)", async () => {
+    const root = gitRepo({
+      "README.md": "# r\n",
+      "issues/feat.md": issueFile({}, "# A feature\n\nSplit it in two.\n"),
+    });
+    const model = toolCallingModel(
+      [
+        {
+          tool: "mcp__jig__plan_epic",
+          input: {
+            epic: "feat",
+            subtasks: [
+              {
+                title: "Build the core",
+                slug: "core",
+                objective: "Core module",
+                acceptanceCriteria: ["tests pass"],
+                context: "src/core",
+              },
+              {
+                title: "Add the CLI",
+                slug: "cli",
+                objective: "CLI on top",
+                acceptanceCriteria: ["cli works"],
+                depends: ["core"],
+              },
+            ],
+          },
+        },
+      ],
+      "Planned.",
+    );
+    fake = await startFakeAnthropic(model.script);
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(root, "jig.json"), JSON.stringify(agentConfig(fake.url)));
+    const planned = await runCliAsync(root, ["plan", "issues/feat.md", "--json"], {
+      env: { IS_SANDBOX: "1" },
+      timeoutMs: 150_000,
+    });
+    expect(planned.code, `${planned.stderr}\n${fake.errors.join("\n")}`).toBe(0);
+    const out = JSON.parse(planned.stdout);
+    expect(
+      out.plan.subtasks.map((t: { id: string; depends: string[] }) => `${t.id}<${t.depends.join(",")}`),
+    ).toEqual(["feat-01-core<", "feat-02-cli<feat-01-core"]);
+    expect(gitIn(root, "branch", "--list", "feature/feat")).toContain("feature/feat");
+    expect(model.resultOf("mcp__jig__plan_epic")?.text).toContain("feat-02-cli");
+  });
+});
