@@ -242,7 +242,7 @@ export class IssueStore {
       size = Number(info.size);
       // Racily clean (as git calls it): file timestamps are coarse (a few ms), and a rename can reuse an
       // inode number, so a file changed this recently is re-read rather than trusted from the cache.
-      recent = Date.now() - Number(info.mtimeMs) < 1_000 || Date.now() - Number(info.ctimeMs) < 1_000;
+      recent = Date.now() - Number(info.mtimeMs) < 1_000;
     } catch {
       return { key: "", issue: null, problem: null };
     }

@@ -92,11 +92,15 @@ describe("IssueStore", () => {
   it("re-reads only files that changed", async () => {
     const files: Record<string, string> = {};
     for (let i = 1; i <= 300; i++) files[`e-${String(i).padStart(3, "0")}-t.md`] = issueFile({ epic: "e" });
-    const { store } = setup(files);
+    const { store, dir } = setup(files);
+    // Files changed in the last second are re-read on purpose (racily clean); these are older.
+    const past = new Date(Date.now() - 60_000);
+    for (const name of readdirSync(dir)) utimesSync(join(dir, name), past, past);
     const first = await store.load();
     const second = await store.load();
     expect(second.issues[5]).toBe(first.issues[5]);
     await store.update("e-006-t", () => ({ status: "blocked" }));
+    utimesSync(join(dir, "e-006-t.md"), past, past);
     const third = await store.load();
     expect(third.issues[5]).not.toBe(first.issues[5]);
     expect(third.issues[5]!.status).toBe("blocked");
