@@ -1,0 +1,21 @@
+// One worker's land, as a separate OS process (each real worker has its own stdio server process).
+// argv: root worker. Prints "ready", waits for a line on stdin, lands, prints the verdict as JSON.
+import { createInterface } from "node:readline";
+import { openContext } from "../src/core/context.js";
+import { requestLand, settleDrivers } from "../src/core/landing/index.js";
+
+const [root, worker] = process.argv.slice(2);
+if (!root || !worker) throw new Error("usage: landing-worker <root> <worker>");
+const ctx = await openContext({ root });
+const lines = createInterface({ input: process.stdin });
+process.stdout.write("ready\n");
+await new Promise<void>((resolve) => lines.once("line", () => resolve()));
+lines.close();
+for (;;) {
+  const verdict = await requestLand(ctx, worker, { waitMs: 25_000 });
+  if (verdict.state === "landed" || verdict.state === "blocked") {
+    await settleDrivers();
+    process.stdout.write(`${JSON.stringify(verdict)}\n`);
+    break;
+  }
+}

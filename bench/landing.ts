@@ -1,0 +1,317 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { openContext } from "../src/core/context.js";
+import { createWorktree } from "../src/core/worktrees.js";
+import { fmt, printTable, ratio } from "./util.js";
+
+// Landing: N workers finishing at once, jig vs the epic's shell convention (each worker loops
+// `git fetch && git rebase origin/$TARGET && git push origin HEAD:$TARGET` until the push is accepted),
+// both against the same kind of bare remote, with and without a gate. Every git process is counted by a
+// `git` shim on PATH that logs its exit code and arguments; gate runs are counted by the gate itself.
+
+const WORKERS = Number(process.env.JIG_BENCH_LANDING_WORKERS ?? 20);
+const GATE_SECONDS = Number(process.env.JIG_BENCH_GATE_SECONDS ?? 1);
+const WORKER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "landing-worker.js");
+const id = (n: number) => `e-${String(n).padStart(2, "0")}-t${n}`;
+
+interface Scenario {
+  name: string;
+  gate: boolean;
+  /** 1-based index of a worker whose change breaks the gate, if any. */
+  bad?: number;
+}
+
+interface Result {
+  ms: number;
+  gitOps: number;
+  pushes: number;
+  pushesRejected: number;
+  gateRuns: number;
+  landed: number;
+  blocked: number;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: `${WORKERS} workers, no gate`, gate: false },
+  { name: `${WORKERS} workers, gate of ${GATE_SECONDS}s`, gate: true },
+  { name: `${WORKERS} workers, gate, 1 bad`, gate: true, bad: Math.ceil((WORKERS * 2) / 3) },
+];
+
+export async function run(): Promise<void> {
+  const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+  const rows: (string | number)[][] = [];
+  const ratios: (string | number)[][] = [];
+  for (const scenario of SCENARIOS) {
+    const shell = await measure(scenario, "shell", realGit);
+    const jig = await measure(scenario, "jig", realGit);
+    for (const [mode, r] of [
+      ["shell", shell],
+      ["jig", jig],
+    ] as const) {
+      rows.push([
+        scenario.name,
+        mode,
+        fmt(r.ms),
+        r.gitOps,
+        `${r.pushesRejected}/${r.pushes}`,
+        r.gateRuns,
+        `${r.landed}/${r.blocked}`,
+      ]);
+    }
+    ratios.push([
+      scenario.name,
+      ratio(jig.ms, shell.ms),
+      ratio(jig.gitOps, shell.gitOps),
+      `${jig.pushesRejected} vs ${shell.pushesRejected}`,
+      scenario.gate ? ratio(jig.gateRuns, shell.gateRuns) : "-",
+    ]);
+  }
+  printTable(
+    "Landing: workers finishing at once onto one target on a bare remote",
+    ["scenario", "mode", "wall", "git ops", "rejected/pushes", "gate runs", "landed/blocked"],
+    rows,
+  );
+  printTable(
+    "Landing: jig ÷ shell convention (lower is better)",
+    ["scenario", "wall", "git ops", "pushes rejected", "gate runs"],
+    ratios,
+  );
+}
+
+async function measure(scenario: Scenario, mode: "jig" | "shell", realGit: string): Promise<Result> {
+  const dir = mkdtempSync(join(tmpdir(), `jig-bench-landing-${mode}-`));
+  try {
+    const env = setupEnv(dir, realGit);
+    const { root, bare, gateCommand, gateRuns } = setupRepo(dir, scenario, mode, env);
+    const gitLog = env.JIG_BENCH_GITLOG!;
+    const worktrees: string[] = [];
+    if (mode === "jig") {
+      const ctx = await openContext({ root });
+      for (let i = 1; i <= WORKERS; i++) {
+        const { path, branch } = await createWorktree(ctx, { name: id(i), from: "feature/e" });
+        await ctx.workers.save({
+          name: id(i),
+          kind: "task",
+          issue: id(i),
+          epic: "e",
+          branch,
+          target: "feature/e",
+          worktree: path,
+          agent: "bench",
+          pid: null,
+          started: new Date().toISOString(),
+          logPath: join(ctx.paths.logsDir, `${id(i)}.log`),
+          exited: null,
+          attempt: 1,
+          usage: null,
+        });
+        worktrees.push(path);
+      }
+    } else {
+      for (let i = 1; i <= WORKERS; i++) {
+        const path = join(dir, "wt", id(i));
+        run0(root, env, ["worktree", "add", "-q", "-b", `w/${id(i)}`, path, "origin/feature/e"]);
+        worktrees.push(path);
+      }
+    }
+    worktrees.forEach((path, index) => {
+      const n = index + 1;
+      writeFileSync(join(path, `w${n}.txt`), `worker ${n}\n`);
+      if (n === scenario.bad) writeFileSync(join(path, "bad.txt"), "breaks the gate\n");
+      run0(path, env, ["add", "-A"]);
+      run0(path, env, ["commit", "-q", "-m", `work of ${n}`]);
+    });
+
+    let children: ChildProcess[];
+    if (mode === "jig") {
+      children = worktrees.map((_, index) =>
+        spawn(process.execPath, [WORKER_SCRIPT, root, id(index + 1)], {
+          env,
+          stdio: ["pipe", "pipe", "inherit"],
+        }),
+      );
+      // Node's start-up is not landing: every worker process is up before the clock starts.
+      await Promise.all(children.map((child) => firstLine(child)));
+    } else {
+      children = [];
+    }
+    writeFileSync(gitLog, "");
+    const start = performance.now();
+    if (mode === "jig") {
+      for (const child of children) child.stdin?.end("go\n");
+    } else {
+      children = worktrees.map((path) =>
+        spawn("sh", ["-c", shellLoop(gateCommand)], { cwd: path, env, stdio: ["ignore", "pipe", "inherit"] }),
+      );
+    }
+    const outputs = await Promise.all(children.map((child) => collect(child)));
+    const ms = performance.now() - start;
+
+    const calls = readFileSync(gitLog, "utf8").split("\n").filter(Boolean).map(parseCall);
+    const pushes = calls.filter((call) => call.command === "push");
+    const landed = outputs.filter((out) => /"state":"landed"|^landed/m.test(out)).length;
+    const blocked = outputs.filter((out) => /"state":"blocked"|^blocked/m.test(out)).length;
+    verify(bare, env, scenario, landed);
+    return {
+      ms,
+      gitOps: calls.length,
+      pushes: pushes.length,
+      pushesRejected: pushes.filter((call) => call.exitCode !== 0).length,
+      gateRuns: existsSync(gateRuns) ? readFileSync(gateRuns, "utf8").split("\n").filter(Boolean).length : 0,
+      landed,
+      blocked,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// The convention from the epic, verbatim, with the gate (when there is one) between rebase and push.
+function shellLoop(gate: string | null): string {
+  return `
+attempts=0
+while [ $attempts -lt 500 ]; do
+  attempts=$((attempts + 1))
+  if git fetch -q origin && git rebase -q origin/feature/e; then
+    ${gate ? `if ! sh -c '${gate}' >/dev/null 2>&1; then echo blocked; exit 1; fi` : ":"}
+    if git push -q origin HEAD:feature/e 2>/dev/null; then echo landed; exit 0; fi
+  else
+    git rebase --abort 2>/dev/null
+  fi
+done
+echo gave-up
+exit 1
+`;
+}
+
+function setupEnv(dir: string, realGit: string): Record<string, string> {
+  const shimDir = join(dir, "shim");
+  mkdirSync(shimDir);
+  const log = join(dir, "git-calls.log");
+  writeFileSync(
+    join(shimDir, "git"),
+    `#!/bin/sh\n"${realGit}" "$@"\nrc=$?\nprintf '%s\\t%s\\n' "$rc" "$*" >> "$JIG_BENCH_GITLOG"\nexit $rc\n`,
+  );
+  chmodSync(join(shimDir, "git"), 0o755);
+  const home = join(dir, "home");
+  mkdirSync(home);
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  return {
+    ...env,
+    PATH: `${shimDir}:${env.PATH ?? ""}`,
+    HOME: home,
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_AUTHOR_NAME: "bench",
+    GIT_AUTHOR_EMAIL: "bench@jig.local",
+    GIT_COMMITTER_NAME: "bench",
+    GIT_COMMITTER_EMAIL: "bench@jig.local",
+    JIG_BENCH_GITLOG: log,
+  };
+}
+
+function setupRepo(
+  dir: string,
+  scenario: Scenario,
+  mode: "jig" | "shell",
+  env: Record<string, string>,
+): { root: string; bare: string; gateCommand: string | null; gateRuns: string } {
+  const bare = join(dir, "remote.git");
+  const root = join(dir, "repo");
+  const gateRuns = join(dir, "gate-runs.log");
+  const gateCommand = scenario.gate ? `echo run >> ${gateRuns}; sleep ${GATE_SECONDS}; test ! -f bad.txt` : null;
+  mkdirSync(root);
+  run0(root, env, ["init", "-q", "-b", "main"]);
+  run0(root, env, ["config", "gc.auto", "0"]);
+  const files: Record<string, string> = {
+    "README.md": "# bench\n",
+    "issues/e.md": "---\ntarget: feature/e\n---\n# Epic e\n",
+  };
+  for (let i = 1; i <= WORKERS; i++) {
+    files[`issues/${id(i)}.md`] =
+      `---\nepic: e\nstatus: in-progress\nassigned: ${id(i)}\ntarget: feature/e\ndepends: []\n---\n# Task ${i}\n`;
+  }
+  if (mode === "jig") {
+    files["jig.json"] = JSON.stringify({
+      remote: "origin",
+      ...(gateCommand ? { gate: { command: gateCommand, timeoutSeconds: 600 } } : {}),
+    });
+  }
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  writeFileSync(join(root, ".git", "info", "exclude"), ".jig/\n");
+  run0(root, env, ["add", "-A"]);
+  run0(root, env, ["commit", "-q", "-m", "initial"]);
+  run0(root, env, ["branch", "feature/e"]);
+  run0(dir, env, ["init", "-q", "--bare", "-b", "main", bare]);
+  run0(root, env, ["remote", "add", "origin", bare]);
+  run0(root, env, ["push", "-q", "origin", "main", "feature/e"]);
+  run0(root, env, ["fetch", "-q", "origin"]);
+  return { root, bare, gateCommand, gateRuns };
+}
+
+// Every worker whose change is good must be on the remote target, in a linear history.
+function verify(bare: string, env: Record<string, string>, scenario: Scenario, landed: number): void {
+  const expected = WORKERS - (scenario.bad ? 1 : 0);
+  const files = run0(bare, env, ["ls-tree", "--name-only", "feature/e"]).split("\n");
+  const missing = Array.from({ length: WORKERS }, (_, i) => i + 1).filter(
+    (n) => n !== scenario.bad && !files.includes(`w${n}.txt`),
+  );
+  const merges = run0(bare, env, ["rev-list", "--merges", "--count", "feature/e"]).trim();
+  if (missing.length > 0 || landed !== expected || merges !== "0" || files.includes("bad.txt")) {
+    throw new Error(
+      `bench landing (${scenario.name}): landed ${landed}/${expected}, missing ${missing.join(",")}, merges ${merges}`,
+    );
+  }
+}
+
+function run0(cwd: string, env: Record<string, string>, args: string[]): string {
+  return execFileSync("git", args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+function parseCall(line: string): { exitCode: number; command: string } {
+  const [code = "", args = ""] = line.split("\t");
+  const words = args.split(" ");
+  let command = "";
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (word === "-c" || word === "-C") i++;
+    else if (!word.startsWith("-")) {
+      command = word;
+      break;
+    }
+  }
+  return { exitCode: Number(code), command };
+}
+
+function firstLine(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes("\n")) {
+        child.stdout?.off("data", onData);
+        resolve();
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`bench worker exited (${code}) before it was ready: ${out}`)));
+  });
+}
+
+function collect(child: ChildProcess): Promise<string> {
+  return new Promise((resolve) => {
+    let out = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.once("close", () => resolve(out));
+  });
+}
