@@ -224,7 +224,9 @@ function setupRepo(
   const bare = join(dir, "remote.git");
   const root = join(dir, "repo");
   const gateRuns = join(dir, "gate-runs.log");
-  const gateCommand = scenario.gate ? `echo run >> ${gateRuns}; sleep ${GATE_SECONDS}; test ! -f bad.txt` : null;
+  const gateCommand = scenario.gate
+    ? `echo run >> ${gateRuns}; sleep ${GATE_SECONDS}; test ! -f bad.txt`
+    : null;
   mkdirSync(root);
   run0(root, env, ["init", "-q", "-b", "main"]);
   run0(root, env, ["config", "gc.auto", "0"]);
@@ -302,7 +304,9 @@ function firstLine(child: ChildProcess): Promise<void> {
       }
     };
     child.stdout?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`bench worker exited (${code}) before it was ready: ${out}`)));
+    child.once("exit", (code) =>
+      reject(new Error(`bench worker exited (${code}) before it was ready: ${out}`)),
+    );
   });
 }
 

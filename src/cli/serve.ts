@@ -33,7 +33,9 @@ export async function run(args: ServeArgs, io: CommandIO): Promise<CommandOutput
   const listening = await listenHttp(app, { host: args.host, port: args.port });
   const shown = args.host.includes(":") ? `[${args.host}]` : args.host;
   const url = `http://${shown}:${listening.port}`;
-  io.write(`jig serve: MCP at ${url}/mcp\njig serve: token ${token}\n`);
+  io.write(
+    `jig serve: MCP at ${url}/mcp\njig serve: token ${token}\njig serve: dashboard at ${url}/?token=${token}\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);

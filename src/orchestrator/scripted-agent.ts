@@ -26,6 +26,8 @@ const StepSchema = z.union([
   z.object({ call: z.string(), args: z.record(z.string(), z.unknown()).optional() }),
   /** Wait (up to a minute) until another task reaches a status: how the demo makes a conflict certain. */
   z.object({ waitForTask: z.object({ id: z.string(), status: z.array(z.string()) }) }),
+  /** Wait (up to ten minutes) until a file exists: lets a test or a person decide when a worker goes on. */
+  z.object({ waitForFile: z.string().min(1) }),
 ]);
 const ScriptSchema = z.object({
   steps: z.array(StepSchema).optional(),
@@ -197,6 +199,11 @@ async function runWorker(client: Client): Promise<number> {
         if (Date.now() > deadline) break;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
+    } else if ("waitForFile" in step) {
+      say(`waiting for ${step.waitForFile}`);
+      const deadline = Date.now() + 600_000;
+      while (!existsSync(resolve(step.waitForFile)) && Date.now() < deadline)
+        await new Promise((done) => setTimeout(done, 100));
     } else if ("call" in step) {
       await call(client, step.call, step.args ?? {});
     }

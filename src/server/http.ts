@@ -6,10 +6,12 @@ import type { JigContext } from "../core/context.js";
 import { JigError, toJigError } from "../core/errors.js";
 import { authenticate, type Caller } from "../core/identity.js";
 import { createServer, type JigServer } from "./create-server.js";
+import { createDashboardApp } from "./dashboard/app.js";
 
 // `jig serve`: Streamable HTTP at /mcp on hono. Every request must come from an allowed Host/Origin
 // (the DNS-rebinding guard) and carry a bearer token; each session is one McpServer bound to the caller
-// that opened it; bodies are size-limited; idle sessions expire.
+// that opened it; bodies are size-limited; idle sessions expire. The web dashboard is mounted at "/"
+// behind the same guard (its own routes take the admin token once, then a cookie).
 
 export interface HttpOptions {
   ctx: JigContext;
@@ -17,6 +19,8 @@ export interface HttpOptions {
   allowedHosts?: string[];
   maxBodyBytes?: number;
   idleMs?: number;
+  /** Serve the web dashboard at "/" (default true). */
+  dashboard?: boolean;
 }
 
 interface Session {
@@ -163,6 +167,9 @@ export function createHttpApp(options: HttpOptions): {
     return response;
   });
 
+  const dashboard = options.dashboard === false ? null : createDashboardApp({ ctx });
+  if (dashboard) app.route("/", dashboard.app);
+
   app.notFound((c) =>
     errorResponse(
       c,
@@ -224,6 +231,7 @@ export function createHttpApp(options: HttpOptions): {
     sessions,
     close: async () => {
       clearInterval(sweeper);
+      await dashboard?.close();
       await Promise.all([...sessions.keys()].map(closeSession));
     },
   };

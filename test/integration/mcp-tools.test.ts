@@ -272,14 +272,16 @@ describe("resources", () => {
     const issue = await client.readResource({ uri: "jig://issues/feature-auth-01-jwt" });
     expect((issue.contents[0] as { text: string }).text).toContain("# Do jwt");
     const epic = JSON.parse(
-      (await client.readResource({ uri: "jig://epics/feature-auth" })).contents[0]!.text as string,
+      ((await client.readResource({ uri: "jig://epics/feature-auth" })).contents[0] as { text: string }).text,
     );
     expect(epic.subtasks.map((s: { id: string; state: string }) => `${s.id}:${s.state}`)).toEqual([
       "feature-auth-01-jwt:ready",
       "feature-auth-02-oauth:waiting",
     ]);
     expect(
-      JSON.parse((await client.readResource({ uri: "jig://workers" })).contents[0]!.text as string),
+      JSON.parse(
+        ((await client.readResource({ uri: "jig://workers" })).contents[0] as { text: string }).text,
+      ),
     ).toEqual([]);
     for (const uri of [
       "jig://issues/..%2F..%2Fetc%2Fpasswd",

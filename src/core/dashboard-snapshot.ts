@@ -1,0 +1,289 @@
+import { basename } from "node:path";
+import { git } from "../lib/git.js";
+import type { JigContext } from "./context.js";
+import { type EpicProgress, epicProgress } from "./epic-progress.js";
+import { toJigError } from "./errors.js";
+import { type CommitInfo, logBetween } from "./git-ops.js";
+import type { IssueProblem } from "./issue-store.js";
+import { listWorkerViews, type WorkerView } from "./worker-view.js";
+
+// Everything the web dashboard shows, assembled from the core in one JSON-safe value: epics with their
+// subtask graphs and landed commits, the workers table of `jig ps` with early-conflict warnings, and
+// blocked workers' messages. No absolute paths leave this module.
+
+export interface DashboardSubtask extends Omit<EpicProgress["subtasks"][number], "worker"> {
+  /** Longest chain of dependencies inside the epic below this subtask: its column in the graph. */
+  depth: number;
+  worker: { name: string; status: WorkerView["status"]; message: string | null } | null;
+}
+
+export interface DashboardEpic {
+  id: string;
+  title: string;
+  /** Why the epic's progress could not be computed (e.g. target equals base), else null. */
+  error: string | null;
+  target: string | null;
+  base: string | null;
+  targetExists: boolean;
+  diff: EpicProgress["diff"];
+  complete: number;
+  total: number;
+  costUsd: number | null;
+  subtasks: DashboardSubtask[];
+  /** Commits on the target not on the base, newest first (at most LANDED_LIMIT). */
+  landed: CommitInfo[];
+}
+
+export interface ConflictWarning {
+  /** The target branch or the other worker this worker's branch would conflict with. */
+  with: string;
+  files: string[];
+}
+
+export interface DashboardWorker {
+  name: string;
+  kind: WorkerView["kind"];
+  issue: string | null;
+  epic: string | null;
+  branch: string;
+  target: string;
+  agent: string;
+  status: WorkerView["status"];
+  alive: boolean;
+  message: string | null;
+  changes: WorkerView["changes"];
+  costUsd: number | null;
+  started: string;
+  updated: string | null;
+  attempt: number;
+  landing: { state: string; position: number | null } | null;
+  conflicts: ConflictWarning[];
+}
+
+export interface DashboardSnapshot {
+  repo: string;
+  generated: string;
+  epics: DashboardEpic[];
+  workers: DashboardWorker[];
+  blocked: { worker: string; issue: string | null; message: string | null; updated: string | null }[];
+  /** Issue files that do not parse or validate (file name, field, message). */
+  problems: IssueProblem[];
+  costUsd: number | null;
+}
+
+export const LANDED_LIMIT = 50;
+
+/** Longest dependency chain below each node, counting only dependencies inside `ids`; cycle-safe. */
+export function dependencyDepths(
+  nodes: readonly { id: string; depends: readonly string[] }[],
+): Map<string, number> {
+  const byId = new Map(nodes.map((node) => [node.id, node]));
+  const depths = new Map<string, number>();
+  const visiting = new Set<string>();
+  const depthOf = (id: string): number => {
+    const known = depths.get(id);
+    if (known !== undefined) return known;
+    if (visiting.has(id)) return 0; // a cycle (reported by validation elsewhere): cut it here
+    visiting.add(id);
+    let depth = 0;
+    for (const dep of byId.get(id)?.depends ?? [])
+      if (byId.has(dep) && dep !== id) depth = Math.max(depth, depthOf(dep) + 1);
+    visiting.delete(id);
+    depths.set(id, depth);
+    return depth;
+  };
+  for (const node of nodes) depthOf(node.id);
+  return depths;
+}
+
+/** The whole dashboard state of a repository, computed from issue files, the registry, worktrees and git. */
+export async function dashboardSnapshot(ctx: JigContext): Promise<DashboardSnapshot> {
+  const { issues, problems } = await ctx.issues.load();
+  const epicIds = issues.filter((issue) => issue.kind === "epic").map((issue) => issue.id);
+  const [epics, views] = await Promise.all([
+    Promise.all(epicIds.map((id) => dashboardEpic(ctx, id))),
+    listWorkerViews(ctx, { withChanges: true }),
+  ]);
+  const shown = views.filter((view) => view.kind !== "planner" || view.alive);
+  const conflicts = await conflictWarnings(ctx, shown);
+  const workers = shown.map((view) => workerRow(view, conflicts.get(view.name) ?? []));
+  const costs = workers.map((w) => w.costUsd).filter((c): c is number => c !== null);
+  return {
+    repo: basename(ctx.paths.root),
+    generated: new Date().toISOString(),
+    epics,
+    workers,
+    blocked: workers
+      .filter((w) => w.status === "blocked")
+      .map((w) => ({ worker: w.name, issue: w.issue, message: w.message, updated: w.updated })),
+    problems,
+    costUsd: costs.length ? costs.reduce((a, b) => a + b, 0) : null,
+  };
+}
+
+async function dashboardEpic(ctx: JigContext, id: string): Promise<DashboardEpic> {
+  let progress: EpicProgress;
+  try {
+    progress = await epicProgress(ctx, id);
+  } catch (error) {
+    const epic = await ctx.issues.get(id).catch(() => null);
+    return {
+      id,
+      title: epic?.title ?? id,
+      error: toJigError(error).message,
+      target: null,
+      base: null,
+      targetExists: false,
+      diff: null,
+      complete: 0,
+      total: 0,
+      costUsd: null,
+      subtasks: [],
+      landed: [],
+    };
+  }
+  const depths = dependencyDepths(progress.subtasks);
+  const landed = progress.targetExists
+    ? await logBetween(ctx.paths.root, progress.base, progress.target, LANDED_LIMIT).catch(() => [])
+    : [];
+  return {
+    id: progress.epic,
+    title: progress.title,
+    error: null,
+    target: progress.target,
+    base: progress.base,
+    targetExists: progress.targetExists,
+    diff: progress.diff,
+    complete: progress.complete,
+    total: progress.total,
+    costUsd: progress.costUsd,
+    subtasks: progress.subtasks.map((subtask) => ({
+      ...subtask,
+      depth: depths.get(subtask.id) ?? 0,
+      worker: subtask.worker
+        ? { name: subtask.worker.name, status: subtask.worker.status, message: subtask.worker.message }
+        : null,
+    })),
+    landed,
+  };
+}
+
+function workerRow(view: WorkerView, conflicts: ConflictWarning[]): DashboardWorker {
+  const landing = view.landing as { state?: unknown; position?: unknown } | null;
+  return {
+    name: view.name,
+    kind: view.kind,
+    issue: view.issue,
+    epic: view.epic,
+    branch: view.branch,
+    target: view.target,
+    agent: view.agent,
+    status: view.status,
+    alive: view.alive,
+    message: view.message,
+    changes: view.changes,
+    costUsd: view.usage?.costUsd ?? null,
+    started: view.started,
+    updated: view.updated,
+    attempt: view.attempt,
+    landing:
+      landing && typeof landing.state === "string"
+        ? { state: landing.state, position: typeof landing.position === "number" ? landing.position : null }
+        : null,
+    conflicts,
+  };
+}
+
+type CheckConflicts = typeof import("./landing/index.js").checkConflicts;
+
+// Conflict checks run `git merge-tree` per pair of branches, so their results are kept per context
+// and recomputed only when a branch tip involved has moved.
+const conflictCache = new WeakMap<JigContext, Map<string, { key: string; warnings: ConflictWarning[] }>>();
+
+/** Early-conflict warnings of active task workers, when the landing engine offers `checkConflicts`. */
+async function conflictWarnings(
+  ctx: JigContext,
+  views: readonly WorkerView[],
+): Promise<Map<string, ConflictWarning[]>> {
+  const result = new Map<string, ConflictWarning[]>();
+  const active = views.filter(
+    (w) =>
+      w.kind === "task" && (w.status === "working" || w.status === "blocked") && (w.changes?.files ?? 0) > 0,
+  );
+  if (active.length === 0) return result;
+  let checkConflicts: CheckConflicts;
+  try {
+    ({ checkConflicts } = await import("./landing/index.js"));
+  } catch {
+    return result; // no landing engine in this build: no warnings, the rest of the page still works
+  }
+  const tips = await branchTips(ctx.paths.root);
+  let cache = conflictCache.get(ctx);
+  if (!cache) {
+    cache = new Map();
+    conflictCache.set(ctx, cache);
+  }
+  await Promise.all(
+    active.map(async (w) => {
+      const others = active.filter((o) => o.name !== w.name && o.target === w.target);
+      const key = [w.branch, w.target, ...others.map((o) => o.branch).sort()]
+        .map((branch) => `${branch}=${tips.get(branch) ?? "-"}`)
+        .join(" ");
+      const cached = cache.get(w.name);
+      if (cached?.key === key) {
+        result.set(w.name, cached.warnings);
+        return;
+      }
+      const report = await checkConflicts(ctx, w.name).catch(() => null);
+      if (!report) return;
+      const warnings: ConflictWarning[] = [
+        ...(report.target.length ? [{ with: w.target, files: report.target }] : []),
+        ...report.workers.map((o) => ({ with: o.name, files: o.files })),
+      ];
+      cache.set(w.name, { key, warnings });
+      result.set(w.name, warnings);
+    }),
+  );
+  return result;
+}
+
+async function branchTips(root: string): Promise<Map<string, string>> {
+  const out = await git(root, [
+    "for-each-ref",
+    "--format=%(objectname) %(refname:short)",
+    "refs/heads/",
+  ]).catch(() => "");
+  const tips = new Map<string, string>();
+  for (const line of out.split("\n")) {
+    const space = line.indexOf(" ");
+    if (space > 0) tips.set(line.slice(space + 1), line.slice(0, space));
+  }
+  return tips;
+}
+
+export interface DashboardIssue {
+  id: string;
+  title: string;
+  kind: "epic" | "subtask";
+  epic: string;
+  status: string;
+  assigned: string | null;
+  depends: string[];
+  /** The markdown body as written (untrusted: the page renders it as text). */
+  body: string;
+}
+
+/** One issue's text for the dashboard's side panel (by id or short reference). */
+export async function dashboardIssue(ctx: JigContext, ref: string): Promise<DashboardIssue> {
+  const issue = await ctx.issues.get(ref);
+  return {
+    id: issue.id,
+    title: issue.title,
+    kind: issue.kind,
+    epic: issue.epic,
+    status: issue.status,
+    assigned: issue.assigned,
+    depends: issue.depends,
+    body: issue.body,
+  };
+}

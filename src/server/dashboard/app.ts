@@ -1,0 +1,146 @@
+import { basename } from "node:path";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { streamSSE } from "hono/streaming";
+import type { JigContext } from "../../core/context.js";
+import { dashboardIssue } from "../../core/dashboard-snapshot.js";
+import { toJigError } from "../../core/errors.js";
+import { isAdminToken, isSignedIn, sessionCookie } from "./auth.js";
+import { DASHBOARD_JS } from "./client.js";
+import { SnapshotFeed, type SnapshotFeedOptions } from "./feed.js";
+import { ASSET_PATHS, dashboardPage, SECURITY_HEADERS, signInPage } from "./page.js";
+import { DASHBOARD_CSS } from "./styles.js";
+
+// The web dashboard: a hono sub-app for `jig serve` to mount at "/" (`app.route("/", dashboard.app)`),
+// so it sits behind the server's Host/Origin guard. Its own routes are all GET and all guarded here
+// (route by route, never `use("*")`, which would also run on the server's /mcp once mounted): the
+// admin only, no foreign Origin, strict security headers.
+
+export interface DashboardOptions extends SnapshotFeedOptions {
+  ctx: JigContext;
+  /** Seconds between keep-alive comments on the event stream (default 15). */
+  pingSeconds?: number;
+}
+
+export interface DashboardApp {
+  app: Hono;
+  feed: SnapshotFeed;
+  /** Ends every open event stream and stops watching files. */
+  close: () => Promise<void>;
+}
+
+const STATUS: Record<string, 400 | 401 | 403 | 404 | 500> = {
+  INVALID_INPUT: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+};
+
+/** The one place dashboard errors are rendered: the sign-in page for the page itself, JSON elsewhere. */
+function failure(
+  c: Context,
+  status: 400 | 401 | 403 | 404 | 500,
+  code: string,
+  message: string,
+  hint?: string,
+) {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+  if (new URL(c.req.url).pathname === "/") {
+    const body = status === 401 ? signInPage(message) : signInPage(`[${code}] ${message}`);
+    return c.html(body, status);
+  }
+  return c.json({ error: { code, message, hint: hint ?? null } }, status);
+}
+
+export function createDashboardApp(options: DashboardOptions): DashboardApp {
+  const { ctx } = options;
+  const feed = new SnapshotFeed(ctx, options);
+  const streams = new Set<() => void>();
+  const app = new Hono();
+
+  // Same-origin only: a page elsewhere (even another port on this host) gets nothing, and the
+  // server's guard has already refused foreign Host names (DNS rebinding).
+  const sameOrigin: MiddlewareHandler = async (c, next) => {
+    const origin = c.req.header("origin");
+    if (origin !== undefined && origin !== new URL(c.req.url).origin)
+      return failure(c, 403, "FORBIDDEN", `Origin '${origin.slice(0, 100)}' is not allowed`);
+    if (c.req.header("sec-fetch-site") === "cross-site" && c.req.header("sec-fetch-mode") !== "navigate")
+      return failure(c, 403, "FORBIDDEN", "cross-site requests are refused");
+    await next();
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+  };
+
+  const signedIn: MiddlewareHandler = async (c, next) => {
+    if (!(await isSignedIn(c, ctx)))
+      return failure(
+        c,
+        401,
+        "UNAUTHORIZED",
+        "the dashboard needs the admin token",
+        "open the URL jig serve printed (it ends in /?token=…), or send Authorization: Bearer <token>",
+      );
+    await next();
+  };
+
+  app.get("/", sameOrigin, async (c, next) => {
+    const token = c.req.query("token");
+    if (token === undefined) return signedIn(c, next);
+    if (!(await isAdminToken(ctx, token)))
+      return failure(c, 401, "UNAUTHORIZED", "the token in the URL is not this repository's admin token");
+    // Trade the token for a cookie and drop it from the address bar.
+    c.header("Set-Cookie", sessionCookie(ctx, token));
+    return c.redirect("/", 303);
+  });
+  app.get("/", (c) => c.html(dashboardPage(basename(ctx.paths.root))));
+  app.get(ASSET_PATHS.script, sameOrigin, signedIn, (c) =>
+    c.body(DASHBOARD_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }),
+  );
+  app.get(ASSET_PATHS.style, sameOrigin, signedIn, (c) =>
+    c.body(DASHBOARD_CSS, 200, { "Content-Type": "text/css; charset=utf-8" }),
+  );
+  app.get("/dashboard/snapshot", sameOrigin, signedIn, async (c) =>
+    c.body(await feed.current(), 200, { "Content-Type": "application/json; charset=utf-8" }),
+  );
+  app.get("/dashboard/issues/:id", sameOrigin, signedIn, async (c) =>
+    c.json(await dashboardIssue(ctx, c.req.param("id"))),
+  );
+  app.get("/dashboard/events", sameOrigin, signedIn, (c) =>
+    streamSSE(c, async (stream) => {
+      let end!: () => void;
+      const ended = new Promise<void>((resolve) => {
+        end = resolve;
+      });
+      streams.add(end);
+      stream.onAbort(end);
+      const send = (json: string) => stream.writeSSE({ event: "snapshot", data: json }).catch(end);
+      try {
+        await stream.writeSSE({ event: "snapshot", data: await feed.current(), retry: 2_000 });
+        const unsubscribe = feed.subscribe((json) => void send(json));
+        const ping = setInterval(
+          () => void stream.write(": ping\n\n").catch(end),
+          (options.pingSeconds ?? 15) * 1000,
+        );
+        await ended;
+        clearInterval(ping);
+        unsubscribe();
+      } finally {
+        streams.delete(end);
+      }
+    }),
+  );
+  app.get("/favicon.ico", (c) => c.body(null, 204));
+
+  app.onError((error, c) => {
+    const jig = toJigError(error);
+    const status = STATUS[jig.code] ?? 500;
+    return failure(c, status, jig.code, status === 500 ? "internal error" : jig.message, jig.hint);
+  });
+
+  return {
+    app,
+    feed,
+    close: async () => {
+      for (const end of [...streams]) end();
+      feed.close();
+    },
+  };
+}
