@@ -2,8 +2,8 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
-import { background, epicRepo, script, waitFor, writeAndLand } from "../helpers/epic.js";
-import { gitIn, gitRepo, issueFile, testEnv } from "../helpers/repo.js";
+import { background, epicRepo, waitFor, writeAndLand } from "../helpers/epic.js";
+import { gitIn, gitRepo, issueFile } from "../helpers/repo.js";
 
 // The orchestrator end to end: the built CLI, the scripted agent as real child processes, real git.
 
