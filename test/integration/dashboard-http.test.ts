@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { openContext } from "../../src/core/context.js";
+import { adminToken, issueToken } from "../../src/core/identity.js";
+import { createHttpApp } from "../../src/server/http.js";
+import { gitRepo } from "../helpers/repo.js";
+
+// The dashboard's door, through the same hono app `jig serve` runs: the admin token once in the URL,
+// then an HttpOnly cookie; nothing readable without it; no foreign Origin; strict headers.
+
+const BASE = "http://127.0.0.1:7411";
+
+async function app() {
+  const ctx = await openContext({ root: gitRepo() });
+  const http = createHttpApp({ ctx });
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    http.app.request(`${BASE}${path}`, { headers: { host: "127.0.0.1:7411", ...headers } });
+  return { ctx, http, get, token: await adminToken(ctx.paths) };
+}
+
+describe("dashboard over HTTP", () => {
+  it("trades the admin token for a cookie, then serves the page, assets and snapshot", async () => {
+    const { get, token, http } = await app();
+    const signIn = await get(`/?token=${token}`);
+    expect(signIn.status).toBe(303);
+    expect(signIn.headers.get("location")).toBe("/");
+    const cookie = signIn.headers.get("set-cookie")!;
+    expect(cookie).toMatch(/HttpOnly; SameSite=Strict/);
+    expect(cookie).not.toContain(token);
+    const jar = { cookie: cookie.split(";")[0]! };
+    const page = await get("/", jar);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+    expect(await page.text()).toContain('<script type="module" src="/dashboard/app.js">');
+    expect((await get("/dashboard/app.js", jar)).status).toBe(200);
+    const snapshot = await get("/dashboard/snapshot", jar);
+    expect(snapshot.status).toBe(200);
+    expect(await snapshot.json()).toMatchObject({ epics: [], workers: [] });
+    expect((await get("/dashboard/snapshot", { authorization: `Bearer ${token}` })).status).toBe(200);
+    await http.close();
+  });
+
+  it("refuses everything else: no token, a wrong or worker token, a forged cookie, a foreign Origin", async () => {
+    const { get, http, ctx, token } = await app();
+    const worker = await issueToken(ctx.paths, "w1");
+    const anonymous = await get("/");
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.text()).toContain("sign-in required");
+    expect((await get("/?token=nope")).status).toBe(401);
+    expect((await get(`/?token=${worker}`)).status).toBe(401);
+    for (const path of [
+      "/dashboard/snapshot",
+      "/dashboard/app.js",
+      "/dashboard/events",
+      "/dashboard/issues/x",
+    ]) {
+      expect((await get(path)).status, path).toBe(401);
+      expect((await get(path, { authorization: `Bearer ${worker}` })).status, path).toBe(401);
+    }
+    const name = (await get(`/?token=${token}`)).headers.get("set-cookie")!.split("=")[0]!;
+    expect((await get("/dashboard/snapshot", { cookie: `${name}=forged` })).status).toBe(401);
+    const foreign = await get("/dashboard/snapshot", {
+      authorization: `Bearer ${token}`,
+      origin: "http://evil.example",
+    });
+    expect(foreign.status).toBe(403);
+    const otherPort = await get("/dashboard/snapshot", {
+      authorization: `Bearer ${token}`,
+      origin: "http://127.0.0.1:9999",
+    });
+    expect(otherPort.status).toBe(403);
+    const traversal = await get("/dashboard/issues/..%2F..%2Fetc%2Fpasswd", {
+      authorization: `Bearer ${token}`,
+    });
+    expect([400, 404]).toContain(traversal.status);
+    expect(await traversal.text()).not.toContain("root:");
+    await http.close();
+  });
+});
