@@ -36,7 +36,19 @@ export const ConfigSchema = z
       )
       .default("issues"),
     baseBranch: z.string().min(1).optional(),
-    remote: z.string().min(1).nullable().default(null),
+    remote: z
+      .string()
+      .min(1)
+      .refine(
+        // git would read a leading '-' as an option (`--upload-pack=…` runs a command).
+        (name) => !name.startsWith("-") && !/[\s\x00-\x1f\x7f]/.test(name),
+        {
+          error: (issue) =>
+            `${JSON.stringify(String(issue.input).slice(0, 80))} is not a valid remote name: use a configured remote such as 'origin' (no leading '-', no spaces)`,
+        },
+      )
+      .nullable()
+      .default(null),
     maxWorkers: z.number().int().min(1).max(64).default(4),
     maxRetries: z.number().int().min(0).max(10).default(1),
     gate: GateSchema.nullable().default(null),

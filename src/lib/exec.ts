@@ -13,7 +13,14 @@ export interface CommandResult {
 
 export async function runShell(
   command: string,
-  options: { cwd: string; timeoutMs: number; maxOutput?: number; env?: Record<string, string> },
+  options: {
+    cwd: string;
+    timeoutMs: number;
+    maxOutput?: number;
+    env?: Record<string, string>;
+    /** Called once the process group exists (its leader's pid), before waiting for it. */
+    onSpawn?: (pid: number) => Promise<void> | void;
+  },
 ): Promise<CommandResult> {
   const maxOutput = options.maxOutput ?? 64 * 1024;
   let output = "";
@@ -41,6 +48,7 @@ export async function runShell(
     killTree(child.pid);
   }, options.timeoutMs);
   try {
+    if (child.pid && options.onSpawn) await options.onSpawn(child.pid);
     const result = await child;
     if (output.length > maxOutput) {
       output = output.slice(-maxOutput);

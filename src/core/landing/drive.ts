@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
-import { relative } from "node:path";
-import { runShell } from "../../lib/exec.js";
+import { mkdir, rm } from "node:fs/promises";
+import { dirname, relative } from "node:path";
+import { killTree, runShell } from "../../lib/exec.js";
+import { readJsonFile, writeFileAtomic } from "../../lib/fs.js";
 import { git, gitRun } from "../../lib/git.js";
 import type { JigContext } from "../context.js";
 import { toJigError } from "../errors.js";
@@ -14,12 +16,18 @@ import {
 } from "../git-ops.js";
 import { writeWorkerStatus } from "../workers.js";
 import { worktreesWithBranch } from "../worktrees.js";
-import { dequeue, type LandVerdict, listQueue, type QueueEntry, writeVerdict } from "./queue.js";
+import { batchFile, dequeue, type LandVerdict, listQueue, type QueueEntry, writeVerdict } from "./queue.js";
 
 // The queue driver: whoever holds a target's lock lands everything waiting for that target, as a batch.
 // Each branch is rebased in its own worktree onto the previous one's result; the gate (if any) runs on
 // the batch's last commit, and on red, bisection finds the first bad branch in ~log2(N) runs; the target
 // then moves by compare-and-swap, or the whole batch is redone when someone else moved it meanwhile.
+//
+// A driver can die at any point (kill -9). What it was doing is journaled in batch.json beside the
+// queue — each branch's commit before its rebase, the gate's process group, the tip it was moving the
+// target to — and the next driver replays the journal before anything else: branches of a batch that
+// did not land go back to what their workers left, an orphaned gate is killed, and a batch whose
+// target did move is reported as landed with its commits.
 
 type Progress = ((message: string) => void) | undefined;
 
@@ -44,12 +52,123 @@ function crashPoint(step: string): void {
   if (process.env.JIG_TEST_CRASH_AT === step) process.kill(process.pid, "SIGKILL");
 }
 
+interface BatchJournal {
+  target: string;
+  /** The target's tip the batch was built on. */
+  base: string;
+  candidates: { worker: string; worktree: string; before: string; head?: string; commits?: string[] }[];
+  gatePid?: number;
+  /** Set just before the target moves: the tip it moves to and the workers that land with it. */
+  moving?: { tip: string; workers: string[] };
+}
+
+class Journal {
+  private data: BatchJournal;
+  constructor(
+    private readonly file: string,
+    target: string,
+    base: string,
+  ) {
+    this.data = { target, base, candidates: [] };
+  }
+  async rebasing(worker: string, worktree: string, before: string): Promise<void> {
+    this.data.candidates.push({ worker, worktree, before });
+    await this.save();
+  }
+  async rebased(worker: string, head: string, commits: string[]): Promise<void> {
+    const candidate = this.data.candidates.find((c) => c.worker === worker);
+    if (candidate) Object.assign(candidate, { head, commits });
+    await this.save();
+  }
+  async gate(pid: number | undefined): Promise<void> {
+    this.data.gatePid = pid;
+    await this.save();
+  }
+  async moving(tip: string, workers: string[]): Promise<void> {
+    this.data.moving = { tip, workers };
+    await this.save();
+  }
+  async done(): Promise<void> {
+    await rm(this.file, { force: true });
+  }
+  private async save(): Promise<void> {
+    await mkdir(dirname(this.file), { recursive: true });
+    await writeFileAtomic(this.file, JSON.stringify(this.data));
+  }
+}
+
+/** Replays what a dead driver journaled (see the header); a no-op when the last batch finished. */
+async function recoverBatch(ctx: JigContext, target: string, onProgress: Progress): Promise<void> {
+  const file = batchFile(ctx.paths, target);
+  const journal = await readJsonFile<BatchJournal>(file);
+  if (!journal) return;
+  onProgress?.("recovering from a landing driver that stopped mid-batch");
+  if (journal.gatePid) killTree(journal.gatePid);
+  const root = ctx.paths.root;
+  const { base: tip } = await targetTip(ctx, target);
+  const moved = journal.moving && tip !== null && (await isAncestor(root, journal.moving.tip, tip));
+  const landedWorkers = new Set(moved ? journal.moving!.workers : []);
+  if (moved) {
+    // The target moved but the driver died before saying so (and before updating a checked-out target).
+    for (const path of await worktreesWithBranch(ctx, target)) {
+      const index = (await gitRun(path, ["write-tree"])).stdout.trim();
+      const baseTree = (await gitRun(path, ["rev-parse", `${journal.base}^{tree}`])).stdout.trim();
+      if (index && index === baseTree)
+        await gitRun(path, ["read-tree", "-m", "-u", journal.base, journal.moving!.tip]);
+    }
+    const queued = await listQueue(ctx.paths, target);
+    for (const candidate of journal.candidates) {
+      if (!landedWorkers.has(candidate.worker)) continue;
+      const entry = queued.find((e) => e.worker === candidate.worker);
+      if (!entry) continue;
+      const record = await ctx.workers.get(candidate.worker);
+      await finish(
+        ctx,
+        entry,
+        {
+          state: "landed",
+          worker: candidate.worker,
+          target,
+          commits: candidate.commits ?? [],
+          tip: journal.moving!.tip,
+        },
+        candidate.worktree,
+        record?.issue ?? null,
+      );
+    }
+  }
+  for (const candidate of journal.candidates) {
+    if (landedWorkers.has(candidate.worker) || !existsSync(candidate.worktree)) continue;
+    await abortStaleRebase(candidate.worktree);
+    const head = (await gitRun(candidate.worktree, ["rev-parse", "HEAD"])).stdout.trim();
+    if (head === candidate.before) continue;
+    // Only undo what the batch did: the journaled rebased head, or an unrecorded finished rebase.
+    if (candidate.head === undefined || head === candidate.head)
+      await gitRun(candidate.worktree, ["reset", "--keep", "-q", candidate.before]);
+  }
+  await rm(file, { force: true });
+}
+
 export async function drainQueue(ctx: JigContext, target: string, onProgress: Progress): Promise<void> {
   for (let round = 0; round < 1_000; round++) {
+    await recoverBatch(ctx, target, onProgress);
     const entries = await listQueue(ctx.paths, target);
     if (entries.length === 0) return;
     await landBatch(ctx, target, entries.slice(0, 64), onProgress);
   }
+}
+
+/** The target's tip to build on: the remote's (fetched now) when jig.json names one, else the local branch. */
+async function targetTip(
+  ctx: JigContext,
+  target: string,
+): Promise<{ base: string | null; remoteHas: boolean }> {
+  const root = ctx.paths.root;
+  const remote = ctx.config.remote;
+  if (!remote) return { base: await branchCommit(root, target), remoteHas: false };
+  await gitRun(root, ["fetch", "--quiet", remote, `+refs/heads/${target}:refs/remotes/${remote}/${target}`]);
+  const remoteTip = await resolveCommit(root, `refs/remotes/${remote}/${target}`);
+  return { base: remoteTip ?? (await branchCommit(root, target)), remoteHas: remoteTip !== null };
 }
 
 async function landBatch(
@@ -60,21 +179,7 @@ async function landBatch(
 ): Promise<void> {
   const root = ctx.paths.root;
   const remote = ctx.config.remote;
-  let base: string | null;
-  let remoteHas = false;
-  if (remote) {
-    await gitRun(root, [
-      "fetch",
-      "--quiet",
-      remote,
-      `+refs/heads/${target}:refs/remotes/${remote}/${target}`,
-    ]);
-    const remoteTip = await resolveCommit(root, `refs/remotes/${remote}/${target}`);
-    remoteHas = remoteTip !== null;
-    base = remoteTip ?? (await branchCommit(root, target));
-  } else {
-    base = await branchCommit(root, target);
-  }
+  const { base, remoteHas } = await targetTip(ctx, target);
   if (!base) {
     for (const entry of entries)
       await finish(
@@ -92,6 +197,7 @@ async function landBatch(
   }
 
   let tip = base;
+  const journal = new Journal(batchFile(ctx.paths, target), target, base);
   const candidates: Candidate[] = [];
   for (const entry of entries) {
     await writeVerdict(ctx.paths, {
@@ -101,7 +207,7 @@ async function landBatch(
       request: entry.request,
       at: new Date().toISOString(),
     });
-    const prepared = await rebaseOnto(ctx, entry, tip, onProgress).catch((error: unknown) => ({
+    const prepared = await rebaseOnto(ctx, entry, tip, journal, onProgress).catch((error: unknown) => ({
       verdict: {
         state: "blocked" as const,
         worker: entry.worker,
@@ -118,7 +224,7 @@ async function landBatch(
     tip = prepared.head;
   }
   crashPoint("after-rebase");
-  if (candidates.length === 0) return;
+  if (candidates.length === 0) return journal.done();
 
   // The gate: find the longest prefix of the batch whose last commit passes.
   let good = candidates.length;
@@ -134,7 +240,12 @@ async function landBatch(
         cwd: candidate.worktree,
         timeoutMs: ctx.config.gate!.timeoutSeconds * 1000,
         env: { JIG_GATE: "1", JIG_TARGET: target },
+        onSpawn: async (pid) => {
+          await journal.gate(pid);
+          crashPoint("gate-started");
+        },
       });
+      await journal.gate(undefined);
       const ok = run.exitCode === 0 && !run.timedOut;
       const tail = run.output.split("\n").slice(-40).join("\n").trim();
       const result = {
@@ -176,7 +287,7 @@ async function landBatch(
   }
   const landing = candidates.slice(0, good);
   await restore(candidates.slice(good + (failure ? 1 : 0)));
-  if (landing.length === 0) return;
+  if (landing.length === 0) return journal.done();
   const newTip = landing[landing.length - 1]!.head;
 
   // A target checked out in a human's worktree: refuse while it has local changes, else keep its files in step.
@@ -199,11 +310,16 @@ async function landBatch(
           candidate.worktree,
         );
       }
-      return;
+      await restore(landing);
+      return journal.done();
     }
   }
 
   onProgress?.(`moving ${target} to ${newTip.slice(0, 10)}`);
+  await journal.moving(
+    newTip,
+    landing.map((c) => c.entry.worker),
+  );
   const moved = remote
     ? await pushWithLease(ctx, remote, target, remoteHas ? base : "", newTip)
     : await updateBranchCAS(
@@ -216,7 +332,7 @@ async function landBatch(
   if (!moved) {
     // Someone else moved the target: the entries are still queued and the next round redoes them.
     await restore(landing);
-    return;
+    return journal.done();
   }
   crashPoint("after-cas");
   for (const path of checkedOut) await gitRun(path, ["read-tree", "-m", "-u", base, newTip]);
@@ -229,6 +345,7 @@ async function landBatch(
       candidate.issue,
     );
   }
+  await journal.done();
 }
 
 async function trackedChanges(worktree: string): Promise<string[]> {
@@ -265,6 +382,7 @@ async function rebaseOnto(
   ctx: JigContext,
   entry: QueueEntry,
   tip: string,
+  journal: Journal,
   onProgress: Progress,
 ): Promise<Candidate | { verdict: LandVerdict; worktree: string | null }> {
   const blocked = (reason: string, extra: Partial<LandVerdict> = {}, worktree: string | null = null) => ({
@@ -297,6 +415,7 @@ async function rebaseOnto(
     return { entry, worktree: wt, issue: record.issue, before, head: tip, commits: [] };
   }
   onProgress?.(`rebasing ${record.branch} onto ${entry.target}`);
+  await journal.rebasing(entry.worker, wt, before);
   const rebased = await gitRun(wt, ["-c", "core.hooksPath=/dev/null", "rebase", "--no-autostash", tip]);
   if (rebased.exitCode !== 0) {
     const conflicts = (await gitRun(wt, ["diff", "--name-only", "--diff-filter=U"])).stdout
@@ -312,14 +431,9 @@ async function rebaseOnto(
     );
   }
   const after = (await git(wt, ["rev-parse", "HEAD"])).trim();
-  return {
-    entry,
-    worktree: wt,
-    issue: record.issue,
-    before,
-    head: after,
-    commits: await commitsBetween(wt, tip, after),
-  };
+  const commits = await commitsBetween(wt, tip, after);
+  await journal.rebased(entry.worker, after, commits);
+  return { entry, worktree: wt, issue: record.issue, before, head: after, commits };
 }
 
 async function abortStaleRebase(worktree: string): Promise<void> {

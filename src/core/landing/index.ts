@@ -3,7 +3,7 @@ import { tryLock } from "../../lib/lock.js";
 import type { JigContext } from "../context.js";
 import { JigError } from "../errors.js";
 import { branchCommit, dirtyFiles, isAncestor, predictConflicts } from "../git-ops.js";
-import { isProcessAlive } from "../workers.js";
+import { isProcessAlive, type WorkerRecord } from "../workers.js";
 import { drainQueue } from "./drive.js";
 import { enqueue, type LandVerdict, listQueue, lockPath, readVerdict, writeVerdict } from "./queue.js";
 
@@ -34,42 +34,22 @@ export async function requestLand(
     );
   }
   const target = record.target;
-  const dirty = await dirtyFiles(record.worktree).catch(() => null);
-  if (dirty === null)
-    throw new JigError("NOT_FOUND", `the worktree of '${worker}' is missing`, {
-      hint: `respawn it: jig spawn --issue ${record.issue}`,
-    });
-  if (dirty.length > 0) {
-    throw new JigError(
-      "PRECONDITION_FAILED",
-      `uncommitted changes in ${dirty.slice(0, 10).join(", ")}${dirty.length > 10 ? ` and ${dirty.length - 10} more` : ""}`,
-      {
-        hint: "commit your work (git add -A && git commit -m '…') or discard it, then call land again",
-        details: { files: dirty.slice(0, 50) },
-      },
-    );
-  }
-  const head = await branchCommit(ctx.paths.root, record.branch);
-  const targetTip = await branchCommit(ctx.paths.root, target);
-  if (!head)
-    throw new JigError("NOT_FOUND", `branch '${record.branch}' does not exist`, {
-      hint: `respawn the worker: jig spawn --issue ${record.issue}`,
-    });
-  if (!targetTip && !ctx.config.remote)
-    throw new JigError("PRECONDITION_FAILED", `target branch '${target}' does not exist`, {
-      hint: "run `jig plan` for the epic (it creates the target), or create the branch",
-    });
-  const previous = await readVerdict(ctx.paths, worker);
+  // Asking again while queued only waits: the driver may be rebasing this very worktree right now, so
+  // its files are not the worker's to judge (the driver checks them itself when it takes the branch).
   const queued = (await listQueue(ctx.paths, target)).some((entry) => entry.worker === worker);
-  if (!queued && targetTip && (await isAncestor(ctx.paths.root, head, targetTip))) {
-    if (previous?.state === "landed") return strip(previous);
-    throw new JigError(
-      "PRECONDITION_FAILED",
-      `branch '${record.branch}' has no commits that are not already on ${target}`,
-      {
-        hint: "commit your work first, then call land",
-      },
-    );
+  if (!queued) await checkLandable(ctx, record);
+  const previous = await readVerdict(ctx.paths, worker);
+  if (!queued) {
+    const head = await branchCommit(ctx.paths.root, record.branch);
+    const targetTip = await branchCommit(ctx.paths.root, target);
+    if (head && targetTip && (await isAncestor(ctx.paths.root, head, targetTip))) {
+      if (previous?.state === "landed") return strip(previous);
+      throw new JigError(
+        "PRECONDITION_FAILED",
+        `branch '${record.branch}' has no commits that are not already on ${target}`,
+        { hint: "commit your work first, then call land" },
+      );
+    }
   }
 
   const entry = await enqueue(ctx.paths, worker, target);
@@ -98,6 +78,36 @@ export async function requestLand(
     }
     await waitForChange(ctx, target, Math.min(left, 100));
   }
+}
+
+/** What must hold before a branch joins the queue: a clean worktree, the branch, the target. */
+async function checkLandable(ctx: JigContext, record: WorkerRecord): Promise<void> {
+  const { name: worker, target } = record;
+  const dirty = await dirtyFiles(record.worktree).catch(() => null);
+  if (dirty === null)
+    throw new JigError("NOT_FOUND", `the worktree of '${worker}' is missing`, {
+      hint: `respawn it: jig spawn --issue ${record.issue}`,
+    });
+  if (dirty.length > 0) {
+    throw new JigError(
+      "PRECONDITION_FAILED",
+      `uncommitted changes in ${dirty.slice(0, 10).join(", ")}${dirty.length > 10 ? ` and ${dirty.length - 10} more` : ""}`,
+      {
+        hint: "commit your work (git add -A && git commit -m '…') or discard it, then call land again",
+        details: { files: dirty.slice(0, 50) },
+      },
+    );
+  }
+  const head = await branchCommit(ctx.paths.root, record.branch);
+  const targetTip = await branchCommit(ctx.paths.root, target);
+  if (!head)
+    throw new JigError("NOT_FOUND", `branch '${record.branch}' does not exist`, {
+      hint: `respawn the worker: jig spawn --issue ${record.issue}`,
+    });
+  if (!targetTip && !ctx.config.remote)
+    throw new JigError("PRECONDITION_FAILED", `target branch '${target}' does not exist`, {
+      hint: "run `jig plan` for the epic (it creates the target), or create the branch",
+    });
 }
 
 // Starts a driver in this process if the target's lock is free; returns without waiting for it.

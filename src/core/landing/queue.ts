@@ -40,6 +40,8 @@ export const queueDir = (paths: JigPaths, target: string): string =>
   join(paths.landDir, targetKey(target), "queue");
 export const lockPath = (paths: JigPaths, target: string): string =>
   join(paths.landDir, targetKey(target), "driver");
+export const batchFile = (paths: JigPaths, target: string): string =>
+  join(paths.landDir, targetKey(target), "batch.json");
 const verdictFile = (paths: JigPaths, worker: string): string =>
   join(paths.landDir, "verdicts", `${worker}.json`);
 
