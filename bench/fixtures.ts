@@ -2,6 +2,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { openContext } from "../src/core/context.js";
+import { createWorktree } from "../src/core/worktrees.js";
 
 // Throwaway repositories for the benchmarks: an epic with `count` subtasks (epics of 50, chained).
 export function benchRepo(count: number): string {
@@ -31,4 +33,29 @@ export function benchRepo(count: number): string {
   mkdirSync(join(root, ".git", "info"), { recursive: true });
   writeFileSync(join(root, ".git", "info", "exclude"), ".jig/\n");
   return root;
+}
+
+/** Registers one task worker (worktree and branch, no agent) for e0's first task; returns its name. */
+export async function benchWorker(root: string): Promise<string> {
+  execFileSync("git", ["branch", "feature/e0"], { cwd: root, stdio: "ignore" });
+  const ctx = await openContext({ root });
+  const name = "e0-01-task";
+  const { path, branch } = await createWorktree(ctx, { name, from: "feature/e0" });
+  await ctx.workers.save({
+    name,
+    kind: "task",
+    issue: name,
+    epic: "e0",
+    branch,
+    target: "feature/e0",
+    worktree: path,
+    agent: "bench",
+    pid: null,
+    started: new Date().toISOString(),
+    logPath: join(ctx.paths.logsDir, `${name}.log`),
+    exited: null,
+    attempt: 1,
+    usage: null,
+  });
+  return name;
 }

@@ -4,11 +4,11 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { CLI_ENTRY } from "../src/version.js";
-import { benchRepo } from "./fixtures.js";
+import { benchRepo, benchWorker } from "./fixtures.js";
 import { fmt, printTable, ratio, sample } from "./util.js";
 
-// Tool latency over stdio and HTTP, beside the protocol's own `ping` on the same connection (the SDK's
-// and transport's overhead): jig's own cost is the difference.
+// Tool latency over stdio and HTTP, beside a no-op tool on the same server and connection (the SDK's
+// and transport's own overhead): jig's own cost is the difference.
 
 export async function startHttpServer(
   root: string,
@@ -51,37 +51,42 @@ async function stdioClient(root: string): Promise<Client> {
 }
 
 export async function run(): Promise<void> {
+  process.env.JIG_BENCH_NOOP = "1";
   const rows: (string | number)[][] = [];
+  const both = (s: { p50: number; p99: number }) => `${fmt(s.p50)} / ${fmt(s.p99)}`;
   for (const count of [10, 1_000, 10_000]) {
     const root = benchRepo(count);
+    const worker = await benchWorker(root);
     const http = await startHttpServer(root);
     for (const [transport, connect] of [
       ["stdio", () => stdioClient(root)],
       ["http", () => httpClient(http.url, http.token)],
     ] as const) {
       const client = await connect();
-      const n = count >= 10_000 ? 30 : 200;
-      const ping = await sample(() => client.ping(), { n });
+      const n = count >= 10_000 ? 40 : 200;
+      const noop = await sample(() => client.callTool({ name: "noop", arguments: {} }), { n });
       const list = await sample(() => client.callTool({ name: "list_tasks", arguments: { limit: 50 } }), {
         n,
       });
-      const get = await sample(() => client.callTool({ name: "get_task", arguments: { id: "e0-01-task" } }), {
-        n,
-      });
-      // claim + set_status change files: each claim takes a fresh task (admin claims the next ready one).
-      const claims = Math.min(n, count);
+      const status = await sample(
+        () =>
+          client.callTool({ name: "set_status", arguments: { worker, status: "working", message: "bench" } }),
+        { n },
+      );
+      // Each claim takes a fresh task (the admin claims the next ready one), so at most `count` of them.
       const claim = await sample(() => client.callTool({ name: "claim_task", arguments: {} }), {
-        n: Math.floor(claims / 2),
+        n: Math.min(n, Math.floor((count - 1) / 2)),
         warmup: 0,
       });
       rows.push([
         count,
         transport,
-        fmt(ping.p50),
-        `${fmt(list.p50)} / ${fmt(list.p99)}`,
-        `${fmt(get.p50)} / ${fmt(get.p99)}`,
-        `${fmt(claim.p50)} / ${fmt(claim.p99)}`,
-        ratio(list.p50, ping.p50),
+        both(noop),
+        both(list),
+        both(status),
+        both(claim),
+        fmt(list.p50 - noop.p50),
+        ratio(claim.p50, noop.p50),
       ]);
       await client.close();
     }
@@ -89,8 +94,8 @@ export async function run(): Promise<void> {
     rmSync(root, { recursive: true, force: true });
   }
   printTable(
-    "Tool latency (p50 / p99) beside the protocol ping on the same connection",
-    ["issues", "transport", "ping p50", "list_tasks", "get_task", "claim_task", "list ÷ ping"],
+    "Tool latency (p50 / p99) beside a no-op tool on the same server and connection",
+    ["issues", "transport", "noop", "list_tasks", "set_status", "claim_task", "list − noop", "claim ÷ noop"],
     rows,
   );
 }

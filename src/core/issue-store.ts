@@ -51,6 +51,8 @@ export class IssueStore {
   private readonly lockTimeoutMs: number;
   private readonly cache = new Map<string, CacheEntry>();
   private last: { entries: CacheEntry[]; snapshot: IssueSnapshot } | null = null;
+  /** A load under way: concurrent readers share it (a write in this process starts a new one). */
+  private inflight: Promise<IssueSnapshot> | null = null;
 
   constructor(options: IssueStoreOptions) {
     this.dir = options.dir;
@@ -60,7 +62,16 @@ export class IssueStore {
   }
 
   /** Every issue file, parsed and cross-checked; invalid files become problems, not exceptions. */
-  async load(): Promise<IssueSnapshot> {
+  load(): Promise<IssueSnapshot> {
+    if (this.inflight) return this.inflight;
+    const run = this.loadNow().finally(() => {
+      if (this.inflight === run) this.inflight = null;
+    });
+    this.inflight = run;
+    return run;
+  }
+
+  private async loadNow(): Promise<IssueSnapshot> {
     if (await this.hasJournal()) await this.locked(async () => {});
     const snapshot = await this.loadUnlocked();
     if (this.cache.size > snapshot.issues.length + snapshot.problems.length + 64) {
@@ -79,6 +90,11 @@ export class IssueStore {
 
   /** One issue by id or short reference; an invalid file is reported with its problem. */
   async get(ref: string, options: ResolveOptions = {}): Promise<Issue> {
+    return (await this.find(ref, options)).issue;
+  }
+
+  /** Like `get`, with the snapshot it was found in (one load for callers that need the others too). */
+  async find(ref: string, options: ResolveOptions = {}): Promise<{ issue: Issue; snapshot: IssueSnapshot }> {
     const snapshot = await this.load();
     const ids = snapshot.issues.map((issue) => issue.id);
     let id: string;
@@ -92,7 +108,7 @@ export class IssueStore {
         });
       throw error;
     }
-    return snapshot.issues.find((issue) => issue.id === id)!;
+    return { issue: snapshot.issues.find((issue) => issue.id === id)!, snapshot };
   }
 
   /**
@@ -108,6 +124,7 @@ export class IssueStore {
       if (content === current.raw) return current;
       await writeFileAtomic(this.fileOf(id), content);
       this.cache.delete(`${id}.md`);
+      this.inflight = null;
       return parseIssue(id, content);
     });
   }
@@ -132,6 +149,7 @@ export class IssueStore {
 
   private async writeAll(writes: IssueWrite[]): Promise<void> {
     if (writes.length === 0) return;
+    this.inflight = null;
     for (const write of writes) parseIssue(write.id, write.content);
     if (writes.length === 1) {
       await writeFileAtomic(this.fileOf(writes[0]!.id), writes[0]!.content);

@@ -1,10 +1,10 @@
 import type { JigContext } from "./context.js";
-import { taskTarget } from "./epics.js";
+import { defaultTarget, taskTarget } from "./epics.js";
 import { JigError } from "./errors.js";
 import { isReady, waitingOn } from "./graph.js";
 import type { Caller } from "./identity.js";
 import { resolveReference } from "./ids.js";
-import { applyPatch, type Issue, type IssueStatus } from "./issue.js";
+import { applyPatch, type Issue, type IssueStatus, parseIssue } from "./issue.js";
 import { type WorkerState, writeWorkerStatus } from "./workers.js";
 
 // What agents do to tasks — claim, report, list — with the authority rules in one place.
@@ -94,7 +94,11 @@ export async function claimTask(
       const result = task.status === "blocked" ? applyPatch(task, { status: "in-progress" }) : null;
       return {
         writes: result ? [{ id: task.id, content: result }] : [],
-        result: { task, alreadyClaimed: true },
+        result: {
+          task: result ? parseIssue(task.id, result) : task,
+          epic: byId.get(task.epic),
+          alreadyClaimed: true,
+        },
       };
     }
     if (task.status !== "planned" || (task.assigned && task.assigned !== assignee)) {
@@ -114,17 +118,20 @@ export async function claimTask(
         details: { waitingOn: waiting },
       });
     }
+    const content = applyPatch(task, { status: "in-progress", assigned: assignee });
     return {
-      writes: [{ id: task.id, content: applyPatch(task, { status: "in-progress", assigned: assignee }) }],
-      result: { task, alreadyClaimed: false },
+      writes: [{ id: task.id, content }],
+      result: { task: parseIssue(task.id, content), epic: byId.get(task.epic), alreadyClaimed: false },
     };
   });
-  const task = await ctx.issues.get(claimed.task.id);
+  const task = claimed.task;
+  // The target from the snapshot the claim was decided on (no second read of every issue).
+  const epic = claimed.epic?.kind === "epic" ? claimed.epic : null;
   const record = caller.role === "worker" ? await ctx.workers.get(caller.name) : null;
   if (record) await writeWorkerStatus(record.worktree, { status: "working", message: null });
   return {
     task,
-    target: await taskTarget(ctx, task),
+    target: task.target ?? (epic ? (epic.target ?? defaultTarget(epic.id)) : await taskTarget(ctx, task)),
     worktree: record?.worktree ?? null,
     alreadyClaimed: claimed.alreadyClaimed,
   };

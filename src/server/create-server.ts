@@ -51,6 +51,15 @@ export function createServer(options: { ctx: JigContext; caller: Caller }): JigS
       }) as never,
     );
   }
+  if (process.env.JIG_BENCH_NOOP === "1") {
+    // `npm run bench` only: a tool that does nothing, through the same server and transport, so the
+    // benchmark can subtract the SDK's and transport's own cost from jig's tools.
+    server.registerTool(
+      "noop",
+      { description: "benchmark baseline: does nothing", inputSchema: {} },
+      async () => ({ content: [{ type: "text", text: "ok" }] }),
+    );
+  }
   for (const register of RESOURCES) register(server, ctx);
 
   const subscriptions = new Set<string>();

@@ -26,8 +26,8 @@ export const getTaskTool = defineTool({
     openWorldHint: false,
   },
   async run(args, { ctx }) {
-    const issue = await ctx.issues.get(args.id);
-    const byId = new Map((await ctx.issues.list()).map((i) => [i.id, i]));
+    const { issue, snapshot } = await ctx.issues.find(args.id);
+    const byId = new Map(snapshot.issues.map((i) => [i.id, i]));
     const waits = waitingOn(issue, byId);
     return {
       text: `${issue.id} [${issue.status}]${issue.assigned ? ` @${issue.assigned}` : ""}${waits.length ? ` waits on ${waits.join(", ")}` : ""}\n\n${issue.body.trim()}`,
