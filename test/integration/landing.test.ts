@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openContext } from "../../src/core/context.js";
-import { checkConflicts, requestLand, settleDrivers } from "../../src/core/landing/index.js";
+import { checkConflicts, conflictReports, requestLand, settleDrivers } from "../../src/core/landing/index.js";
 import { readWorkerStatus } from "../../src/core/workers.js";
 import { gitIn, gitRepo, tempDir } from "../helpers/repo.js";
 import { commitIn, epicFiles, makeWorker } from "../helpers/workers.js";
@@ -23,6 +23,22 @@ async function setup(count: number, config: Record<string, unknown> = {}) {
 const id = (n: number) => `e-${String(n).padStart(2, "0")}-t${n}`;
 
 describe("land", () => {
+  it("reports every worker's early conflicts at once: overlapping edits both ways, disjoint files never", async () => {
+    const { ctx } = await setup(4);
+    const [a, b, c, d] = await Promise.all([1, 2, 3, 4].map((n) => makeWorker(ctx, id(n))));
+    commitIn(a!.worktree, { "shared.txt": "line 1\nA\nline 3\n" });
+    commitIn(b!.worktree, { "shared.txt": "line 1\nB\nline 3\n", "b.txt": "b\n" });
+    // c touches shared.txt too but on another line: it overlaps by file and merges cleanly.
+    commitIn(c!.worktree, { "shared.txt": "line 1\nline 2\nline 3\nC\n" });
+    commitIn(d!.worktree, { "d.txt": "d\n" });
+    const reports = await conflictReports(ctx, [id(1), id(2), id(3), id(4)]);
+    expect(reports.get(id(1))).toEqual({ target: [], workers: [{ name: id(2), files: ["shared.txt"] }] });
+    expect(reports.get(id(2))).toEqual({ target: [], workers: [{ name: id(1), files: ["shared.txt"] }] });
+    expect(reports.get(id(3))).toEqual({ target: [], workers: [] });
+    expect(reports.get(id(4))).toEqual({ target: [], workers: [] });
+    expect(await checkConflicts(ctx, id(1))).toEqual(reports.get(id(1)));
+  });
+
   it("lands a worker's commits onto the target, marks the task complete, and is idempotent", async () => {
     const { root, ctx } = await setup(1);
     const w = await makeWorker(ctx, id(1));

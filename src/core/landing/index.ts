@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { gitRun } from "../../lib/git.js";
 import { tryLock } from "../../lib/lock.js";
 import type { JigContext } from "../context.js";
@@ -153,31 +154,79 @@ export interface ConflictReport {
  */
 export async function checkConflicts(ctx: JigContext, worker: string): Promise<ConflictReport> {
   const record = await ctx.workers.require(worker);
-  const root = ctx.paths.root;
-  if (!(await branchCommit(root, record.branch)))
+  if (!(await branchCommit(ctx.paths.root, record.branch)))
     throw new JigError("NOT_FOUND", `branch '${record.branch}' does not exist`, {
       hint: "spawn the worker again",
     });
-  const target = (await branchCommit(root, record.target))
-    ? await predictConflicts(root, record.target, record.branch)
-    : [];
-  const others = (await ctx.workers.list()).filter(
-    (other) =>
-      other.name !== worker &&
-      other.kind === "task" &&
-      other.target === record.target &&
-      (other.exited === null || isProcessAlive(other.pid)),
+  return (await conflictReports(ctx, [worker])).get(worker) ?? { target: [], workers: [] };
+}
+
+/**
+ * `checkConflicts` for many workers at once (jig ps, the dashboard). Each branch's own changes
+ * (`target...branch`) are listed once; `git merge-tree` runs against the target for each branch with
+ * work, and between two branches only when their changed files overlap — branches that touch disjoint
+ * files cannot conflict. So 50 workers cost ~100 git calls, not ~7,500.
+ */
+export async function conflictReports(
+  ctx: JigContext,
+  names: string[],
+): Promise<Map<string, ConflictReport>> {
+  const root = ctx.paths.root;
+  const limit = pLimit(4);
+  const all = await ctx.workers.list();
+  const wanted = all.filter((w) => names.includes(w.name));
+  const targets = new Set(wanted.map((w) => w.target));
+  const peers = all.filter(
+    (o) =>
+      names.includes(o.name) ||
+      (o.kind === "task" && targets.has(o.target) && (o.exited === null || isProcessAlive(o.pid))),
   );
-  const workers: ConflictReport["workers"] = [];
-  for (const other of others) {
-    if (!(await branchCommit(root, other.branch))) continue;
-    // Only branches with their own work can conflict; one still at the target adds nothing.
-    const ahead = (
-      await gitRun(root, ["rev-list", "--count", `${record.target}..${other.branch}`])
-    ).stdout.trim();
-    if (ahead === "0") continue;
-    const files = await predictConflicts(root, record.branch, other.branch);
-    if (files.length > 0) workers.push({ name: other.name, files });
-  }
-  return { target, workers };
+  const targetExists = new Map<string, boolean>();
+  for (const target of targets) targetExists.set(target, (await branchCommit(root, target)) !== null);
+  const own = new Map<string, Set<string>>();
+  await Promise.all(
+    peers.map((peer) =>
+      limit(async () => {
+        if (!targetExists.get(peer.target)) return;
+        const out = await gitRun(root, ["diff", "--name-only", "-z", `${peer.target}...${peer.branch}`]);
+        if (out.exitCode === 0) own.set(peer.name, new Set(out.stdout.split("\0").filter(Boolean)));
+      }),
+    ),
+  );
+  const pairs = new Map<string, Promise<string[]>>();
+  const between = (a: WorkerRecord, b: WorkerRecord) => {
+    const key = [a.name, b.name].sort().join("\0");
+    let files = pairs.get(key);
+    if (!files) {
+      files = limit(() => predictConflicts(root, a.branch, b.branch));
+      pairs.set(key, files);
+    }
+    return files;
+  };
+  const reports = new Map<string, ConflictReport>();
+  await Promise.all(
+    wanted.map(async (w) => {
+      const mine = own.get(w.name);
+      if (!mine || mine.size === 0) {
+        reports.set(w.name, { target: [], workers: [] });
+        return;
+      }
+      const others = peers.filter((o) => {
+        if (o.name === w.name || o.target !== w.target) return false;
+        const theirs = own.get(o.name);
+        return theirs !== undefined && [...theirs].some((file) => mine.has(file));
+      });
+      const [target, ...perOther] = await Promise.all([
+        limit(() => predictConflicts(root, w.target, w.branch)),
+        ...others.map((o) => between(w, o)),
+      ]);
+      reports.set(w.name, {
+        target: target ?? [],
+        workers: others
+          .map((o, i) => ({ name: o.name, files: perOther[i] ?? [] }))
+          .filter((o) => o.files.length > 0),
+      });
+    }),
+  );
+  return reports;
 }
