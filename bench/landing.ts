@@ -10,16 +10,18 @@ import { fmt, printTable, ratio } from "./util.js";
 
 // Landing: N workers finishing at once, jig vs the epic's shell convention (each worker loops
 // `git fetch && git rebase origin/$TARGET && git push origin HEAD:$TARGET` until the push is accepted),
-// both against the same kind of bare remote, with and without a gate. Every git process is counted by a
+// both against the same kind of bare remote, with and without a gate, at 5, 20 and 50 workers, beside the
+// ideal (the same git work done serially with one gate run). Every git process is counted by a
 // `git` shim on PATH that logs its exit code and arguments; gate runs are counted by the gate itself.
 
-const WORKERS = Number(process.env.JIG_BENCH_LANDING_WORKERS ?? 20);
+const COUNTS = (process.env.JIG_BENCH_LANDING_WORKERS ?? "5,20,50").split(",").map(Number);
 const GATE_SECONDS = Number(process.env.JIG_BENCH_GATE_SECONDS ?? 1);
 const WORKER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "landing-worker.js");
 const id = (n: number) => `e-${String(n).padStart(2, "0")}-t${n}`;
 
 interface Scenario {
   name: string;
+  workers: number;
   gate: boolean;
   /** 1-based index of a worker whose change breaks the gate, if any. */
   bad?: number;
@@ -36,21 +38,30 @@ interface Result {
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: `${WORKERS} workers, no gate`, gate: false },
-  { name: `${WORKERS} workers, gate of ${GATE_SECONDS}s`, gate: true },
-  { name: `${WORKERS} workers, gate, 1 bad`, gate: true, bad: Math.ceil((WORKERS * 2) / 3) },
+  ...COUNTS.flatMap((workers) => [
+    { name: `${workers} workers, no gate`, workers, gate: false },
+    { name: `${workers} workers, gate of ${GATE_SECONDS}s`, workers, gate: true },
+  ]),
+  { name: "20 workers, gate, 1 bad", workers: 20, gate: true, bad: 14 },
 ];
+
+type Mode = "jig" | "shell" | "ideal";
 
 export async function run(): Promise<void> {
   const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
   const rows: (string | number)[][] = [];
   const ratios: (string | number)[][] = [];
   for (const scenario of SCENARIOS) {
+    process.stderr.write(`bench landing: ${scenario.name}…\n`);
     const shell = await measure(scenario, "shell", realGit);
     const jig = await measure(scenario, "jig", realGit);
+    // The ideal: the same git work done one worker after another (no contention, nothing retried),
+    // plus the one gate run any lander needs. Not defined when a branch must be found bad.
+    const ideal = scenario.bad ? null : await measure(scenario, "ideal", realGit);
     for (const [mode, r] of [
       ["shell", shell],
       ["jig", jig],
+      ...(ideal ? [["ideal (serial)", ideal] as const] : []),
     ] as const) {
       rows.push([
         scenario.name,
@@ -68,6 +79,7 @@ export async function run(): Promise<void> {
       ratio(jig.gitOps, shell.gitOps),
       `${jig.pushesRejected} vs ${shell.pushesRejected}`,
       scenario.gate ? ratio(jig.gateRuns, shell.gateRuns) : "-",
+      ideal ? ratio(jig.ms, ideal.ms) : "-",
     ]);
   }
   printTable(
@@ -77,12 +89,13 @@ export async function run(): Promise<void> {
   );
   printTable(
     "Landing: jig ÷ shell convention (lower is better)",
-    ["scenario", "wall", "git ops", "pushes rejected", "gate runs"],
+    ["scenario", "wall", "git ops", "pushes rejected", "gate runs", "wall ÷ ideal"],
     ratios,
   );
 }
 
-async function measure(scenario: Scenario, mode: "jig" | "shell", realGit: string): Promise<Result> {
+async function measure(scenario: Scenario, mode: Mode, realGit: string): Promise<Result> {
+  const workers = scenario.workers;
   const dir = mkdtempSync(join(tmpdir(), `jig-bench-landing-${mode}-`));
   try {
     const env = setupEnv(dir, realGit);
@@ -91,7 +104,7 @@ async function measure(scenario: Scenario, mode: "jig" | "shell", realGit: strin
     const worktrees: string[] = [];
     if (mode === "jig") {
       const ctx = await openContext({ root });
-      for (let i = 1; i <= WORKERS; i++) {
+      for (let i = 1; i <= workers; i++) {
         const { path, branch } = await createWorktree(ctx, { name: id(i), from: "feature/e" });
         await ctx.workers.save({
           name: id(i),
@@ -112,7 +125,7 @@ async function measure(scenario: Scenario, mode: "jig" | "shell", realGit: strin
         worktrees.push(path);
       }
     } else {
-      for (let i = 1; i <= WORKERS; i++) {
+      for (let i = 1; i <= workers; i++) {
         const path = join(dir, "wt", id(i));
         run0(root, env, ["worktree", "add", "-q", "-b", `w/${id(i)}`, path, "origin/feature/e"]);
         worktrees.push(path);
@@ -143,16 +156,35 @@ async function measure(scenario: Scenario, mode: "jig" | "shell", realGit: strin
     const start = performance.now();
     if (mode === "jig") {
       for (const child of children) child.stdin?.end("go\n");
-    } else {
+    } else if (mode === "shell") {
       children = worktrees.map((path) =>
         spawn("sh", ["-c", shellLoop(gateCommand)], { cwd: path, env, stdio: ["ignore", "pipe", "inherit"] }),
       );
     }
-    const outputs = await Promise.all(children.map((child) => collect(child)));
+    let outputs: string[];
+    if (mode === "ideal") {
+      outputs = [];
+      for (const path of worktrees) {
+        const child = spawn("sh", ["-c", shellLoop(null)], {
+          cwd: path,
+          env,
+          stdio: ["ignore", "pipe", "inherit"],
+        });
+        outputs.push(await collect(child));
+      }
+      if (gateCommand) await collect(spawn("sh", ["-c", gateCommand], { cwd: worktrees.at(-1)!, env }));
+    } else {
+      outputs = await Promise.all(children.map((child) => collect(child)));
+    }
     const ms = performance.now() - start;
 
     const calls = readFileSync(gitLog, "utf8").split("\n").filter(Boolean).map(parseCall);
     const pushes = calls.filter((call) => call.command === "push");
+    if (process.env.JIG_BENCH_VERBOSE) {
+      const counts = new Map<string, number>();
+      for (const call of calls) counts.set(call.command, (counts.get(call.command) ?? 0) + 1);
+      process.stderr.write(`${mode} ${fmt(ms)} git calls: ${JSON.stringify(Object.fromEntries(counts))}\n`);
+    }
     const landed = outputs.filter((out) => /"state":"landed"|^landed/m.test(out)).length;
     const blocked = outputs.filter((out) => /"state":"blocked"|^blocked/m.test(out)).length;
     verify(bare, env, scenario, landed);
@@ -218,9 +250,10 @@ function setupEnv(dir: string, realGit: string): Record<string, string> {
 function setupRepo(
   dir: string,
   scenario: Scenario,
-  mode: "jig" | "shell",
+  mode: Mode,
   env: Record<string, string>,
 ): { root: string; bare: string; gateCommand: string | null; gateRuns: string } {
+  const workers = scenario.workers;
   const bare = join(dir, "remote.git");
   const root = join(dir, "repo");
   const gateRuns = join(dir, "gate-runs.log");
@@ -234,7 +267,7 @@ function setupRepo(
     "README.md": "# bench\n",
     "issues/e.md": "---\ntarget: feature/e\n---\n# Epic e\n",
   };
-  for (let i = 1; i <= WORKERS; i++) {
+  for (let i = 1; i <= workers; i++) {
     files[`issues/${id(i)}.md`] =
       `---\nepic: e\nstatus: in-progress\nassigned: ${id(i)}\ntarget: feature/e\ndepends: []\n---\n# Task ${i}\n`;
   }
@@ -261,9 +294,10 @@ function setupRepo(
 
 // Every worker whose change is good must be on the remote target, in a linear history.
 function verify(bare: string, env: Record<string, string>, scenario: Scenario, landed: number): void {
-  const expected = WORKERS - (scenario.bad ? 1 : 0);
+  const workers = scenario.workers;
+  const expected = workers - (scenario.bad ? 1 : 0);
   const files = run0(bare, env, ["ls-tree", "--name-only", "feature/e"]).split("\n");
-  const missing = Array.from({ length: WORKERS }, (_, i) => i + 1).filter(
+  const missing = Array.from({ length: workers }, (_, i) => i + 1).filter(
     (n) => n !== scenario.bad && !files.includes(`w${n}.txt`),
   );
   const merges = run0(bare, env, ["rev-list", "--merges", "--count", "feature/e"]).trim();

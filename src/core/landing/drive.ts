@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import { dirname, relative } from "node:path";
+import { dirname, isAbsolute, join, relative } from "node:path";
 import { killTree, runShell } from "../../lib/exec.js";
 import { readJsonFile, writeFileAtomic } from "../../lib/fs.js";
-import { git, gitRun } from "../../lib/git.js";
+import { gitRun } from "../../lib/git.js";
 import type { JigContext } from "../context.js";
 import { toJigError } from "../errors.js";
 import {
@@ -393,8 +393,13 @@ async function rebaseOnto(
   if (!record) return blocked(`worker '${entry.worker}' is no longer registered`);
   const wt = record.worktree;
   if (!existsSync(wt)) return blocked(`the worktree of '${entry.worker}' is gone`);
-  await abortStaleRebase(wt);
-  const head = (await gitRun(wt, ["symbolic-ref", "--quiet", "HEAD"])).stdout.trim();
+  // One git call for what four would tell: a stale rebase's state dirs, the commit, and the branch.
+  let state = await worktreeState(wt);
+  if (state.rebasing) {
+    await gitRun(wt, ["rebase", "--abort"]);
+    state = await worktreeState(wt);
+  }
+  const head = state.ref === "HEAD" ? "" : state.ref;
   if (head !== `refs/heads/${record.branch}`) {
     return blocked(
       `HEAD in the worktree is ${head ? `on ${head.replace("refs/heads/", "")}` : "detached"}, not on ${record.branch}; run \`git switch ${record.branch}\` there`,
@@ -409,7 +414,7 @@ async function rebaseOnto(
       { conflicts: [] },
       wt,
     );
-  const before = (await git(wt, ["rev-parse", "HEAD"])).trim();
+  const before = state.commit;
   if (await isAncestor(wt, before, tip)) {
     // Already contained in the target: nothing to land (a repeated land after success lands nothing twice).
     return { entry, worktree: wt, issue: record.issue, before, head: tip, commits: [] };
@@ -430,20 +435,30 @@ async function rebaseOnto(
       wt,
     );
   }
-  const after = (await git(wt, ["rev-parse", "HEAD"])).trim();
-  const commits = await commitsBetween(wt, tip, after);
+  const commits = await commitsBetween(wt, tip, "HEAD");
+  const after = commits.at(-1) ?? tip;
   await journal.rebased(entry.worker, after, commits);
   return { entry, worktree: wt, issue: record.issue, before, head: after, commits };
 }
 
+async function worktreeState(worktree: string): Promise<{ rebasing: boolean; commit: string; ref: string }> {
+  const out = await gitRun(worktree, [
+    "rev-parse",
+    "--git-path",
+    "rebase-merge",
+    "--git-path",
+    "rebase-apply",
+    "HEAD",
+    "--symbolic-full-name",
+    "HEAD",
+  ]);
+  const [merge = "", apply = "", commit = "", ref = ""] = out.stdout.split("\n").map((line) => line.trim());
+  const exists = (path: string) => path !== "" && existsSync(isAbsolute(path) ? path : join(worktree, path));
+  return { rebasing: exists(merge) || exists(apply), commit, ref };
+}
+
 async function abortStaleRebase(worktree: string): Promise<void> {
-  for (const dir of ["rebase-merge", "rebase-apply"]) {
-    const path = (await gitRun(worktree, ["rev-parse", "--git-path", dir])).stdout.trim();
-    if (path && existsSync(path.startsWith("/") ? path : `${worktree}/${path}`)) {
-      await gitRun(worktree, ["rebase", "--abort"]);
-      return;
-    }
-  }
+  if ((await worktreeState(worktree)).rebasing) await gitRun(worktree, ["rebase", "--abort"]);
 }
 
 /** Records a final verdict: verdict file, issue status, worker status; then removes the queue entry. */

@@ -38,12 +38,11 @@ export async function requestLand(
   // Asking again while queued only waits: the driver may be rebasing this very worktree right now, so
   // its files are not the worker's to judge (the driver checks them itself when it takes the branch).
   const queued = (await listQueue(ctx.paths, target)).some((entry) => entry.worker === worker);
-  if (!queued) await checkLandable(ctx, record);
+  const tips = queued ? null : await checkLandable(ctx, record);
   const previous = await readVerdict(ctx.paths, worker);
-  if (!queued) {
-    const head = await branchCommit(ctx.paths.root, record.branch);
-    const targetTip = await branchCommit(ctx.paths.root, target);
-    if (head && targetTip && (await isAncestor(ctx.paths.root, head, targetTip))) {
+  if (tips) {
+    const { head, targetTip } = tips;
+    if (targetTip && (await isAncestor(ctx.paths.root, head, targetTip))) {
       if (previous?.state === "landed") return strip(previous);
       throw new JigError(
         "PRECONDITION_FAILED",
@@ -82,7 +81,10 @@ export async function requestLand(
 }
 
 /** What must hold before a branch joins the queue: a clean worktree, the branch, the target. */
-async function checkLandable(ctx: JigContext, record: WorkerRecord): Promise<void> {
+async function checkLandable(
+  ctx: JigContext,
+  record: WorkerRecord,
+): Promise<{ head: string; targetTip: string | null }> {
   const { name: worker, target } = record;
   const dirty = await dirtyFiles(record.worktree).catch(() => null);
   if (dirty === null)
@@ -109,6 +111,7 @@ async function checkLandable(ctx: JigContext, record: WorkerRecord): Promise<voi
     throw new JigError("PRECONDITION_FAILED", `target branch '${target}' does not exist`, {
       hint: "run `jig plan` for the epic (it creates the target), or create the branch",
     });
+  return { head, targetTip };
 }
 
 // Starts a driver in this process if the target's lock is free; returns without waiting for it.
