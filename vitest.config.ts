@@ -9,6 +9,11 @@ export default defineConfig({
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
       { extends: true, test: { name: "integration", include: ["test/integration/**/*.test.ts"] } },
       { extends: true, test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], testTimeout: 180_000 } },
+      // Faults and hostile input, bounded in count and time (docs/reliability.md reports the counts).
+      {
+        extends: true,
+        test: { name: "reliability", include: ["test/reliability/**/*.test.ts"], testTimeout: 300_000 },
+      },
     ],
   },
 });
