@@ -23,6 +23,14 @@ export const checkConflictsTool = defineTool({
     openWorldHint: false,
   },
   async run(args, { ctx, caller }) {
+    if (caller.role === "worker" && args.worker && args.worker !== caller.name)
+      throw new JigError(
+        "FORBIDDEN",
+        `worker '${caller.name}' may check only its own branch, not '${args.worker}'s`,
+        {
+          hint: "omit the worker argument",
+        },
+      );
     const worker = caller.role === "worker" ? caller.name : args.worker;
     if (!worker)
       throw new JigError("INVALID_INPUT", "which worker? pass `worker`", {
