@@ -1,11 +1,13 @@
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { describe, expect, it } from "vitest";
 import { openContext } from "../../src/core/context.js";
 import { CLI_ENTRY } from "../../src/version.js";
-import { gitIn, gitRepo, issueFile, testEnv } from "../helpers/repo.js";
+import { runCli } from "../helpers/cli.js";
+import { epicRepo, waitFor, writeAndLand } from "../helpers/epic.js";
+import { gitIn, gitRepo, issueFile, tempDir, testEnv } from "../helpers/repo.js";
 import { commitIn, epicFiles, makeWorker } from "../helpers/workers.js";
 import { callTool, httpClient, serveHttp, stdioClient, tally } from "./harness.js";
 
@@ -37,11 +39,7 @@ describe("authority", () => {
         { worker: "e-02-t2" },
         /^\[FORBIDDEN\] worker 'e-01-t1' may check only its own branch/,
       ],
-      [
-        "plan_epic",
-        { epic: "e", subtasks: [subtask(1)] },
-        /^\[FORBIDDEN\]/,
-      ],
+      ["plan_epic", { epic: "e", subtasks: [subtask(1)] }, /^\[FORBIDDEN\]/],
     ];
     let tried = 0;
     const clients: [string, Client][] = [
@@ -196,5 +194,40 @@ describe("kill -9 of the server mid-write", () => {
     await ctx.issues.update("e-01-t1", () => ({ status: "blocked" }));
     expect((await ctx.issues.get("e-01-t1")).status).toBe("blocked");
     tally("kill-issue-update", { kills, issues: 10, torn: 0, lost: 0 });
+  });
+});
+
+describe("worker crash", () => {
+  it("an agent killed with SIGKILL mid-task shows dead in jig ps, and jig run finishes its task", async () => {
+    const go = join(tempDir(), "go");
+    const root = epicRepo([
+      {
+        slug: "w",
+        steps: [
+          { status: "working", message: "halfway" },
+          { waitForFile: go },
+          ...writeAndLand("w.txt", "w\n"),
+        ],
+      },
+    ]);
+    expect(runCli(root, ["plan", "ep"]).code).toBe(0);
+    expect(runCli(root, ["spawn", "--issue", "ep-01-w"]).code).toBe(0);
+    const log = join(root, ".jig", "logs", "ep-01-w.log");
+    await waitFor(
+      () => existsSync(log) && readFileSync(log, "utf8").includes("waiting for"),
+      "the agent to start",
+    );
+    const record = JSON.parse(readFileSync(join(root, ".jig", "workers", "ep-01-w.json"), "utf8"));
+    process.kill(record.pid, "SIGKILL");
+    await waitFor(() => {
+      const ps = JSON.parse(runCli(root, ["ps", "--json"]).stdout);
+      return ps.workers[0]?.alive === false && ps.workers[0]?.status === "dead";
+    }, "jig ps to show the worker dead");
+    writeFileSync(go, "");
+    const run = runCli(root, ["run", "ep"], { timeoutMs: 120_000 });
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(runCli(root, ["issues", "show", "ep-01-w", "--json"]).stdout).status).toBe("complete");
+    expect(gitIn(root, "show", "feature/ep:w.txt")).toBe("w");
+    tally("worker-crash", { kills: 1, stuckTasks: 0 });
   });
 });
