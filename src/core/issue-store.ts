@@ -179,6 +179,17 @@ export class IssueStore {
   }
 
   // Finishes any multi-file write a crashed process left half done (roll forward).
+  // A writer killed between writing its temp file and renaming it leaves the temp behind (readers
+  // never see it). Swept here once its writer (the pid in the name) is gone.
+  private async sweepTemps(names: string[]): Promise<void> {
+    for (const name of names) {
+      if (!name.startsWith(TEMP_PREFIX)) continue;
+      const pid = Number(/\.(\d+)\.[0-9a-f]+$/.exec(name)?.[1]);
+      if (!pid || isAlive(pid)) continue;
+      await rm(join(this.dir, name), { force: true });
+    }
+  }
+
   private async recover(): Promise<void> {
     let names: string[];
     try {
@@ -214,6 +225,7 @@ export class IssueStore {
       throw error;
     }
     const files = names.filter((name) => name.endsWith(".md") && !name.startsWith(TEMP_PREFIX)).sort();
+    await this.sweepTemps(names);
     const entries = await Promise.all(files.map((name) => this.readCached(name)));
     // Nothing changed since the last load: the last snapshot (and its cross-file checks) still holds.
     const previous = this.last;
@@ -307,4 +319,13 @@ function crossCheck(issues: readonly Issue[]): IssueProblem[] {
     problems.push({ file: `${problem.id}.md`, field: problem.field, message: problem.message });
   }
   return problems;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

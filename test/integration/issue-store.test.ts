@@ -192,6 +192,19 @@ describe("IssueStore", () => {
     ).toBe(false);
   });
 
+  it("sweeps temp files a killed writer left, never a live writer's", async () => {
+    const { dir, store } = setup({ "e.md": "---\n---\n# E\n" });
+    const dead = join(dir, ".jig-tmp-e-01-x.md.999999.0badc0de");
+    const live = join(dir, `.jig-tmp-e-02-y.md.${process.pid}.0badc0de`);
+    writeFileSync(dead, "half");
+    writeFileSync(live, "half");
+    const { issues, problems } = await store.load();
+    expect(issues.map((i) => i.id)).toEqual(["e"]);
+    expect(problems).toEqual([]);
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+  });
+
   it("takes over a lock whose holder died (stale) instead of wedging", async () => {
     const { store, stateDir } = setup({ "e-01-a.md": issueFile({ epic: "e" }) });
     const lock = join(stateDir, "issues.lock");

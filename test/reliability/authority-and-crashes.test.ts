@@ -152,7 +152,8 @@ describe("kill -9 of the server mid-write", () => {
       const subtasks = Array.from({ length: 30 }, (_, i) => subtask(i + 1));
       await callThenKill(root, "plan_epic", { epic: "big", subtasks }, delay);
       const ctx = await openContext({ root });
-      const { issues, problems } = await ctx.issues.load(); // rolls a half-done journal forward
+      // Loading rolls a half-done journal forward and sweeps a dead writer's temp files.
+      const { issues, problems } = await ctx.issues.load();
       expect(problems, `delay ${delay}`).toEqual([]);
       const planned = issues.filter((i) => i.kind === "subtask");
       expect([0, 30], `delay ${delay}: ${planned.length} subtasks`).toContain(planned.length);
