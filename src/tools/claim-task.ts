@@ -28,6 +28,7 @@ export const claimTaskTool = defineTool({
     worktree: z.string().nullable(),
     alreadyClaimed: z.boolean(),
     body: z.string(),
+    next: z.string().describe("What to do now"),
   },
   annotations: {
     title: "Claim your task",
@@ -39,12 +40,13 @@ export const claimTaskTool = defineTool({
   async run(args, { ctx, caller }) {
     const { task, target, worktree, alreadyClaimed } = await claimTask(ctx, caller, args);
     const where = worktree ? "in your worktree (the current directory)" : "in a checkout of your branch";
+    const next =
+      `set_status {status: "working"}; do the work ${where}; commit with git; then call land. ` +
+      `If you are stuck, set_status {status: "blocked", message: "<what you need>"}.`;
     return {
       text:
         `${alreadyClaimed ? "You already hold" : "Claimed"} task ${task.id} (epic ${task.epic}). It lands on branch ${target}.\n\n` +
-        `${task.body.trim()}\n\n` +
-        `Next: set_status {status: "working"}; do the work ${where}; commit with git; then call land. ` +
-        `If you are stuck, set_status {status: "blocked", message: "<what you need>"}.`,
+        `${task.body.trim()}\n\nNext: ${next}`,
       structured: {
         id: task.id,
         title: task.title,
@@ -54,6 +56,7 @@ export const claimTaskTool = defineTool({
         worktree: worktree ? "." : null,
         alreadyClaimed,
         body: task.body,
+        next,
       },
     };
   },

@@ -39,6 +39,7 @@ export const landTool = defineTool({
     conflicts: z.array(z.string()).optional(),
     reason: z.string().optional(),
     position: z.number().optional(),
+    next: z.string().describe("What to do now"),
   },
   annotations: {
     title: "Land your work",
@@ -87,6 +88,9 @@ export const landTool = defineTool({
           : verdict.state === "queued"
             ? `Queued for ${verdict.target}, position ${verdict.position ?? "?"}.`
             : `Landing onto ${verdict.target} now.`;
-    return { text: `${detail}\n${NEXT[verdict.state]}`, structured: { ...verdict } };
+    return {
+      text: `${detail}\n${NEXT[verdict.state]}`,
+      structured: { ...verdict, next: NEXT[verdict.state] },
+    };
   },
 });

@@ -18,6 +18,7 @@ export const planEpicTool = defineTool({
     base: z.string(),
     targetCreated: z.boolean(),
     created: z.array(z.object({ id: z.string(), title: z.string(), depends: z.array(z.string()) })),
+    next: z.string().describe("What to do now"),
   },
   annotations: {
     title: "Write an epic's plan",
@@ -32,9 +33,10 @@ export const planEpicTool = defineTool({
       (task) =>
         `- ${task.id}: ${task.title}${task.depends.length ? ` (depends: ${task.depends.join(", ")})` : ""}`,
     );
+    const next = "Nothing: your plan is written, so end your session; jig spawns a worker per ready subtask.";
     return {
-      text: `Planned ${result.created.length} subtask(s) of ${result.epic}; target branch ${result.target} (from ${result.base}).\n${lines.join("\n")}\nNext: nothing — jig spawns a worker per ready subtask.`,
-      structured: { ...result },
+      text: `Planned ${result.created.length} subtask(s) of ${result.epic}; target branch ${result.target} (from ${result.base}).\n${lines.join("\n")}\nNext: ${next}`,
+      structured: { ...result, next },
     };
   },
 });

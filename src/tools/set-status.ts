@@ -31,6 +31,7 @@ export const setStatusTool = defineTool({
     issue: z.string().nullable(),
     status: z.string(),
     issueStatus: z.string().nullable(),
+    next: z.string().describe("What to do now"),
   },
   annotations: {
     title: "Report your status",
@@ -43,7 +44,7 @@ export const setStatusTool = defineTool({
     const result = await setStatus(ctx, caller, args);
     return {
       text: `Status of ${result.worker}: ${result.status}${result.issue ? ` (task ${result.issue} is ${result.issueStatus})` : ""}. ${NEXT[result.status]}`,
-      structured: { ...result },
+      structured: { ...result, next: NEXT[result.status] },
     };
   },
 });

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative } from "node:path";
+import pLimit from "p-limit";
 import { killTree, runShell } from "../../lib/exec.js";
 import { readJsonFile, writeFileAtomic } from "../../lib/fs.js";
 import { gitRun } from "../../lib/git.js";
@@ -75,17 +76,16 @@ class Journal {
     this.data.candidates.push({ worker, worktree, before });
     await this.save();
   }
-  async rebased(worker: string, head: string, commits: string[]): Promise<void> {
-    const candidate = this.data.candidates.find((c) => c.worker === worker);
-    if (candidate) Object.assign(candidate, { head, commits });
-    await this.save();
-  }
   async gate(pid: number | undefined): Promise<void> {
     this.data.gatePid = pid;
     await this.save();
   }
-  async moving(tip: string, workers: string[]): Promise<void> {
-    this.data.moving = { tip, workers };
+  async moving(tip: string, landing: { worker: string; head: string; commits: string[] }[]): Promise<void> {
+    this.data.moving = { tip, workers: landing.map((c) => c.worker) };
+    for (const { worker, head, commits } of landing) {
+      const candidate = this.data.candidates.find((c) => c.worker === worker);
+      if (candidate) Object.assign(candidate, { head, commits });
+    }
     await this.save();
   }
   async done(): Promise<void> {
@@ -150,11 +150,26 @@ async function recoverBatch(ctx: JigContext, target: string, onProgress: Progres
 }
 
 export async function drainQueue(ctx: JigContext, target: string, onProgress: Progress): Promise<void> {
+  await gather(ctx, target);
   for (let round = 0; round < 1_000; round++) {
     await recoverBatch(ctx, target, onProgress);
     const entries = await listQueue(ctx.paths, target);
     if (entries.length === 0) return;
     await landBatch(ctx, target, entries.slice(0, 64), onProgress);
+  }
+}
+
+// Group landing: workers that finish together reach the queue a few milliseconds apart. Before the
+// first batch, wait while the queue is still growing (≥ 40 ms, ≤ 300 ms) so they land as one batch —
+// one rebase chain, one gate run, one push — instead of a batch of one followed by all the rest.
+async function gather(ctx: JigContext, target: string): Promise<void> {
+  let count = (await listQueue(ctx.paths, target)).length;
+  let quiet = 0;
+  for (let waited = 0; waited < 300 && quiet < 40; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const now = (await listQueue(ctx.paths, target)).length;
+    quiet = now === count ? quiet + 20 : 0;
+    count = now;
   }
 }
 
@@ -199,25 +214,32 @@ async function landBatch(
   let tip = base;
   const journal = new Journal(batchFile(ctx.paths, target), target, base);
   const candidates: Candidate[] = [];
-  for (const entry of entries) {
-    await writeVerdict(ctx.paths, {
-      state: "landing",
-      worker: entry.worker,
-      target,
-      request: entry.request,
-      at: new Date().toISOString(),
-    });
-    const prepared = await rebaseOnto(ctx, entry, tip, journal, onProgress).catch((error: unknown) => ({
-      verdict: {
-        state: "blocked" as const,
-        worker: entry.worker,
-        target,
-        reason: `landing failed: ${toJigError(error).message}`,
-      },
-      worktree: null,
-    }));
+  // Inspecting each worktree (registered, on its branch, clean) does not depend on the others: done
+  // for the whole batch at once. Only the rebases form a chain, each onto the previous one's result.
+  const limit = pLimit(4);
+  const inspected = await Promise.all(
+    entries.map((entry) =>
+      limit(async () => {
+        await writeVerdict(ctx.paths, {
+          state: "landing",
+          worker: entry.worker,
+          target,
+          request: entry.request,
+          at: new Date().toISOString(),
+        });
+        return inspect(ctx, entry).catch((error: unknown) => failed(entry, target, error));
+      }),
+    ),
+  );
+  for (const found of inspected) {
+    const prepared =
+      "verdict" in found
+        ? found
+        : await rebaseOnto(found, tip, journal, onProgress).catch((error: unknown) =>
+            failed(found.entry, target, error),
+          );
     if ("verdict" in prepared) {
-      await finish(ctx, entry, prepared.verdict, prepared.worktree);
+      await finish(ctx, prepared.entry, prepared.verdict, prepared.worktree);
       continue;
     }
     candidates.push(prepared);
@@ -318,7 +340,7 @@ async function landBatch(
   onProgress?.(`moving ${target} to ${newTip.slice(0, 10)}`);
   await journal.moving(
     newTip,
-    landing.map((c) => c.entry.worker),
+    landing.map((c) => ({ worker: c.entry.worker, head: c.head, commits: c.commits })),
   );
   const moved = remote
     ? await pushWithLease(ctx, remote, target, remoteHas ? base : "", newTip)
@@ -378,21 +400,46 @@ async function pushWithLease(
   return true;
 }
 
-async function rebaseOnto(
-  ctx: JigContext,
+type Refusal = { entry: QueueEntry; verdict: LandVerdict; worktree: string | null };
+
+interface Inspected {
+  entry: QueueEntry;
+  worktree: string;
+  branch: string;
+  issue: string | null;
+  before: string;
+}
+
+function failed(entry: QueueEntry, target: string, error: unknown): Refusal {
+  return {
+    entry,
+    verdict: {
+      state: "blocked",
+      worker: entry.worker,
+      target,
+      reason: `landing failed: ${toJigError(error).message}`,
+    },
+    worktree: null,
+  };
+}
+
+const refuse = (
   entry: QueueEntry,
-  tip: string,
-  journal: Journal,
-  onProgress: Progress,
-): Promise<Candidate | { verdict: LandVerdict; worktree: string | null }> {
-  const blocked = (reason: string, extra: Partial<LandVerdict> = {}, worktree: string | null = null) => ({
-    verdict: { state: "blocked" as const, worker: entry.worker, target: entry.target, reason, ...extra },
-    worktree,
-  });
+  reason: string,
+  extra: Partial<LandVerdict> = {},
+  worktree: string | null = null,
+): Refusal => ({
+  entry,
+  verdict: { state: "blocked", worker: entry.worker, target: entry.target, reason, ...extra },
+  worktree,
+});
+
+/** Whether a queued branch can be taken: its worker registered, its worktree on its branch and clean. */
+async function inspect(ctx: JigContext, entry: QueueEntry): Promise<Inspected | Refusal> {
   const record = await ctx.workers.get(entry.worker);
-  if (!record) return blocked(`worker '${entry.worker}' is no longer registered`);
+  if (!record) return refuse(entry, `worker '${entry.worker}' is no longer registered`);
   const wt = record.worktree;
-  if (!existsSync(wt)) return blocked(`the worktree of '${entry.worker}' is gone`);
+  if (!existsSync(wt)) return refuse(entry, `the worktree of '${entry.worker}' is gone`);
   // One git call for what four would tell: a stale rebase's state dirs, the commit, and the branch.
   let state = await worktreeState(wt);
   if (state.rebasing) {
@@ -401,7 +448,8 @@ async function rebaseOnto(
   }
   const head = state.ref === "HEAD" ? "" : state.ref;
   if (head !== `refs/heads/${record.branch}`) {
-    return blocked(
+    return refuse(
+      entry,
       `HEAD in the worktree is ${head ? `on ${head.replace("refs/heads/", "")}` : "detached"}, not on ${record.branch}; run \`git switch ${record.branch}\` there`,
       {},
       wt,
@@ -409,17 +457,25 @@ async function rebaseOnto(
   }
   const dirty = await dirtyFiles(wt);
   if (dirty.length > 0)
-    return blocked(
+    return refuse(
+      entry,
       `uncommitted changes in ${dirty.slice(0, 10).join(", ")}; commit them (or discard them) first`,
       { conflicts: [] },
       wt,
     );
-  const before = state.commit;
-  if (await isAncestor(wt, before, tip)) {
-    // Already contained in the target: nothing to land (a repeated land after success lands nothing twice).
-    return { entry, worktree: wt, issue: record.issue, before, head: tip, commits: [] };
-  }
-  onProgress?.(`rebasing ${record.branch} onto ${entry.target}`);
+  return { entry, worktree: wt, branch: record.branch, issue: record.issue, before: state.commit };
+}
+
+async function rebaseOnto(
+  found: Inspected,
+  tip: string,
+  journal: Journal,
+  onProgress: Progress,
+): Promise<Candidate | Refusal> {
+  const { entry, worktree: wt, before } = found;
+  // No ancestry check first: a branch already on the target rebases to nothing (no commits, head =
+  // tip), which is also what a repeated land after success reports.
+  onProgress?.(`rebasing ${found.branch} onto ${entry.target}`);
   await journal.rebasing(entry.worker, wt, before);
   const rebased = await gitRun(wt, ["-c", "core.hooksPath=/dev/null", "rebase", "--no-autostash", tip]);
   if (rebased.exitCode !== 0) {
@@ -427,7 +483,8 @@ async function rebaseOnto(
       .split("\n")
       .filter(Boolean);
     await gitRun(wt, ["rebase", "--abort"]);
-    return blocked(
+    return refuse(
+      entry,
       conflicts.length > 0
         ? `your branch conflicts with ${entry.target} in ${conflicts.join(", ")}`
         : `rebasing onto ${entry.target} failed: ${(rebased.stderr || rebased.stdout).trim().split("\n").slice(0, 3).join(" / ")}`,
@@ -437,8 +494,7 @@ async function rebaseOnto(
   }
   const commits = await commitsBetween(wt, tip, "HEAD");
   const after = commits.at(-1) ?? tip;
-  await journal.rebased(entry.worker, after, commits);
-  return { entry, worktree: wt, issue: record.issue, before, head: after, commits };
+  return { entry, worktree: wt, issue: found.issue, before, head: after, commits };
 }
 
 async function worktreeState(worktree: string): Promise<{ rebasing: boolean; commit: string; ref: string }> {
@@ -469,9 +525,9 @@ async function finish(
   worktree: string | null,
   issue?: string | null,
 ): Promise<void> {
-  await writeVerdict(ctx.paths, { ...verdict, request: entry.request, at: new Date().toISOString() });
   const record = await ctx.workers.get(entry.worker);
-  // The worker's status (with the why) first, so whoever sees the issue change can read the reason.
+  // The worker's status (with the why) first, so whoever sees the issue change can read the reason;
+  // the verdict last, so whoever is woken by it sees the issue and the worker already updated.
   const wt = worktree ?? record?.worktree;
   if (wt && existsSync(wt)) {
     const message = verdict.state === "landed" ? null : (verdict.reason ?? "landing failed");
@@ -490,6 +546,7 @@ async function finish(
       )
       .catch(() => {});
   }
+  await writeVerdict(ctx.paths, { ...verdict, request: entry.request, at: new Date().toISOString() });
   crashPoint("after-verdict");
   await dequeue(entry);
 }

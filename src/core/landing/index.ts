@@ -1,12 +1,22 @@
+import { type FSWatcher, watch } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import pLimit from "p-limit";
 import { gitRun } from "../../lib/git.js";
 import { tryLock } from "../../lib/lock.js";
 import type { JigContext } from "../context.js";
 import { JigError } from "../errors.js";
-import { branchCommit, dirtyFiles, isAncestor, predictConflicts } from "../git-ops.js";
+import { branchCommit, dirtyFiles, predictConflicts } from "../git-ops.js";
 import { isProcessAlive, type WorkerRecord } from "../workers.js";
 import { drainQueue } from "./drive.js";
-import { enqueue, type LandVerdict, listQueue, lockPath, readVerdict, writeVerdict } from "./queue.js";
+import {
+  enqueue,
+  type LandVerdict,
+  listQueue,
+  lockPath,
+  readVerdict,
+  verdictDir,
+  writeVerdict,
+} from "./queue.js";
 
 export type { LandVerdict } from "./queue.js";
 
@@ -41,8 +51,7 @@ export async function requestLand(
   const tips = queued ? null : await checkLandable(ctx, record);
   const previous = await readVerdict(ctx.paths, worker);
   if (tips) {
-    const { head, targetTip } = tips;
-    if (targetTip && (await isAncestor(ctx.paths.root, head, targetTip))) {
+    if (tips.ahead === 0) {
       if (previous?.state === "landed") return strip(previous);
       throw new JigError(
         "PRECONDITION_FAILED",
@@ -76,15 +85,12 @@ export async function requestLand(
       const state = verdict?.request === entry.request && verdict.state === "landing" ? "landing" : "queued";
       return { state, worker, target, ...(position >= 0 ? { position: position + 1 } : {}) };
     }
-    await waitForChange(ctx, target, Math.min(left, 100));
+    await waitForChange(ctx, target, worker, Math.min(left, 1_000));
   }
 }
 
 /** What must hold before a branch joins the queue: a clean worktree, the branch, the target. */
-async function checkLandable(
-  ctx: JigContext,
-  record: WorkerRecord,
-): Promise<{ head: string; targetTip: string | null }> {
+async function checkLandable(ctx: JigContext, record: WorkerRecord): Promise<{ ahead: number | null }> {
   const { name: worker, target } = record;
   const dirty = await dirtyFiles(record.worktree).catch(() => null);
   if (dirty === null)
@@ -101,17 +107,23 @@ async function checkLandable(
       },
     );
   }
+  // One call answers the common case: both branches exist, and how many commits would land.
+  const count = await gitRun(ctx.paths.root, [
+    "rev-list",
+    "--count",
+    `refs/heads/${target}..refs/heads/${record.branch}`,
+  ]);
+  if (count.exitCode === 0) return { ahead: Number(count.stdout.trim()) };
   const head = await branchCommit(ctx.paths.root, record.branch);
-  const targetTip = await branchCommit(ctx.paths.root, target);
   if (!head)
     throw new JigError("NOT_FOUND", `branch '${record.branch}' does not exist`, {
       hint: `respawn the worker: jig spawn --issue ${record.issue}`,
     });
-  if (!targetTip && !ctx.config.remote)
+  if (!ctx.config.remote)
     throw new JigError("PRECONDITION_FAILED", `target branch '${target}' does not exist`, {
       hint: "run `jig plan` for the epic (it creates the target), or create the branch",
     });
-  return { head, targetTip };
+  return { ahead: null }; // the target lives on the remote only: the driver fetches it
 }
 
 // Starts a driver in this process if the target's lock is free; returns without waiting for it.
@@ -131,9 +143,46 @@ async function drive(ctx: JigContext, target: string, onProgress?: (message: str
   drivers.set(key, run);
 }
 
-async function waitForChange(ctx: JigContext, target: string, ms: number): Promise<void> {
+// Waiting for a verdict: woken by a change to the worker's verdict file (inotify, one watcher per
+// process and directory), by this process's own driver finishing, or after `ms` at the latest — the
+// poll that also retries the lock, so a dead driver is taken over. Many waiters cost no CPU.
+const verdictWatchers = new Map<string, { watcher: FSWatcher; waiters: Set<(file: string) => void> }>();
+
+async function waitForChange(ctx: JigContext, target: string, worker: string, ms: number): Promise<void> {
   const running = drivers.get(`${ctx.paths.root}\0${target}`);
-  await Promise.race([new Promise((resolve) => setTimeout(resolve, ms)), running ?? new Promise(() => {})]);
+  const dir = verdictDir(ctx.paths);
+  let entry = verdictWatchers.get(dir);
+  if (!entry) {
+    try {
+      await mkdir(dir, { recursive: true });
+      const waiters = new Set<(file: string) => void>();
+      const watcher = watch(dir, (_event, file) => {
+        for (const waiter of waiters) waiter(String(file ?? ""));
+      });
+      watcher.on("error", () => {});
+      watcher.unref();
+      entry = { watcher, waiters };
+      verdictWatchers.set(dir, entry);
+    } catch {
+      // No inotify (or the directory vanished): plain polling still works.
+    }
+  }
+  let wake: ((file: string) => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+    running ?? new Promise(() => {}),
+    new Promise<void>((resolve) => {
+      wake = (file) => {
+        if (file === "" || file.includes(worker)) resolve();
+      };
+      entry?.waiters.add(wake);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (wake) entry?.waiters.delete(wake);
 }
 
 /** Waits for every landing this process is driving (so a CLI does not exit mid-land). */

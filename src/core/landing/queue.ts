@@ -42,8 +42,8 @@ export const lockPath = (paths: JigPaths, target: string): string =>
   join(paths.landDir, targetKey(target), "driver");
 export const batchFile = (paths: JigPaths, target: string): string =>
   join(paths.landDir, targetKey(target), "batch.json");
-const verdictFile = (paths: JigPaths, worker: string): string =>
-  join(paths.landDir, "verdicts", `${worker}.json`);
+export const verdictDir = (paths: JigPaths): string => join(paths.landDir, "verdicts");
+const verdictFile = (paths: JigPaths, worker: string): string => join(verdictDir(paths), `${worker}.json`);
 
 export async function listQueue(paths: JigPaths, target: string): Promise<QueueEntry[]> {
   const dir = queueDir(paths, target);
