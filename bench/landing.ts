@@ -158,7 +158,8 @@ async function measure(scenario: Scenario, mode: Mode, realGit: string): Promise
       for (const child of children) child.stdin?.end("go\n");
     } else if (mode === "shell") {
       children = worktrees.map((path) =>
-        spawn("sh", ["-c", shellLoop(gateCommand)], { cwd: path, env, stdio: ["ignore", "pipe", "inherit"] }),
+        // The convention's own races ("cannot lock ref") are expected: its stderr is not shown.
+        spawn("sh", ["-c", shellLoop(gateCommand)], { cwd: path, env, stdio: ["ignore", "pipe", "ignore"] }),
       );
     }
     let outputs: string[];

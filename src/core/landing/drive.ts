@@ -48,6 +48,12 @@ async function restore(candidates: Candidate[]): Promise<void> {
     await gitRun(candidate.worktree, ["reset", "--hard", "-q", candidate.before]);
 }
 
+/** `JIG_TRACE_LANDING=1`: the driver's phases with timings on stderr (for measuring, not for users). */
+const trace = process.env.JIG_TRACE_LANDING
+  ? (start: number, message: string) =>
+      process.stderr.write(`[landing ${process.pid}] +${Date.now() - start} ms ${message}\n`)
+  : () => {};
+
 /** Test hook: SIGKILL this process at a named step, to prove a crash anywhere leaves a valid state. */
 function crashPoint(step: string): void {
   if (process.env.JIG_TEST_CRASH_AT === step) process.kill(process.pid, "SIGKILL");
@@ -150,7 +156,9 @@ async function recoverBatch(ctx: JigContext, target: string, onProgress: Progres
 }
 
 export async function drainQueue(ctx: JigContext, target: string, onProgress: Progress): Promise<void> {
+  const gathering = Date.now();
   await gather(ctx, target);
+  trace(gathering, "queue gathered");
   for (let round = 0; round < 1_000; round++) {
     await recoverBatch(ctx, target, onProgress);
     const entries = await listQueue(ctx.paths, target);
@@ -194,7 +202,9 @@ async function landBatch(
 ): Promise<void> {
   const root = ctx.paths.root;
   const remote = ctx.config.remote;
+  const started = Date.now();
   const { base, remoteHas } = await targetTip(ctx, target);
+  trace(started, `batch of ${entries.length}: target read`);
   if (!base) {
     for (const entry of entries)
       await finish(
@@ -231,6 +241,7 @@ async function landBatch(
       }),
     ),
   );
+  trace(started, "worktrees inspected");
   for (const found of inspected) {
     const prepared =
       "verdict" in found
@@ -246,6 +257,7 @@ async function landBatch(
     tip = prepared.head;
   }
   crashPoint("after-rebase");
+  trace(started, "rebased");
   if (candidates.length === 0) return journal.done();
 
   // The gate: find the longest prefix of the batch whose last commit passes.
@@ -357,6 +369,7 @@ async function landBatch(
     return journal.done();
   }
   crashPoint("after-cas");
+  trace(started, "target moved");
   for (const path of checkedOut) await gitRun(path, ["read-tree", "-m", "-u", base, newTip]);
   for (const candidate of landing) {
     await finish(
@@ -368,6 +381,7 @@ async function landBatch(
     );
   }
   await journal.done();
+  trace(started, "verdicts written");
 }
 
 async function trackedChanges(worktree: string): Promise<string[]> {

@@ -74,6 +74,7 @@ export async function requestLand(
   const deadline = Date.now() + (options.waitMs ?? 25_000);
   options.onProgress?.(`queued for ${target}`);
   for (;;) {
+    const mark = (await verdictWatch(ctx))?.seq ?? 0;
     const verdict = await readVerdict(ctx.paths, worker);
     if (verdict?.request === entry.request && (verdict.state === "landed" || verdict.state === "blocked"))
       return strip(verdict);
@@ -85,7 +86,7 @@ export async function requestLand(
       const state = verdict?.request === entry.request && verdict.state === "landing" ? "landing" : "queued";
       return { state, worker, target, ...(position >= 0 ? { position: position + 1 } : {}) };
     }
-    await waitForChange(ctx, target, worker, Math.min(left, 1_000));
+    await waitForChange(ctx, target, worker, Math.min(left, 1_000), mark);
   }
 }
 
@@ -146,27 +147,54 @@ async function drive(ctx: JigContext, target: string, onProgress?: (message: str
 // Waiting for a verdict: woken by a change to the worker's verdict file (inotify, one watcher per
 // process and directory), by this process's own driver finishing, or after `ms` at the latest — the
 // poll that also retries the lock, so a dead driver is taken over. Many waiters cost no CPU.
-const verdictWatchers = new Map<string, { watcher: FSWatcher; waiters: Set<(file: string) => void> }>();
+interface VerdictWatch {
+  waiters: Set<(file: string) => void>;
+  /** Per verdict file (`<worker>.json`), the sequence number of its last change seen. */
+  changed: Map<string, number>;
+  seq: number;
+}
+const verdictWatches = new Map<string, VerdictWatch | null>();
 
-async function waitForChange(ctx: JigContext, target: string, worker: string, ms: number): Promise<void> {
-  const running = drivers.get(`${ctx.paths.root}\0${target}`);
+/** The process's watch on the verdicts directory (null where the platform gives none: poll only). */
+async function verdictWatch(ctx: JigContext): Promise<VerdictWatch | null> {
   const dir = verdictDir(ctx.paths);
-  let entry = verdictWatchers.get(dir);
-  if (!entry) {
-    try {
-      await mkdir(dir, { recursive: true });
-      const waiters = new Set<(file: string) => void>();
-      const watcher = watch(dir, (_event, file) => {
-        for (const waiter of waiters) waiter(String(file ?? ""));
-      });
-      watcher.on("error", () => {});
-      watcher.unref();
-      entry = { watcher, waiters };
-      verdictWatchers.set(dir, entry);
-    } catch {
-      // No inotify (or the directory vanished): plain polling still works.
-    }
+  if (verdictWatches.has(dir)) return verdictWatches.get(dir) ?? null;
+  let entry: VerdictWatch | null = null;
+  try {
+    await mkdir(dir, { recursive: true });
+    const watch_: VerdictWatch = { waiters: new Set(), changed: new Map(), seq: 0 };
+    const watcher: FSWatcher = watch(dir, (_event, file) => {
+      const name = String(file ?? "");
+      watch_.seq++;
+      // Only final names (temp files start with a dot), so the map stays one entry per worker.
+      if (name.endsWith(".json") && !name.startsWith(".")) watch_.changed.set(name, watch_.seq);
+      for (const waiter of watch_.waiters) waiter(name);
+    });
+    watcher.on("error", () => {});
+    watcher.unref();
+    entry = watch_;
+  } catch {
+    // No inotify (or the directory vanished): plain polling still works.
   }
+  verdictWatches.set(dir, entry);
+  return entry;
+}
+
+/**
+ * Waits until the worker's verdict file changed after `mark` (a sequence number taken before the
+ * verdict was last read, so a change in between is never missed), this process's own driver finished,
+ * or `ms` passed — the poll that also retries the lock, so a dead driver is taken over.
+ */
+async function waitForChange(
+  ctx: JigContext,
+  target: string,
+  worker: string,
+  ms: number,
+  mark: number,
+): Promise<void> {
+  const running = drivers.get(`${ctx.paths.root}\0${target}`);
+  const watch_ = await verdictWatch(ctx);
+  if (watch_ && (watch_.changed.get(`${worker}.json`) ?? 0) > mark) return;
   let wake: ((file: string) => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
@@ -176,13 +204,13 @@ async function waitForChange(ctx: JigContext, target: string, worker: string, ms
     running ?? new Promise(() => {}),
     new Promise<void>((resolve) => {
       wake = (file) => {
-        if (file === "" || file.includes(worker)) resolve();
+        if (file === "" || file === `${worker}.json`) resolve();
       };
-      entry?.waiters.add(wake);
+      watch_?.waiters.add(wake);
     }),
   ]);
   clearTimeout(timer);
-  if (wake) entry?.waiters.delete(wake);
+  if (wake) watch_?.waiters.delete(wake);
 }
 
 /** Waits for every landing this process is driving (so a CLI does not exit mid-land). */
