@@ -2,12 +2,17 @@ import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { git, gitRun } from "../lib/git.js";
+import { withLock } from "../lib/lock.js";
 import type { JigContext } from "./context.js";
 import { JigError } from "./errors.js";
 import { branchCommit, type DiffStat, diffStat as diffStatIn } from "./git-ops.js";
 import { assertSafeId } from "./ids.js";
 
 // Worker worktrees live under .jig/worktrees/<name>, each on its own `_jig/<name>` branch.
+// Creating and removing them is serialized across processes: two `git worktree add` at once can read
+// each other's half-written admin directory ("failed to read .git/worktrees/<other>/commondir"), and a
+// `worktree prune` can delete it.
+const worktreeLock = (ctx: JigContext) => join(ctx.paths.locksDir, "worktrees");
 
 export const workerBranch = (name: string): string => `_jig/${assertSafeId(name, "worker name")}`;
 export const worktreePath = (ctx: JigContext, name: string): string =>
@@ -23,19 +28,27 @@ export async function createWorktree(
 ): Promise<{ path: string; branch: string; created: boolean }> {
   const path = worktreePath(ctx, options.name);
   const branch = options.branch ?? workerBranch(options.name);
+  if (existsSync(join(path, ".git"))) return { path, branch, created: false };
+  return withLock(worktreeLock(ctx), () => addWorktree(ctx, path, branch, options.from));
+}
+
+async function addWorktree(
+  ctx: JigContext,
+  path: string,
+  branch: string,
+  from: string,
+): Promise<{ path: string; branch: string; created: boolean }> {
   const root = ctx.paths.root;
   if (existsSync(join(path, ".git"))) return { path, branch, created: false };
   await mkdir(ctx.paths.worktreesDir, { recursive: true });
   await git(root, ["worktree", "prune"]);
   const exists = (await branchCommit(root, branch)) !== null;
-  if (!exists && (await branchCommit(root, options.from)) === null) {
-    throw new JigError("PRECONDITION_FAILED", `branch '${options.from}' does not exist`, {
+  if (!exists && (await branchCommit(root, from)) === null) {
+    throw new JigError("PRECONDITION_FAILED", `branch '${from}' does not exist`, {
       hint: "run `jig plan` first (it creates the target branch), or create the branch",
     });
   }
-  const args = exists
-    ? ["worktree", "add", path, branch]
-    : ["worktree", "add", "-b", branch, path, options.from];
+  const args = exists ? ["worktree", "add", path, branch] : ["worktree", "add", "-b", branch, path, from];
   await git(root, args);
   return { path, branch, created: true };
 }
@@ -47,11 +60,13 @@ export async function removeWorktree(
   options: { deleteBranch: boolean },
 ): Promise<void> {
   const path = worktreePath(ctx, name);
-  if (existsSync(path)) {
-    const out = await gitRun(ctx.paths.root, ["worktree", "remove", "--force", "--force", path]);
-    if (out.exitCode !== 0) await rm(path, { recursive: true, force: true });
-  }
-  await gitRun(ctx.paths.root, ["worktree", "prune"]);
+  await withLock(worktreeLock(ctx), async () => {
+    if (existsSync(path)) {
+      const out = await gitRun(ctx.paths.root, ["worktree", "remove", "--force", "--force", path]);
+      if (out.exitCode !== 0) await rm(path, { recursive: true, force: true });
+    }
+    await gitRun(ctx.paths.root, ["worktree", "prune"]);
+  });
   if (options.deleteBranch) await gitRun(ctx.paths.root, ["branch", "-D", workerBranch(name)]);
 }
 

@@ -167,4 +167,79 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
     expect(gitIn(root, "branch", "--list", "feature/feat")).toContain("feature/feat");
     expect(model.resultOf("mcp__jig__plan_epic")?.text).toContain("feat-02-cli");
   });
+
+  it("jig plan --auto: a claude planner plans an epic with a dependency, claude workers build and land it in order", async () => {
+    const root = gitRepo({
+      "README.md": "# r\n",
+      "issues/app.md": issueFile({}, "# An app\n\nA core, then a CLI on top of it.\n"),
+    });
+    const worktree = (name: string) => join(root, ".jig", "worktrees", name);
+    const planner = toolCallingModel(
+      [
+        {
+          tool: "mcp__jig__plan_epic",
+          input: {
+            epic: "app",
+            subtasks: [
+              {
+                title: "Build the core",
+                slug: "core",
+                objective: "core.txt",
+                acceptanceCriteria: ["core.txt exists"],
+              },
+              {
+                title: "Add the CLI",
+                slug: "cli",
+                objective: "cli.txt, using the core",
+                acceptanceCriteria: ["cli.txt exists"],
+                depends: ["core"],
+              },
+            ],
+          },
+        },
+      ],
+      "Planned.",
+    );
+    const worker = (name: string, file: string) =>
+      toolCallingModel(
+        [
+          { tool: "mcp__jig__claim_task", input: {} },
+          { tool: "mcp__jig__set_status", input: { status: "working" } },
+          { tool: "Write", input: { file_path: join(worktree(name), file), content: `${name}\n` } },
+          bashStep(`git add -A && git commit -q -m 'Add ${file}'`),
+          { tool: "mcp__jig__land", input: {} },
+        ],
+        "Landed.",
+      );
+    const models = { planner, core: worker("app-01-core", "core.txt"), cli: worker("app-02-cli", "cli.txt") };
+    // One endpoint, three sessions: each conversation is told apart by its opening prompt.
+    fake = await startFakeAnthropic((ctx) => {
+      const opening = JSON.stringify(ctx.request.messages[0]?.content ?? "");
+      if (opening.includes("jig planner")) return models.planner.script(ctx);
+      if (opening.includes("issue app-01-core")) return models.core.script(ctx);
+      if (opening.includes("issue app-02-cli")) return models.cli.script(ctx);
+      return { content: [{ type: "text", text: "OK." }] };
+    });
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(root, "jig.json"), JSON.stringify(agentConfig(fake.url)));
+    expect(runCli(root, ["init"]).code).toBe(0);
+    const run = await runCliAsync(root, ["plan", "issues/app.md", "--auto"], {
+      env: { IS_SANDBOX: "" },
+      timeoutMs: 300_000,
+    });
+    expect(run.code, `${run.stdout}\n${run.stderr}\n${fake.errors.join("\n")}`).toBe(0);
+    expect(run.stdout).toContain("Epic: app (2/2 complete)");
+    // The CLI was built after the core landed: its commit sits on top, and its worktree had core.txt.
+    expect(gitIn(root, "log", "--format=%s", "feature/app").split("\n").slice(0, 2)).toEqual([
+      "Add cli.txt",
+      "Add core.txt",
+    ]);
+    expect(gitIn(root, "show", "feature/app:core.txt")).toBe("app-01-core");
+    expect(gitIn(root, "show", "feature/app:cli.txt")).toBe("app-02-cli");
+    expect(models.cli.resultOf("mcp__jig__land")?.text).toContain('"state":"landed"');
+    const ps = JSON.parse(runCli(root, ["ps", "--json"]).stdout);
+    expect(
+      ps.workers.filter((w: { kind: string }) => w.kind === "task").map((w: { status: string }) => w.status),
+    ).toEqual(["done", "done"]);
+  }, 320_000);
 });

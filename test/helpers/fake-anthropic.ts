@@ -275,7 +275,7 @@ export function bashStep(command: string, description = "Run a shell command"): 
 }
 
 export interface ToolCallingModel {
-  script: FakeScript;
+  script: (ctx: ScriptContext) => FakeTurn;
   /** Results of the steps' calls (not ToolSearch's), in step order, as the CLI reported them. */
   results: ToolResult[];
   /** The result of the first call to `tool`, if it has come back. */

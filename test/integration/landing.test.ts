@@ -23,6 +23,16 @@ async function setup(count: number, config: Record<string, unknown> = {}) {
 const id = (n: number) => `e-${String(n).padStart(2, "0")}-t${n}`;
 
 describe("land", () => {
+  it("creates many worker worktrees at once without git tripping over its own admin files", async () => {
+    const { root, ctx } = await setup(12);
+    const workers = await Promise.all(Array.from({ length: 12 }, (_, i) => makeWorker(ctx, id(i + 1))));
+    expect(new Set(workers.map((w) => w.worktree)).size).toBe(12);
+    const listed = gitIn(root, "worktree", "list", "--porcelain")
+      .split("\n")
+      .filter((l) => l.startsWith("worktree "));
+    expect(listed).toHaveLength(13);
+  });
+
   it("reports every worker's early conflicts at once: overlapping edits both ways, disjoint files never", async () => {
     const { ctx } = await setup(4);
     const [a, b, c, d] = await Promise.all([1, 2, 3, 4].map((n) => makeWorker(ctx, id(n))));
