@@ -7,7 +7,7 @@ import { isReady, waitingOn } from "../core/graph.js";
 import type { Issue } from "../core/issue.js";
 import { requestLand } from "../core/landing/index.js";
 import { listQueue } from "../core/landing/queue.js";
-import { isProcessAlive, type WorkerRecord, writeWorkerStatus } from "../core/workers.js";
+import { isProcessAlive, readWorkerStatus, type WorkerRecord, writeWorkerStatus } from "../core/workers.js";
 import { tryLock } from "../lib/lock.js";
 import { spawnTaskWorker } from "./spawn.js";
 
@@ -105,10 +105,9 @@ export async function runEpic(
           note(task.id, "blocked", `✗ ${task.id} blocked: ${reason}`);
         }
       }
-      const fresh = (await ctx.issues.list()).filter(
-        (issue) => issue.kind === "subtask" && issue.epic === epic.id,
-      );
-      const freshById = new Map((await ctx.issues.list()).map((issue) => [issue.id, issue]));
+      const all = await ctx.issues.list();
+      const fresh = all.filter((issue) => issue.kind === "subtask" && issue.epic === epic.id);
+      const freshById = new Map(all.map((issue) => [issue.id, issue]));
       const registered = new Set((await ctx.workers.list()).map((record) => record.name));
       // Ready, or left assigned to us by a spawn that was interrupted before its worker was registered.
       const orphaned = (task: Issue) =>
@@ -150,9 +149,16 @@ function describeExit(record: WorkerRecord): string {
   return record.exited.signal ? `killed by ${record.exited.signal}` : `exit code ${record.exited.code}`;
 }
 
+/**
+ * Why the worker is blocked. Its status file may have moved on since the issue was read (a fast agent
+ * resolves a conflict in milliseconds): then the last refused land's reason, never the newer message.
+ */
 async function readStatusMessage(record: WorkerRecord): Promise<string | null> {
-  const { readWorkerStatus } = await import("../core/workers.js");
-  return (await readWorkerStatus(record.worktree))?.message ?? null;
+  const status = await readWorkerStatus(record.worktree);
+  if (!status) return null;
+  if (status.status === "blocked") return status.message ?? null;
+  const landing = status.landing as { state?: string; reason?: string } | undefined;
+  return landing && landing.state !== "landed" ? (landing.reason ?? null) : null;
 }
 
 async function summarize(ctx: JigContext, epic: string): Promise<Omit<RunOutcome, "outcome">> {

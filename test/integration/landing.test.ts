@@ -200,6 +200,25 @@ describe("land", () => {
     expect(gitIn(root, "ls-tree", "--name-only", "feature/e").split("\n")).not.toContain("bad.txt");
   });
 
+  it("a branch that conflicts only with a batch-mate the gate then refuses is landed, not blocked", async () => {
+    // The gate refuses whatever contains bad.txt; both branches edit line 2 of shared.txt.
+    const { root, ctx } = await setup(2, { gate: { command: "test ! -f bad.txt", timeoutSeconds: 30 } });
+    const a = await makeWorker(ctx, id(1));
+    const b = await makeWorker(ctx, id(2));
+    commitIn(a.worktree, { "shared.txt": "line 1\nA\nline 3\n", "bad.txt": "x\n" });
+    commitIn(b.worktree, { "shared.txt": "line 1\nB\nline 3\n" }, "b");
+    const [va, vb] = await Promise.all([
+      requestLand(ctx, id(1), { waitMs: 60_000 }),
+      requestLand(ctx, id(2), { waitMs: 60_000 }),
+    ]);
+    await settleDrivers();
+    expect(va).toMatchObject({ state: "blocked" });
+    expect(va!.reason).toContain("gate");
+    expect(vb, JSON.stringify(vb)).toMatchObject({ state: "landed", commits: [expect.any(String)] });
+    expect(gitIn(root, "show", "feature/e:shared.txt")).toContain("B");
+    expect(gitIn(root, "log", "--format=%s", "feature/e").split("\n")[0]).toBe("b");
+  });
+
   it("a gate that hangs is killed at its timeout, with its process tree", async () => {
     const { ctx } = await setup(1, { gate: { command: "sleep 300 & sleep 300", timeoutSeconds: 1 } });
     const w = await makeWorker(ctx, id(1));

@@ -249,6 +249,10 @@ async function landBatch(
         : await rebaseOnto(found, tip, journal, onProgress).catch((error: unknown) =>
             failed(found.entry, target, error),
           );
+    // A conflict with branches of this batch, which have not landed (and may yet fail the gate), is
+    // no conflict with the target yet: the branch stays queued and the next round rebases it onto
+    // the target they moved — a real conflict there is reported, or none if they did not land.
+    if ("verdict" in prepared && tip !== base && prepared.verdict.conflicts?.length) continue;
     if ("verdict" in prepared) {
       await finish(ctx, prepared.entry, prepared.verdict, prepared.worktree);
       continue;
