@@ -156,7 +156,7 @@ export function buildProgram(): Command {
   program
     .command("logs <worker>")
     .description("a worker's session log")
-    .option("-f, --follow", "keep printing as the log grows")
+    .option("-f, --follow", "keep printing as the log grows, until the session ends")
     .action(action(() => import("./cli/logs.js"), ["worker"]));
 
   program

@@ -1,6 +1,6 @@
 import type { JigContext } from "./context.js";
 import { diffStat } from "./git-ops.js";
-import { isProcessAlive, readWorkerStatus, type WorkerRecord } from "./workers.js";
+import { readWorkerStatus, sessionRunning, type WorkerRecord } from "./workers.js";
 
 // What `jig ps`, the jig://workers resource and the dashboard show about each worker.
 export interface WorkerView {
@@ -35,7 +35,7 @@ export async function listWorkerViews(
 
 async function viewOf(ctx: JigContext, record: WorkerRecord, withChanges: boolean): Promise<WorkerView> {
   const status = await readWorkerStatus(record.worktree);
-  const alive = record.exited === null && isProcessAlive(record.pid);
+  const alive = sessionRunning(record);
   let state: WorkerView["status"] = status?.status ?? "starting";
   // A session that ended while "working" is dead (or exited); "blocked" and "done" say more, so they stay.
   if ((state === "working" || state === "starting") && !alive && record.pid !== null)

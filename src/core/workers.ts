@@ -138,6 +138,11 @@ export async function writeWorkerStatus(
   return next;
 }
 
+/** Whether a worker's agent session is still running: not recorded as exited, and its process alive. */
+export function sessionRunning(record: Pick<WorkerRecord, "exited" | "pid">): boolean {
+  return record.exited === null && isProcessAlive(record.pid);
+}
+
 /** Whether a process id is alive on this machine. */
 export function isProcessAlive(pid: number | null): boolean {
   if (pid === null || pid <= 0) return false;

@@ -2,7 +2,7 @@ import type { JigContext } from "../core/context.js";
 import { epicBranches } from "../core/epics.js";
 import { JigError } from "../core/errors.js";
 import { ensureBranch } from "../core/plan.js";
-import { isProcessAlive, type WorkerRecord } from "../core/workers.js";
+import { sessionRunning, type WorkerRecord } from "../core/workers.js";
 import { spawnPlanner } from "./spawn.js";
 
 // `jig plan`: the target branch, then the planner session, waited for until it exits.
@@ -46,7 +46,7 @@ export async function planEpicWithAgent(
   let planner = await spawnPlanner(ctx, epic.id, { agent: options.agent });
   say(`planner started (${planner.agent}, pid ${planner.pid}); log: jig logs ${planner.name}`);
   const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
-  while (planner.exited === null && isProcessAlive(planner.pid)) {
+  while (sessionRunning(planner)) {
     if (Date.now() > deadline)
       throw new JigError("TIMEOUT", `the planner of ${epic.id} did not finish in time`, {
         hint: `see jig logs ${planner.name}; stop it with jig kill ${planner.name}`,

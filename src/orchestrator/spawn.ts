@@ -8,7 +8,7 @@ import { ensureExcluded } from "../core/exclude.js";
 import { branchCommit } from "../core/git-ops.js";
 import { issueToken } from "../core/identity.js";
 import { assertSafeId } from "../core/ids.js";
-import { isProcessAlive, type WorkerRecord, writeWorkerStatus } from "../core/workers.js";
+import { sessionRunning, type WorkerRecord, writeWorkerStatus } from "../core/workers.js";
 import { createWorktree } from "../core/worktrees.js";
 import { writeFileAtomic } from "../lib/fs.js";
 import { CLI_ENTRY, PACKAGE_ROOT } from "../version.js";
@@ -89,7 +89,7 @@ export async function spawnTaskWorker(
       hint: "see `jig status` for the epic",
     });
   }
-  if (existing && existing.exited === null && isProcessAlive(existing.pid)) {
+  if (existing && sessionRunning(existing)) {
     throw new JigError("CONFLICT", `task '${issue.id}' already has a running worker (pid ${existing.pid})`, {
       hint: `see \`jig ps\`; stop it with \`jig kill ${name}\` first`,
     });
@@ -163,7 +163,7 @@ export async function spawnAdhocWorker(
       hint: 'describe the task: jig spawn <name> --context "…"',
     });
   const existing = await ctx.workers.get(name);
-  if (existing && existing.exited === null && isProcessAlive(existing.pid)) {
+  if (existing && sessionRunning(existing)) {
     throw new JigError("CONFLICT", `worker '${name}' is already running (pid ${existing.pid})`, {
       hint: `pick another name, or \`jig kill ${name}\``,
     });

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { background, epicRepo, waitFor, writeAndLand } from "../helpers/epic.js";
-import { gitIn, gitRepo, issueFile } from "../helpers/repo.js";
+import { gitIn, gitRepo, issueFile, tempDir } from "../helpers/repo.js";
 
 // The orchestrator end to end: the built CLI, the scripted agent as real child processes, real git.
 
@@ -40,8 +40,9 @@ describe("jig plan / run with the scripted agent", () => {
   });
 
   it("without --auto prints the plan and the spawn commands; jig spawn --issue runs one worker", async () => {
+    const go = join(tempDir(), "go");
     const root = epicRepo([
-      { slug: "solo", steps: writeAndLand("solo.txt", "s\n") },
+      { slug: "solo", steps: writeAndLand("solo.txt", "s\n", [{ waitForFile: go }]) },
       { slug: "after", depends: ["solo"] },
     ]);
     const planned = runCli(root, ["plan", "ep"], { timeoutMs: 60_000 });
@@ -56,6 +57,12 @@ describe("jig plan / run with the scripted agent", () => {
       branch: "_jig/ep-01-solo",
       target: "feature/ep",
     });
+    // jig logs -f prints the session as it goes, and ends when the session does.
+    const follow = background(root, ["logs", "ep-01-solo", "-f"]);
+    await waitFor(() => follow.output().includes(`waiting for ${go}`), "the worker to wait");
+    writeFileSync(go, "");
+    expect(await follow.exited).toBe(0);
+    expect(follow.output()).toMatch(/\[scripted\] land → .*landed/i);
     await waitFor(
       () => runCli(root, ["issues", "show", "ep-01-solo", "--json"]).stdout.includes('"status": "complete"'),
       "the worker to land",
