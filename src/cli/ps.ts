@@ -59,7 +59,7 @@ export async function renderPs(cwd: string, epic?: string): Promise<CommandOutpu
       lines.push(`${colors.red(`${w.name} blocked:`)} ${JSON.stringify(w.message ?? "")}`);
     if (w.status === "dead")
       lines.push(
-        `${colors.red(`${w.name} dead:`)} its session ended without finishing (jig run retries it; or jig spawn --issue ${w.issue ?? w.name})`,
+        `${colors.red(`${w.name} dead:`)} its session ended without finishing (${w.exit ?? "process gone"}; jig run retries it; or jig spawn --issue ${w.issue ?? w.name})`,
       );
   }
   for (const c of conflicts)

@@ -46,7 +46,11 @@ export function renderStatus(progress: EpicProgress): string {
         break;
     }
   }
-  if (progress.total === 0) lines.push(colors.dim(`no subtasks yet: run jig plan ${epic}`));
+  for (const problem of progress.problems)
+    lines.push(`${colors.yellow("!")} ${problem.file}: ${problem.message}`);
+  if (progress.problems.length > 0)
+    lines.push(colors.yellow("these files are left out above: fix them (jig issues validate)"));
+  else if (progress.total === 0) lines.push(colors.dim(`no subtasks yet: run jig plan ${epic}`));
   return lines.join("\n");
 }
 

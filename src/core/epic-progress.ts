@@ -30,11 +30,13 @@ export interface EpicProgress {
   total: number;
   subtasks: SubtaskProgress[];
   costUsd: number | null;
+  /** The epic's issue files that do not parse or check (they are missing from `subtasks`). */
+  problems: { file: string; message: string }[];
 }
 
 export async function epicProgress(ctx: JigContext, epicId: string): Promise<EpicProgress> {
   const { epic, target, base } = await epicBranches(ctx, epicId);
-  const issues = await ctx.issues.list();
+  const { issues, problems } = await ctx.issues.load();
   const byId = new Map(issues.map((issue) => [issue.id, issue]));
   const workers = new Map(
     (await listWorkerViews(ctx, { epic: epic.id, withChanges: false })).map((w) => [w.issue ?? w.name, w]),
@@ -93,5 +95,8 @@ export async function epicProgress(ctx: JigContext, epicId: string): Promise<Epi
     total: subtasks.length,
     subtasks,
     costUsd: costs.length ? costs.reduce((a, b) => a + b, 0) : null,
+    problems: problems
+      .filter((problem) => problem.file.startsWith(`${epic.id}-`) || problem.file === `${epic.id}.md`)
+      .map(({ file, message }) => ({ file, message })),
   };
 }

@@ -78,7 +78,7 @@ export function parseIssue(id: string, raw: string, file = `${id}.md`): Issue {
   if (!parsed.success) {
     const first = parsed.error.issues[0]!;
     const field = first.path.join(".") || "(frontmatter)";
-    throw new JigError("INVALID_INPUT", `${file}: field '${field}': ${describeZodIssue(first)}`, {
+    throw new JigError("INVALID_INPUT", `${file}: field '${field}': ${describeZodIssue(first, data)}`, {
       hint: fieldHint(field),
       details: { file, field },
     });
@@ -124,12 +124,21 @@ export function parseIssue(id: string, raw: string, file = `${id}.md`): Issue {
   };
 }
 
-function describeZodIssue(issue: z.core.$ZodIssue): string {
+/** What was wrong, with the value found: `expected one of planned, …; got "plannd"`. */
+function describeZodIssue(issue: z.core.$ZodIssue, data: unknown): string {
+  let found: unknown = data;
+  for (const key of issue.path) found = (found as Record<PropertyKey, unknown> | undefined)?.[key];
+  const got = found === undefined ? "it is missing" : `got ${shortValue(found)}`;
   if (issue.code === "invalid_value" && "values" in issue) {
-    return `expected one of ${(issue.values as unknown[]).map(String).join(", ")}`;
+    return `expected one of ${(issue.values as unknown[]).map(String).join(", ")}; ${got}`;
   }
-  if (issue.code === "invalid_type") return `expected ${issue.expected}`;
+  if (issue.code === "invalid_type") return `expected ${issue.expected}; ${got}`;
   return issue.message;
+}
+
+function shortValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
 }
 
 function fieldHint(field: string): string {

@@ -1,6 +1,6 @@
 import type { JigContext } from "./context.js";
 import { diffStat } from "./git-ops.js";
-import { readWorkerStatus, sessionRunning, type WorkerRecord } from "./workers.js";
+import { describeExit, readWorkerStatus, sessionRunning, type WorkerRecord } from "./workers.js";
 
 // What `jig ps`, the jig://workers resource and the dashboard show about each worker.
 export interface WorkerView {
@@ -21,6 +21,8 @@ export interface WorkerView {
   started: string;
   updated: string | null;
   attempt: number;
+  /** How the session ended (`exit code 1: …`, `killed by SIGKILL`), or null while it runs. */
+  exit: string | null;
   landing: unknown;
 }
 
@@ -59,6 +61,7 @@ async function viewOf(ctx: JigContext, record: WorkerRecord, withChanges: boolea
     started: record.started,
     updated: status?.updated ?? null,
     attempt: record.attempt,
+    exit: alive ? null : record.exited ? describeExit(record) : record.pid !== null ? "process gone" : null,
     landing: (status as Record<string, unknown> | null)?.landing ?? null,
   };
 }

@@ -27,9 +27,15 @@ export const WorkerRecordSchema = z.object({
   pid: z.number().int().nullable(),
   started: z.string(),
   logPath: z.string(),
-  /** Set when the session process ended: its exit code and the time. */
+  /** Set when the session process ended: its exit code, the time, and what the agent said last. */
   exited: z
-    .object({ code: z.number().nullable(), signal: z.string().nullable(), at: z.string() })
+    .object({
+      code: z.number().nullable(),
+      signal: z.string().nullable(),
+      at: z.string(),
+      /** The agent's final message or error (Claude Code's `result`; a custom agent's last output line). */
+      said: z.string().nullable().optional(),
+    })
     .nullable()
     .default(null),
   attempt: z.number().int().default(1),
@@ -136,6 +142,14 @@ export async function writeWorkerStatus(
   } as WorkerStatus;
   await writeFileAtomic(worktreeStatusFile(worktree), `${JSON.stringify(next, null, 2)}\n`);
   return next;
+}
+
+/** How a session ended, for people: `exit code 1: Not logged in · Please run /login`, `killed by SIGKILL`. */
+export function describeExit(record: Pick<WorkerRecord, "exited">): string {
+  const { exited } = record;
+  if (!exited) return "process gone";
+  const how = exited.signal ? `killed by ${exited.signal}` : `exit code ${exited.code}`;
+  return exited.said ? `${how}: ${exited.said}` : how;
 }
 
 /** Whether a worker's agent session is still running: not recorded as exited, and its process alive. */

@@ -62,7 +62,14 @@ export function parseFrontmatter(doc: SplitDocument, file: string): Record<strin
   try {
     data = matter(`---\n${doc.frontmatter}\n---\n`, { engines: SAFE_ENGINES, language: "yaml" }).data;
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    // js-yaml says why and where; the line counts from the file's first `---`, as an editor does.
+    const yaml = error as { reason?: string; mark?: { line: number; column: number } };
+    const reason =
+      yaml.reason && yaml.mark
+        ? `${yaml.reason} (line ${yaml.mark.line + 1}, column ${yaml.mark.column + 1})`
+        : error instanceof Error
+          ? error.message.split("\n")[0]
+          : String(error);
     throw new JigError("INVALID_INPUT", `${file}: malformed YAML frontmatter: ${reason}`, {
       hint: "fix the YAML between the --- lines (check indentation and quoting)",
       details: { file },

@@ -2,7 +2,7 @@ import type { JigContext } from "../core/context.js";
 import { epicBranches } from "../core/epics.js";
 import { JigError } from "../core/errors.js";
 import { ensureBranch } from "../core/plan.js";
-import { sessionRunning, type WorkerRecord } from "../core/workers.js";
+import { describeExit, sessionRunning, type WorkerRecord } from "../core/workers.js";
 import { spawnPlanner } from "./spawn.js";
 
 // `jig plan`: the target branch, then the planner session, waited for until it exits.
@@ -58,7 +58,7 @@ export async function planEpicWithAgent(
   if (subtasks.length === 0) {
     throw new JigError(
       "PROCESS_FAILED",
-      `the planner of ${epic.id} ended without writing a plan${planner.exited ? ` (exit code ${planner.exited.code})` : ""}`,
+      `the planner of ${epic.id} ended without writing a plan (${describeExit(planner)})`,
       {
         hint: `read what it did: jig logs ${planner.name}`,
       },

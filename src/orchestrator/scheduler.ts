@@ -7,7 +7,13 @@ import { isReady, waitingOn } from "../core/graph.js";
 import type { Issue } from "../core/issue.js";
 import { requestLand } from "../core/landing/index.js";
 import { listQueue } from "../core/landing/queue.js";
-import { isProcessAlive, readWorkerStatus, type WorkerRecord, writeWorkerStatus } from "../core/workers.js";
+import {
+  describeExit,
+  isProcessAlive,
+  readWorkerStatus,
+  type WorkerRecord,
+  writeWorkerStatus,
+} from "../core/workers.js";
 import { tryLock } from "../lib/lock.js";
 import { spawnTaskWorker } from "./spawn.js";
 
@@ -142,11 +148,6 @@ export async function runEpic(
   } finally {
     await release();
   }
-}
-
-function describeExit(record: WorkerRecord): string {
-  if (!record.exited) return "process gone";
-  return record.exited.signal ? `killed by ${record.exited.signal}` : `exit code ${record.exited.code}`;
 }
 
 /**

@@ -168,6 +168,19 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
     expect(model.resultOf("mcp__jig__plan_epic")?.text).toContain("feat-02-cli");
   });
 
+  it("jig plan: a planner that ends without calling plan_epic — jig says what it said", async () => {
+    const root = gitRepo({ "README.md": "# r\n", "issues/feat.md": issueFile({}, "# A feature\n") });
+    const model = toolCallingModel([], "This epic is too vague to split: which database should it use?");
+    fake = await startFakeAnthropic(model.script);
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(root, "jig.json"), JSON.stringify(agentConfig(fake.url)));
+    const planned = await runCliAsync(root, ["plan", "issues/feat.md"], { timeoutMs: 150_000 });
+    expect(planned.code, `${planned.stderr}\n${fake.errors.join("\n")}`).toBe(1);
+    expect(planned.stderr).toContain(
+      "error: the planner of feat ended without writing a plan (exit code 0: This epic is too vague to split: which database should it use?)",
+    );
+  });
+
   it("jig plan --auto: a claude planner plans an epic with a dependency, claude workers build and land it in order", async () => {
     const root = gitRepo({
       "README.md": "# r\n",

@@ -92,6 +92,13 @@ describe("jig init / issues (built CLI)", () => {
     const json = runCli(broken, ["issues", "validate", "--json"]);
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout).problems).toHaveLength(5);
+    // jig status names the epic's broken files instead of pretending they are not there.
+    const status = runCli(broken, ["status", "e"]);
+    expect(status.stdout).toContain(
+      'e-01-a.md: field \'status\': expected one of planned, in-progress, blocked, complete, cancelled; got "finished"',
+    );
+    expect(status.stdout).toContain("these files are left out above: fix them (jig issues validate)");
+    expect(status.stdout).not.toContain("no subtasks yet");
   });
 
   it("outside a git repo: a clear domain error", () => {

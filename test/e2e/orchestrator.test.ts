@@ -109,13 +109,13 @@ describe("jig plan / run with the scripted agent", () => {
     const root = epicRepo([{ slug: "idle" }], {
       agent: "idle",
       maxRetries: 1,
-      agents: { idle: { type: "custom", command: "true" } },
+      agents: { idle: { type: "custom", command: "echo 'idle-agent: out of credits' >&2; exit 3" } },
     });
     expect(runCli(root, ["plan", "ep", "--agent", "scripted"]).code).toBe(0);
     const run = runCli(root, ["run", "ep"], { timeoutMs: 60_000 });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      "ep-01-idle is blocked: the agent session ended 2 time(s) without landing (exit code 0)",
+      "ep-01-idle is blocked: the agent session ended 2 time(s) without landing (exit code 3: idle-agent: out of credits)",
     );
     expect(runCli(root, ["ps"]).stdout).toContain("ep-01-idle blocked:");
   });
