@@ -1,13 +1,19 @@
 // jig's `claude` backend driving the REAL Claude Code CLI, offline: a scripted Messages endpoint plays the
 // model and makes the tool calls a real model would (ToolSearch for deferred MCP tools included).
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
+import { JIG_TOOLS } from "../../src/orchestrator/backends/claude.js";
+import { CLI_ENTRY } from "../../src/version.js";
 import { runCli, runCliAsync } from "../helpers/cli.js";
+import { epicRepo, writeAndLand } from "../helpers/epic.js";
 import {
   bashStep,
   claudeBin,
   type FakeAnthropic,
+  claudeEnv as fakeClaudeEnv,
   startFakeAnthropic,
   toolCallingModel,
 } from "../helpers/fake-anthropic.js";
@@ -76,7 +82,6 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
       "Landed.",
     );
     fake = await startFakeAnthropic(model.script);
-    const { writeFileSync } = await import("node:fs");
     writeFileSync(join(root, "jig.json"), JSON.stringify(agentConfig(fake.url)));
     expect(runCli(root, ["init"]).code).toBe(0);
     const plan = {
@@ -153,7 +158,6 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
       "Planned.",
     );
     fake = await startFakeAnthropic(model.script);
-    const { writeFileSync } = await import("node:fs");
     writeFileSync(join(root, "jig.json"), JSON.stringify(agentConfig(fake.url)));
     const planned = await runCliAsync(root, ["plan", "issues/feat.md", "--json"], {
       env: { IS_SANDBOX: "1" },
@@ -172,7 +176,6 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
     const root = gitRepo({ "README.md": "# r\n", "issues/feat.md": issueFile({}, "# A feature\n") });
     const model = toolCallingModel([], "This epic is too vague to split: which database should it use?");
     fake = await startFakeAnthropic(model.script);
-    const { writeFileSync } = await import("node:fs");
     writeFileSync(join(root, "jig.json"), JSON.stringify(agentConfig(fake.url)));
     const planned = await runCliAsync(root, ["plan", "issues/feat.md"], { timeoutMs: 150_000 });
     expect(planned.code, `${planned.stderr}\n${fake.errors.join("\n")}`).toBe(1);
@@ -233,7 +236,6 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
       if (opening.includes("issue app-02-cli")) return models.cli.script(ctx);
       return { content: [{ type: "text", text: "OK." }] };
     });
-    const { writeFileSync } = await import("node:fs");
     writeFileSync(join(root, "jig.json"), JSON.stringify(agentConfig(fake.url)));
     expect(runCli(root, ["init"]).code).toBe(0);
     const run = await runCliAsync(root, ["plan", "issues/app.md", "--auto"], {
@@ -255,4 +257,86 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
       ps.workers.filter((w: { kind: string }) => w.kind === "task").map((w: { status: string }) => w.status),
     ).toEqual(["done", "done"]);
   }, 320_000);
+});
+
+// A person's own Claude Code, wired the way docs/mcp.md says: `claude mcp add jig -- jig serve --stdio`.
+describe.skipIf(!CLAUDE)("a human's Claude Code with jig added by `claude mcp add`", () => {
+  let fake: FakeAnthropic | null = null;
+  afterEach(async () => {
+    await fake?.close();
+    fake = null;
+  });
+
+  it("connects, and a session calls every jig tool as the admin", async () => {
+    const go = join(tempDir(), "go");
+    const root = epicRepo([{ slug: "a", steps: [{ waitForFile: go }, ...writeAndLand("a.txt", "a\n")] }]);
+    // Only the user-scoped server from `claude mcp add`, not the project's .mcp.json that jig init wrote.
+    rmSync(join(root, ".mcp.json"));
+    writeFileSync(join(root, "issues", "ep2.md"), issueFile({ target: "feature/ep2" }, "# Second epic\n"));
+    expect(runCli(root, ["plan", "ep"]).code).toBe(0);
+    expect(runCli(root, ["spawn", "--issue", "ep-01-a"]).code).toBe(0);
+    const model = toolCallingModel(
+      [
+        { tool: "mcp__jig__list_tasks", input: { epic: "ep" } },
+        { tool: "mcp__jig__get_task", input: { id: "ep-01-a" } },
+        { tool: "mcp__jig__set_status", input: { worker: "ep-01-a", status: "working", message: "seen" } },
+        { tool: "mcp__jig__check_conflicts", input: { worker: "ep-01-a" } },
+        { tool: "mcp__jig__land", input: { worker: "ep-01-a" } },
+        {
+          tool: "mcp__jig__plan_epic",
+          input: {
+            epic: "ep2",
+            subtasks: [
+              { title: "Write x", slug: "x", objective: "Write x.", acceptanceCriteria: ["x exists"] },
+            ],
+          },
+        },
+        { tool: "mcp__jig__claim_task", input: { issue: "ep2-01-x" } },
+      ],
+      "All seen.",
+    );
+    fake = await startFakeAnthropic(model.script);
+    const env = fakeClaudeEnv(fake.url, tempDir("jig-human-"));
+    const claude = (args: string[]) =>
+      spawnSync(CLAUDE!, args, { cwd: root, env, encoding: "utf8", timeout: 120_000, stdio: "pipe" });
+    const added = claude(["mcp", "add", "jig", "--", process.execPath, CLI_ENTRY, "serve", "--stdio"]);
+    expect(added.status, added.stderr).toBe(0);
+    const listed = claude(["mcp", "list"]);
+    expect(listed.stdout).toMatch(/jig: .* serve --stdio - ✔ Connected/);
+    // Not spawnSync: the fake endpoint answers from this very process.
+    const session = await execa(
+      CLAUDE!,
+      [
+        "-p",
+        "Look after the epics.",
+        "--allowedTools",
+        JIG_TOOLS.join(","),
+        "--output-format",
+        "stream-json",
+        "--verbose",
+      ],
+      { cwd: root, env, stdin: "ignore", reject: false, timeout: 150_000 },
+    );
+    expect(session.exitCode, `${session.stderr}\n${fake.errors.join("\n")}`).toBe(0);
+    const result = (tool: string) => model.resultOf(`mcp__jig__${tool}`);
+    expect(result("list_tasks")?.text).toContain("ep-01-a");
+    expect(result("get_task")?.text).toContain("Task a");
+    expect(result("set_status")).toMatchObject({ isError: false });
+    expect(result("check_conflicts")).toMatchObject({ isError: false });
+    // The worker has not committed yet: land says so, precisely.
+    expect(result("land")?.text).toContain("has no commits that are not already on feature/ep");
+    expect(result("plan_epic")?.text).toContain("ep2-01-x");
+    expect(result("claim_task")).toMatchObject({ isError: false });
+    expect(JSON.parse(runCli(root, ["issues", "show", "ep2-01-x", "--json"]).stdout)).toMatchObject({
+      status: "in-progress",
+    });
+    expect(model.results.map((r) => r.tool)).toHaveLength(7);
+    // Let the scripted worker finish, so nothing is left running.
+    writeFileSync(go, "");
+    await waitFor(
+      () => runCli(root, ["issues", "show", "ep-01-a", "--json"]).stdout.includes('"status": "complete"'),
+      "the worker to land",
+      () => runCli(root, ["logs", "ep-01-a"]).stdout,
+    );
+  });
 });

@@ -95,7 +95,7 @@ describe("jig init / issues (built CLI)", () => {
     // jig status names the epic's broken files instead of pretending they are not there.
     const status = runCli(broken, ["status", "e"]);
     expect(status.stdout).toContain(
-      'e-01-a.md: field \'status\': expected one of planned, in-progress, blocked, complete, cancelled; got "finished"',
+      "e-01-a.md: field 'status': expected one of planned, in-progress, blocked, complete, cancelled; got \"finished\"",
     );
     expect(status.stdout).toContain("these files are left out above: fix them (jig issues validate)");
     expect(status.stdout).not.toContain("no subtasks yet");

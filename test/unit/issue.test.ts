@@ -63,13 +63,21 @@ describe("parseIssue", () => {
   it.each([
     ["no frontmatter", "# hi\n", /no YAML frontmatter/],
     ["unclosed frontmatter", "---\nepic: x\n", /never closed/],
-    ["malformed YAML", "---\nepic: x\ntitle: [unclosed\n---\n", /malformed YAML frontmatter: .*\(line \d+, column \d+\)$/],
+    [
+      "malformed YAML",
+      "---\nepic: x\ntitle: [unclosed\n---\n",
+      /malformed YAML frontmatter: .*\(line \d+, column \d+\)$/,
+    ],
     [
       "unknown status",
       "---\nepic: feature-auth\nstatus: done\n---\n",
       /field 'status': expected one of planned, in-progress, blocked, complete, cancelled; got "done"/,
     ],
-    ["wrong-typed depends", "---\nepic: feature-auth\ndepends: 7\n---\n", /field 'depends': expected array; got 7/],
+    [
+      "wrong-typed depends",
+      "---\nepic: feature-auth\ndepends: 7\n---\n",
+      /field 'depends': expected array; got 7/,
+    ],
     [
       "unsafe dependency id",
       "---\nepic: feature-auth\ndepends: [../x]\n---\n",
