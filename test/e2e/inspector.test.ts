@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { openContext } from "../../src/core/context.js";
 import { CLI_ENTRY, PACKAGE_ROOT } from "../../src/version.js";
-import { gitRepo, testEnv } from "../helpers/repo.js";
-import { epicFiles } from "../helpers/workers.js";
+import { gitIn, gitRepo, testEnv } from "../helpers/repo.js";
+import { epicFiles, makeWorker } from "../helpers/workers.js";
 
 // An independent client: the MCP Inspector's CLI (0.14, the last release that runs on Node 20).
 const INSPECTOR = join(PACKAGE_ROOT, "node_modules", ".bin", "mcp-inspector");
@@ -45,5 +46,32 @@ describe("MCP Inspector CLI against jig serve --stdio", () => {
       contents: { text: string }[];
     };
     expect(read.contents[0]!.text).toContain("# Task 2");
+  });
+
+  it("calls every tool (as the admin, beside a registered worker)", async () => {
+    const root = gitRepo({ "README.md": "x\n", ...epicFiles("e", 2), "issues/f.md": "---\n---\n# F\n" });
+    gitIn(root, "branch", "feature/e");
+    await makeWorker(await openContext({ root }), "e-02-t2");
+    const call = (tool: string, ...args: string[]) =>
+      inspect(root, [
+        "--method",
+        "tools/call",
+        "--tool-name",
+        tool,
+        ...args.flatMap((arg) => ["--tool-arg", arg]),
+      ]) as { content: { text: string }[]; isError?: boolean };
+    const text = (result: { content: { text: string }[] }) => result.content[0]!.text;
+    expect(text(call("get_task", "id=e-01-t1"))).toContain("# Task 1");
+    expect(text(call("claim_task", "issue=e-01-t1"))).toContain("Claimed task e-01-t1");
+    expect(text(call("set_status", "worker=e-02-t2", "status=working"))).toContain("e-02-t2");
+    expect(call("check_conflicts", "worker=e-02-t2").isError).toBeFalsy();
+    const land = call("land", "worker=e-02-t2");
+    expect(land.isError).toBe(true);
+    expect(text(land)).toContain("has no commits that are not already on feature/e");
+    const plan = JSON.stringify([
+      { title: "Write f", slug: "only", objective: "Write f.", acceptanceCriteria: ["f exists"] },
+    ]);
+    expect(text(call("plan_epic", "epic=f", `subtasks=${plan}`))).toContain("f-01-only");
+    expect(text(call("list_tasks", "status=in-progress"))).toContain("e-01-t1");
   });
 });
