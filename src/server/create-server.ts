@@ -4,8 +4,9 @@ import type { JigContext } from "../core/context.js";
 import type { Caller } from "../core/identity.js";
 import { RESOURCES } from "../resources/index.js";
 import { TOOLS } from "../tools/index.js";
+import { defineTool, type ToolDefinition } from "../tools/tool.js";
 import { VERSION } from "../version.js";
-import { renderToolError } from "./errors.js";
+import { answerToolCalls } from "./tool-calls.js";
 import { type ChangeEvent, watcherFor } from "./watch.js";
 
 export interface JigServer {
@@ -18,6 +19,15 @@ const INSTRUCTIONS =
   "commit your work, then land. Planners: read the epic, then plan_epic once with the whole plan. Anyone: list_tasks, " +
   "get_task, and the jig://issues, jig://epics and jig://workers resources show the state.";
 
+const NOOP_TOOL = defineTool({
+  name: "noop",
+  title: "No-op",
+  description: "benchmark baseline: does nothing",
+  inputSchema: {},
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  run: async () => ({ text: "ok" }),
+}) as unknown as ToolDefinition;
+
 /** One MCP server for one caller: every tool and resource registered, subscriptions wired to file changes. */
 export function createServer(options: { ctx: JigContext; caller: Caller }): JigServer {
   const { ctx, caller } = options;
@@ -28,7 +38,10 @@ export function createServer(options: { ctx: JigContext; caller: Caller }): JigS
       instructions: INSTRUCTIONS,
     },
   );
-  for (const tool of TOOLS) {
+  // The benchmark's baseline (`npm run bench` only): a tool that does nothing, through the same server
+  // and transport, so the SDK's and transport's own cost can be subtracted from jig's tools.
+  const tools = process.env.JIG_BENCH_NOOP === "1" ? [...TOOLS, NOOP_TOOL] : TOOLS;
+  for (const tool of tools) {
     server.registerTool(
       tool.name,
       {
@@ -38,28 +51,13 @@ export function createServer(options: { ctx: JigContext; caller: Caller }): JigS
         outputSchema: tool.outputSchema,
         annotations: tool.annotations,
       },
-      (async (args: never, extra: never) => {
-        try {
-          const out = await tool.run(args, { ctx, caller, extra });
-          return {
-            content: [{ type: "text", text: out.text }],
-            ...(out.structured ? { structuredContent: out.structured } : {}),
-          };
-        } catch (error) {
-          return renderToolError(error, ctx.paths.root);
-        }
-      }) as never,
+      // Never called: tools/call is answered by answerToolCalls (below), which validates the arguments itself.
+      async () => {
+        throw new Error("unreachable");
+      },
     );
   }
-  if (process.env.JIG_BENCH_NOOP === "1") {
-    // `npm run bench` only: a tool that does nothing, through the same server and transport, so the
-    // benchmark can subtract the SDK's and transport's own cost from jig's tools.
-    server.registerTool(
-      "noop",
-      { description: "benchmark baseline: does nothing", inputSchema: {} },
-      async () => ({ content: [{ type: "text", text: "ok" }] }),
-    );
-  }
+  answerToolCalls(server, tools, { ctx, caller });
   for (const register of RESOURCES) register(server, ctx);
 
   const subscriptions = new Set<string>();

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openContext } from "../../src/core/context.js";
 import { checkConflicts, conflictReports, requestLand, settleDrivers } from "../../src/core/landing/index.js";
+import { enqueue } from "../../src/core/landing/queue.js";
 import { readWorkerStatus } from "../../src/core/workers.js";
 import { gitIn, gitRepo, tempDir } from "../helpers/repo.js";
 import { commitIn, epicFiles, makeWorker } from "../helpers/workers.js";
@@ -207,6 +208,9 @@ describe("land", () => {
     const b = await makeWorker(ctx, id(2));
     commitIn(a.worktree, { "shared.txt": "line 1\nA\nline 3\n", "bad.txt": "x\n" });
     commitIn(b.worktree, { "shared.txt": "line 1\nB\nline 3\n" }, "b");
+    // Queued in this order before anyone drives, so one batch takes a, then b onto a.
+    await enqueue(ctx.paths, id(1), "feature/e");
+    await enqueue(ctx.paths, id(2), "feature/e");
     const [va, vb] = await Promise.all([
       requestLand(ctx, id(1), { waitMs: 60_000 }),
       requestLand(ctx, id(2), { waitMs: 60_000 }),

@@ -65,6 +65,27 @@ describe("MCP surface", () => {
     }
     await close();
   });
+
+  it("refuses bad arguments and unknown tools in jig's own words: each field, the value sent, what to do", async () => {
+    const { ctx } = await repoWithEpic();
+    const { client, close } = await connect(ctx);
+    const status = await call(client, "set_status", { status: "finished", message: 7 });
+    expect(status.isError).toBe(true);
+    expect(status.text).toBe(
+      '[INVALID_INPUT] invalid arguments for set_status: status: Invalid option: expected one of "working"|"blocked"|"done" (got "finished"); ' +
+        "message: Invalid input: expected string, received number (got 7) — fix those arguments and call set_status again (its input schema is in tools/list)",
+    );
+    const missing = await call(client, "get_task", {});
+    expect(missing.text).toMatch(
+      /^\[INVALID_INPUT\] invalid arguments for get_task: id: .* \(missing\) — fix that argument/,
+    );
+    const unknown = await call(client, "delete_everything", {});
+    expect(unknown).toMatchObject({ isError: true });
+    expect(unknown.text).toBe(
+      '[NOT_FOUND] there is no tool named "delete_everything" — jig\'s tools are plan_epic, claim_task, set_status, land, list_tasks, get_task, check_conflicts',
+    );
+    await close();
+  });
 });
 
 describe("plan_epic", () => {
@@ -117,17 +138,17 @@ describe("plan_epic", () => {
     [
       "hundreds of subtasks",
       Array.from({ length: 300 }, (_, i) => task(`t${i}`)),
-      /Too big: expected array to have <=50 items at subtasks/,
+      /^\[INVALID_INPUT\] invalid arguments for plan_epic: subtasks: Too big: expected array to have <=50 items \(got an array of \d+\) — fix that argument and call plan_epic again/,
     ],
     [
       "a megabyte string",
       [{ ...task("a"), objective: "x".repeat(1024 * 1024) }],
-      /Too big: expected string to have <=20000 characters at subtasks\[0\]\.objective/,
+      /subtasks\[0\]\.objective: Too big: expected string to have <=20000 characters \(got a string of 1048576 characters\)/,
     ],
     [
       "no criteria",
       [{ ...task("a"), acceptanceCriteria: [] }],
-      /Too small: expected array to have >=1 items at subtasks\[0\]\.acceptanceCriteria/,
+      /subtasks\[0\]\.acceptanceCriteria: Too small: expected array to have >=1 items \(got an array of 0\)/,
     ],
   ])("refuses %s and writes nothing", async (_name, subtasks, message) => {
     const { root, ctx } = await repoWithEpic();
@@ -135,9 +156,7 @@ describe("plan_epic", () => {
     const { client, close } = await connect(ctx);
     const result = await call(client, "plan_epic", plan(subtasks));
     expect(result.isError).toBe(true);
-    expect(result.text).toMatch(
-      /^(\[INVALID_INPUT\] invalid plan: |MCP error -32602: Input validation error: )/,
-    );
+    expect(result.text).toMatch(/^\[INVALID_INPUT\] invalid (plan|arguments for plan_epic): /);
     expect(result.text).toMatch(message);
     expect(hashDir(join(root, "issues"))).toBe(before);
     expect(gitIn(root, "branch", "--list", "feature/auth")).toBe("");
