@@ -1,6 +1,7 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { isProcessAlive } from "../lib/exec.js";
 import { readJsonFile, writeFileAtomic } from "../lib/fs.js";
 import { JigError } from "./errors.js";
 import { assertSafeId } from "./ids.js";
@@ -157,13 +158,4 @@ export function sessionRunning(record: Pick<WorkerRecord, "exited" | "pid">): bo
   return record.exited === null && isProcessAlive(record.pid);
 }
 
-/** Whether a process id is alive on this machine. */
-export function isProcessAlive(pid: number | null): boolean {
-  if (pid === null || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+export { isProcessAlive };

@@ -1,7 +1,8 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import lockfile from "proper-lockfile";
 import { JigError } from "../core/errors.js";
+import { isProcessAlive } from "./exec.js";
 
 // The only importer of proper-lockfile. Its locks are directories whose mtime the holder keeps
 // refreshing; a holder killed with SIGKILL stops refreshing, so its lock goes stale and is taken over.
@@ -50,6 +51,28 @@ export async function acquireLock(path: string, timeoutMs: number): Promise<Rele
     await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay));
     delay = Math.min(delay * 2, 50);
   }
+}
+
+/**
+ * Takes the lock if it is free, else null at once — unless its holder (a process of this machine,
+ * recorded beside the lock) is gone: then it waits the few seconds until the lock is stale and takes it,
+ * so a rerun right after a crash takes over instead of being refused.
+ */
+export async function tryLockOrTakeOver(
+  path: string,
+  onDeadHolder?: (pid: number) => void,
+): Promise<Release | null> {
+  const owner = `${path}.pid`;
+  let release = await tryLock(path);
+  if (!release) {
+    const pid = Number.parseInt(await readFile(owner, "utf8").catch(() => ""), 10);
+    if (!pid || isProcessAlive(pid)) return null;
+    onDeadHolder?.(pid);
+    release = await acquireLock(path, STALE_AFTER_MS + 3_000).catch(() => null);
+    if (!release) return null;
+  }
+  await writeFile(owner, String(process.pid));
+  return release;
 }
 
 /** Takes the lock if it is free (or stale), else returns null at once. */

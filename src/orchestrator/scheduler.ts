@@ -14,7 +14,7 @@ import {
   type WorkerRecord,
   writeWorkerStatus,
 } from "../core/workers.js";
-import { tryLock } from "../lib/lock.js";
+import { tryLockOrTakeOver } from "../lib/lock.js";
 import { spawnTaskWorker } from "./spawn.js";
 
 // `jig run <epic>` (and `jig plan --auto`): keep the epic moving until it is complete or stuck.
@@ -42,7 +42,9 @@ export async function runEpic(
   options: RunOptions = {},
 ): Promise<RunOutcome> {
   const { epic } = await epicBranches(ctx, epicId);
-  const release = await tryLock(join(ctx.paths.runsDir, epic.id));
+  const release = await tryLockOrTakeOver(join(ctx.paths.runsDir, epic.id), (pid) =>
+    options.onEvent?.(`the previous run of ${epic.id} (pid ${pid}) is gone; taking over`),
+  );
   if (!release) {
     throw new JigError("CONFLICT", `another jig process is already running epic '${epic.id}'`, {
       hint: "watch it with `jig status` / `jig ps`; a crashed run's lock frees itself within 5 s",

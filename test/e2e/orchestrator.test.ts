@@ -77,6 +77,31 @@ describe("jig plan / run with the scripted agent", () => {
     expect(epic.stderr).toContain("'ep' is an epic");
   });
 
+  it("jig itself killed with SIGKILL mid-run: the rerun resumes — the live worker is kept, not restarted", async () => {
+    const go = join(tempDir(), "go");
+    const root = epicRepo([
+      { slug: "one", steps: writeAndLand("one.txt", "1\n", [{ waitForFile: go }]) },
+      { slug: "two", steps: writeAndLand("two.txt", "2\n"), depends: ["one"] },
+    ]);
+    const first = background(root, ["plan", "issues/ep.md", "--auto"]);
+    await waitFor(() => first.output().includes("ep-01-one started"), `a worker to start: ${first.output()}`);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    writeFileSync(go, "");
+    const rerun = runCli(root, ["run", "ep"], { timeoutMs: 120_000 });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toMatch(/the previous run of ep \(pid \d+\) is gone; taking over/);
+    expect(rerun.stderr).not.toContain("ep-01-one started");
+    expect(rerun.stderr).toContain("ep-02-two started");
+    expect(rerun.stdout).toContain("Epic: ep (2/2 complete)");
+    const one = JSON.parse(readFileSync(join(root, ".jig", "workers", "ep-01-one.json"), "utf8"));
+    expect(one.attempt).toBe(1);
+    expect(gitIn(root, "log", "--format=%s", "feature/ep").split("\n").slice(0, 2)).toEqual([
+      "write two.txt",
+      "write one.txt",
+    ]);
+  });
+
   it("a second run of the same epic is refused while the first is running; kill stops a hanging worker", async () => {
     const root = epicRepo([{ slug: "hang", steps: [{ hang: true }] }]);
     expect(runCli(root, ["plan", "ep"]).code).toBe(0);
