@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type ConflictReport, checkConflicts } from "../core/landing/index.js";
 import { setStatus } from "../core/tasks.js";
 import { WorkerStateSchema } from "../core/workers.js";
 import { defineTool } from "./tool.js";
@@ -16,7 +17,8 @@ export const setStatusTool = defineTool({
   description:
     "Worker: report what state you are in, every time it changes — `working` (started or resumed), `blocked` with a " +
     "message saying exactly what you need (a human sees it at once in `jig ps`), or `done` (work committed; then call " +
-    "land). Updates your worktree's .jig/status.json and your task's status.",
+    "land). Updates your worktree's .jig/status.json and your task's status. Its result warns early when your " +
+    "commits would conflict with the target or another worker, naming the files.",
   inputSchema: {
     status: WorkerStateSchema.describe("working | blocked | done"),
     message: z
@@ -32,6 +34,13 @@ export const setStatusTool = defineTool({
     status: z.string(),
     issueStatus: z.string().nullable(),
     next: z.string().describe("What to do now"),
+    conflicts: z
+      .object({
+        target: z.array(z.string()),
+        workers: z.array(z.object({ name: z.string(), files: z.array(z.string()) })),
+      })
+      .nullable()
+      .describe("Early warning: files your commits would conflict on, with the target or other workers"),
   },
   annotations: {
     title: "Report your status",
@@ -42,9 +51,31 @@ export const setStatusTool = defineTool({
   },
   async run(args, { ctx, caller }) {
     const result = await setStatus(ctx, caller, args);
+    // Conflicts surface at every status change, not first at landing (a few git calls; none without commits).
+    const conflicts =
+      result.status !== "blocked" && result.worker
+        ? await checkConflicts(ctx, result.worker).catch(() => null)
+        : null;
+    const found =
+      conflicts && (conflicts.target.length > 0 || conflicts.workers.length > 0) ? conflicts : null;
     return {
-      text: `Status of ${result.worker}: ${result.status}${result.issue ? ` (task ${result.issue} is ${result.issueStatus})` : ""}. ${NEXT[result.status]}`,
-      structured: { ...result, next: NEXT[result.status] },
+      text:
+        `Status of ${result.worker}: ${result.status}${result.issue ? ` (task ${result.issue} is ${result.issueStatus})` : ""}. ${NEXT[result.status]}` +
+        (found ? `\n\n${describeConflicts(found, (await ctx.workers.get(result.worker!))?.target)}` : ""),
+      structured: { ...result, next: NEXT[result.status], conflicts: found },
     };
   },
 });
+
+/** The early warning a worker reads: where its commits would conflict, and what to do before landing. */
+export function describeConflicts(report: ConflictReport, target = "<target>"): string {
+  const lines = ["Early warning — your commits would conflict:"];
+  if (report.target.length) lines.push(`- with the target branch, in ${report.target.join(", ")}`);
+  for (const w of report.workers) lines.push(`- with worker ${w.name}, in ${w.files.join(", ")}`);
+  lines.push(
+    report.target.length
+      ? `Rebase onto the target now (git rebase ${target}) and resolve those files, rather than at landing.`
+      : "Whichever of you lands second will have to resolve it: keep your edits to those files small, or land soon.",
+  );
+  return lines.join("\n");
+}

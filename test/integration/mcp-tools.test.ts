@@ -8,7 +8,7 @@ import { ADMIN } from "../../src/core/identity.js";
 import { readWorkerStatus } from "../../src/core/workers.js";
 import { call, connect } from "../helpers/mcp.js";
 import { gitIn, gitRepo, issueFile } from "../helpers/repo.js";
-import { epicFiles, makeWorker } from "../helpers/workers.js";
+import { commitIn, epicFiles, makeWorker } from "../helpers/workers.js";
 
 const hashDir = (dir: string) =>
   createHash("sha256")
@@ -255,6 +255,28 @@ describe("claim_task, set_status, list_tasks", () => {
     const done = await call(client, "set_status", { status: "done" });
     expect(done.text).toContain("call land");
     expect((await ctx.issues.get("e-01-t1")).status).toBe("blocked");
+    await close();
+  });
+
+  it("set_status warns early when the worker's commits would conflict, naming the other worker and the file", async () => {
+    const { ctx } = await planned(2);
+    const a = await makeWorker(ctx, "e-01-t1");
+    const b = await makeWorker(ctx, "e-02-t2");
+    const { client, close } = await connect(ctx, a.caller);
+    await call(client, "claim_task");
+    const quiet = await call(client, "set_status", { status: "working" });
+    expect(quiet.data!.conflicts).toBeNull();
+    expect(quiet.text).not.toContain("Early warning");
+    commitIn(a.worktree, { "README.md": "# a\n" });
+    commitIn(b.worktree, { "README.md": "# b\n" });
+    const warned = await call(client, "set_status", { status: "done" });
+    expect(warned.data!.conflicts).toEqual({
+      target: [],
+      workers: [{ name: "e-02-t2", files: ["README.md"] }],
+    });
+    expect(warned.text).toContain(
+      "Early warning — your commits would conflict:\n- with worker e-02-t2, in README.md",
+    );
     await close();
   });
 
