@@ -1,10 +1,11 @@
 import { resolve } from "node:path";
-import { simpleGit } from "simple-git";
+import { execa } from "execa";
 import { JigError } from "../core/errors.js";
 
-// The only importer of simple-git. Every git call goes through here. simple-git by default treats a
-// non-zero exit with empty stderr as success (e.g. `merge-base --is-ancestor` answering "no"), so an
-// error plugin makes the exit code authoritative; `gitRun` returns it, `git` throws GIT_FAILED on it.
+// Every git call goes through here: git itself through execa, the exit code authoritative. `gitRun`
+// returns it, `git` throws GIT_FAILED on it. (Not simple-git: its completion detection waits an extra
+// 50 ms after every command that prints nothing — update-ref, reset -q, worktree add… — which was most
+// of the cost of a set_status and a third of a land; see docs/decisions.md.)
 
 export interface GitOutput {
   exitCode: number;
@@ -18,58 +19,29 @@ export class GitExit extends Error {
   }
 }
 
-// simple-git refuses environment variables such as GIT_EDITOR, PAGER or GIT_SSH_COMMAND unless told
-// they are trusted. They are the user's own environment (jig never builds git config from agent input).
-const TRUSTED_ENV = {
-  allowUnsafeEditor: true,
-  allowUnsafePager: true,
-  allowUnsafeSshCommand: true,
-  allowUnsafeAskPass: true,
-  allowUnsafeConfigPaths: true,
-  allowUnsafeGitProxy: true,
-  allowUnsafeConfigEnvCount: true,
-  allowUnsafeTemplateDir: true,
-  allowUnsafeDiffExternal: true,
-  allowUnsafeHooksPath: true,
-} as never;
-
 /** Runs git and returns its exit code and output without throwing on a non-zero exit. */
 export async function gitRun(
   cwd: string,
   args: readonly string[],
   options: { env?: Record<string, string> } = {},
 ): Promise<GitOutput> {
-  // simple-git wraps plugin errors and drops their fields, so the failed run is captured here.
-  let failed: GitOutput | null = null;
-  const make = () =>
-    simpleGit({
-      baseDir: cwd,
-      trimmed: false,
-      unsafe: TRUSTED_ENV,
-      errors: (_error, result) => {
-        if (result.exitCode === 0) return undefined;
-        failed = {
-          exitCode: result.exitCode,
-          stdout: Buffer.concat(result.stdOut).toString("utf8"),
-          stderr: Buffer.concat(result.stdErr).toString("utf8"),
-        };
-        return new Error(`git exited with code ${result.exitCode}`);
-      },
-    }).env({ ...gitEnv(), ...options.env });
-  try {
-    const stdout = await make().raw([...args]);
-    return { exitCode: 0, stdout, stderr: "" };
-  } catch (error) {
-    if (failed) return failed;
-    throw new JigError(
-      "GIT_FAILED",
-      `git ${args[0] ?? ""} could not run: ${error instanceof Error ? error.message : String(error)}`,
-      {
-        hint: "is git installed, and does the directory exist?",
-        cause: error,
-      },
-    );
+  const result = await execa("git", [...args], {
+    cwd,
+    env: { ...GIT_ENV, ...options.env },
+    stdin: "ignore",
+    reject: false,
+    stripFinalNewline: false,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (result.exitCode === undefined) {
+    // Not an exit of git's: it could not start (no git, no such directory) or was killed.
+    const why = result.signal ? `killed by ${result.signal}` : (result.cause as Error | undefined)?.message;
+    throw new JigError("GIT_FAILED", `git ${args[0] ?? ""} could not run: ${why ?? "unknown error"}`, {
+      hint: "is git installed, and does the directory exist?",
+      cause: result.cause,
+    });
   }
+  return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Runs `git <args>` in `cwd` and returns stdout; a non-zero exit is a GIT_FAILED error keeping git's message. */
@@ -88,15 +60,9 @@ export async function git(
   });
 }
 
-// Keep the user's identity and config, but never prompt and never open an editor.
-function gitEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
-  env.GIT_TERMINAL_PROMPT = "0";
-  env.GIT_EDITOR = "true";
-  env.GIT_SEQUENCE_EDITOR = "true";
-  return env;
-}
+// Keep the user's identity and config (execa passes the rest of the environment), but never prompt
+// and never open an editor.
+const GIT_ENV = { GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "true", GIT_SEQUENCE_EDITOR: "true" };
 
 /** The root of the main worktree, even when called from inside a linked worktree. */
 export async function findRepoRoot(cwd: string): Promise<string> {

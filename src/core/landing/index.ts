@@ -264,15 +264,21 @@ export async function conflictReports(
   const targetExists = new Map<string, boolean>();
   for (const target of targets) targetExists.set(target, (await branchCommit(root, target)) !== null);
   const own = new Map<string, Set<string>>();
-  await Promise.all(
-    peers.map((peer) =>
-      limit(async () => {
-        if (!targetExists.get(peer.target)) return;
-        const out = await gitRun(root, ["diff", "--name-only", "-z", `${peer.target}...${peer.branch}`]);
-        if (out.exitCode === 0) own.set(peer.name, new Set(out.stdout.split("\0").filter(Boolean)));
-      }),
-    ),
-  );
+  const changedFiles = (group: WorkerRecord[]) =>
+    Promise.all(
+      group.map((peer) =>
+        limit(async () => {
+          if (!targetExists.get(peer.target)) return;
+          const out = await gitRun(root, ["diff", "--name-only", "-z", `${peer.target}...${peer.branch}`]);
+          if (out.exitCode === 0) own.set(peer.name, new Set(out.stdout.split("\0").filter(Boolean)));
+        }),
+      ),
+    );
+  // The asked-for workers first: without changes of their own (a worker that has not committed yet, the
+  // common case at set_status) nothing can conflict, and the other branches need not be looked at.
+  await changedFiles(wanted);
+  if (wanted.some((w) => (own.get(w.name)?.size ?? 0) > 0))
+    await changedFiles(peers.filter((peer) => !names.includes(peer.name)));
   const pairs = new Map<string, Promise<string[]>>();
   const between = (a: WorkerRecord, b: WorkerRecord) => {
     const key = [a.name, b.name].sort().join("\0");
