@@ -51,6 +51,8 @@ export interface DashboardWorker {
   status: WorkerView["status"];
   alive: boolean;
   message: string | null;
+  /** How the session ended (`exit code 1: …`), or null while it runs. */
+  exit: string | null;
   changes: WorkerView["changes"];
   costUsd: number | null;
   started: string;
@@ -181,6 +183,7 @@ function workerRow(view: WorkerView, conflicts: ConflictWarning[]): DashboardWor
     status: view.status,
     alive: view.alive,
     message: view.message,
+    exit: view.exit,
     changes: view.changes,
     costUsd: view.usage?.costUsd ?? null,
     started: view.started,

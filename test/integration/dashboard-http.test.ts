@@ -39,6 +39,42 @@ describe("dashboard over HTTP", () => {
     await http.close();
   });
 
+  it("shows how a dead session ended, in the agent's own words", async () => {
+    const { ctx, get, token, http } = await app();
+    await ctx.workers.save({
+      name: "w1",
+      kind: "adhoc",
+      issue: null,
+      epic: null,
+      branch: "_jig/w1",
+      target: "main",
+      worktree: `${ctx.paths.root}/.jig/worktrees/w1`,
+      agent: "claude",
+      pid: 2 ** 22 + 1, // above Linux's pid_max: never alive
+      started: new Date().toISOString(),
+      logPath: `${ctx.paths.logsDir}/w1.log`,
+      exited: {
+        code: 1,
+        signal: null,
+        at: new Date().toISOString(),
+        said: "Not logged in · Please run /login",
+      },
+      attempt: 1,
+      usage: null,
+    });
+    const response = await get("/dashboard/snapshot", { authorization: `Bearer ${token}` });
+    const snapshot = (await response.json()) as { workers: unknown[] };
+    expect(snapshot.workers).toEqual([
+      expect.objectContaining({
+        name: "w1",
+        status: "dead",
+        alive: false,
+        exit: "exit code 1: Not logged in · Please run /login",
+      }),
+    ]);
+    await http.close();
+  });
+
   it("refuses everything else: no token, a wrong or worker token, a forged cookie, a foreign Origin", async () => {
     const { get, http, ctx, token } = await app();
     const worker = await issueToken(ctx.paths, "w1");

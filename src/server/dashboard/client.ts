@@ -239,7 +239,11 @@ export const DASHBOARD_JS = String.raw`
         h("td", null, w.issue ? issueButton(w.issue) : (w.kind === "adhoc" ? "(ad-hoc)" : "—")),
         h("td", { class: "num" }, changes(w.changes)),
         h("td", { class: "num" }, money(w.costUsd)),
-        h("td", { class: "msg" }, [w.message || "", w.updated ? h("div", { class: "muted" }, ago(w.updated)) : null]),
+        h("td", { class: "msg" }, [
+          w.message || "",
+          w.exit && w.status !== "done" ? h("div", { class: "muted" }, "session ended: " + w.exit) : null,
+          w.updated ? h("div", { class: "muted" }, ago(w.updated)) : null,
+        ]),
         h("td", { class: "conflict" }, w.conflicts.map(function (c) {
           return h("div", null, "would conflict with " + c.with + ": " + c.files.join(", "));
         })),
