@@ -1,7 +1,7 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { isProcessAlive } from "../lib/exec.js";
+import { isProcessAlive, killTree } from "../lib/exec.js";
 import { readJsonFile, writeFileAtomic } from "../lib/fs.js";
 import { JigError } from "./errors.js";
 import { assertSafeId } from "./ids.js";
@@ -151,6 +151,24 @@ export function describeExit(record: Pick<WorkerRecord, "exited">): string {
   if (!exited) return "process gone";
   const how = exited.signal ? `killed by ${exited.signal}` : `exit code ${exited.code}`;
   return exited.said ? `${how}: ${exited.said}` : how;
+}
+
+/**
+ * Stops a worker's session: SIGTERM to its process group (the supervisor leads it, so the agent and its
+ * MCP server go too), SIGKILL after 3 s; the record says how it ended.
+ */
+export async function stopSession(registry: WorkerRegistry, record: WorkerRecord): Promise<void> {
+  if (!isProcessAlive(record.pid)) return;
+  killTree(record.pid!, "SIGTERM");
+  for (let i = 0; i < 30 && isProcessAlive(record.pid); i++)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  if (isProcessAlive(record.pid)) killTree(record.pid!, "SIGKILL");
+  await registry
+    .update(record.name, (current) => ({
+      ...current,
+      exited: current.exited ?? { code: null, signal: "SIGTERM", at: new Date().toISOString() },
+    }))
+    .catch(() => {});
 }
 
 /** Whether a worker's agent session is still running: not recorded as exited, and its process alive. */

@@ -12,6 +12,7 @@ import {
   updateBranchCAS,
 } from "../core/git-ops.js";
 import { readVerdict } from "../core/landing/queue.js";
+import { stopSession } from "../core/workers.js";
 import { removeWorktree, worktreesWithBranch } from "../core/worktrees.js";
 import { gitRun } from "../lib/git.js";
 
@@ -163,6 +164,8 @@ async function cleanUp(ctx: JigContext, summary: Review): Promise<string[]> {
       : [summary.name];
   for (const name of names) {
     const record = await ctx.workers.get(name);
+    // A session still running (merged with --force, or one winding down) is stopped before its worktree goes.
+    if (record) await stopSession(ctx.workers, record);
     if (record && record.kind !== "planner") await removeWorktree(ctx, name, { deleteBranch: true });
     await ctx.workers.remove(name);
     for (const file of [`${name}.mcp.json`, `${name}.launch.json`])

@@ -179,6 +179,53 @@ describe("jig plan / run with the scripted agent", () => {
     );
   });
 
+  it("review and merge of an epic: commits per task, refused while incomplete, --force stops the rest and cleans up", async () => {
+    const root = epicRepo([
+      { slug: "one", steps: writeAndLand("one.txt", "1\n") },
+      { slug: "two", steps: [{ hang: true }] },
+    ]);
+    expect(runCli(root, ["plan", "ep"]).code).toBe(0);
+    expect(runCli(root, ["spawn", "--issue", "ep-01-one"]).code).toBe(0);
+    expect(runCli(root, ["spawn", "--issue", "ep-02-two"]).code).toBe(0);
+    await waitFor(
+      () => runCli(root, ["issues", "show", "ep-01-one", "--json"]).stdout.includes('"status": "complete"'),
+      "task one to land",
+    );
+    await waitFor(
+      () => runCli(root, ["logs", "ep-02-two"]).stdout.includes("hanging on purpose"),
+      "two to hang",
+    );
+    const partial = JSON.parse(runCli(root, ["review", "ep", "--json"]).stdout);
+    expect(partial).toMatchObject({
+      kind: "epic",
+      branch: "feature/ep",
+      into: "main",
+      incomplete: ["ep-02-two"],
+    });
+    expect(partial.diff).toMatchObject({ added: 1, files: 1 });
+    const review = runCli(root, ["review", "ep"]);
+    expect(review.stdout).toContain("Epic ep: feature/ep → main");
+    expect(review.stdout).toMatch(/✓ ep-01-one \(complete\)\n\s+[0-9a-f]{10} write one.txt/);
+    expect(review.stdout).toContain("not complete: ep-02-two");
+
+    const refused = runCli(root, ["merge", "ep"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("epic ep has tasks that are not complete: ep-02-two");
+    expect(refused.stderr).toContain("--force");
+    expect(gitIn(root, "log", "--format=%s", "main")).not.toContain("Merge");
+
+    const hanging = JSON.parse(readFileSync(join(root, ".jig", "workers", "ep-02-two.json"), "utf8")).pid;
+    const merged = runCli(root, ["merge", "ep", "--force", "--json"]);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(JSON.parse(merged.stdout)).toMatchObject({ merged: "feature/ep", into: "main" });
+    expect(gitIn(root, "log", "-1", "--format=%s", "main")).toBe("Merge epic ep (feature/ep) into main");
+    expect(readFileSync(join(root, "one.txt"), "utf8")).toBe("1\n");
+    expect(() => process.kill(hanging, 0)).toThrow(); // the hanging session was stopped, not orphaned
+    expect(gitIn(root, "branch", "--list", "_jig/*")).toBe("");
+    expect(gitIn(root, "worktree", "list").split("\n")).toHaveLength(1);
+    expect(JSON.parse(runCli(root, ["ps", "--json"]).stdout).workers).toEqual([]);
+  });
+
   it("ad-hoc workers: spawn with --context, review and merge by hand", async () => {
     const root = gitRepo({
       "README.md": "# r\n",
