@@ -226,7 +226,7 @@ describe("jig plan / run with the scripted agent", () => {
     expect(JSON.parse(runCli(root, ["ps", "--json"]).stdout).workers).toEqual([]);
   });
 
-  it("ad-hoc workers: spawn with --context, review and merge by hand", async () => {
+  it("ad-hoc workers: spawn with --context, review and merge by hand (base checked out or not)", async () => {
     const root = gitRepo({
       "README.md": "# r\n",
       "jig.json": JSON.stringify({
@@ -234,22 +234,32 @@ describe("jig plan / run with the scripted agent", () => {
         agents: {
           adhoc: {
             type: "custom",
-            command: "echo done > adhoc.txt && git add adhoc.txt && git commit -qm 'ad-hoc work'",
+            command: "echo done > {worker}.txt && git add {worker}.txt && git commit -qm 'ad-hoc work'",
           },
         },
       }),
     });
-    const spawned = runCli(root, ["spawn", "fix-typo", "--context", "Fix the typo in README"]);
-    expect(spawned.code, spawned.stderr).toBe(0);
-    await waitFor(
-      () => runCli(root, ["review", "fix-typo", "--json"]).stdout.includes("ad-hoc work"),
-      "the ad-hoc commit",
-    );
+    const committed = (name: string) => () =>
+      runCli(root, ["review", name, "--json"]).stdout.includes("ad-hoc work");
+    expect(runCli(root, ["spawn", "fix-typo", "--context", "Fix the typo in README"]).code).toBe(0);
+    expect(runCli(root, ["spawn", "second", "--context", "Another small thing"]).code).toBe(0);
+    await waitFor(committed("fix-typo"), "the first ad-hoc commit");
+    await waitFor(committed("second"), "the second ad-hoc commit");
+    // main is checked out here: the merge runs in this checkout.
     const merged = runCli(root, ["merge", "fix-typo"]);
     expect(merged.code, merged.stderr).toBe(0);
-    expect(readFileSync(join(root, "adhoc.txt"), "utf8")).toBe("done\n");
+    expect(readFileSync(join(root, "fix-typo.txt"), "utf8")).toBe("done\n");
+    // main is checked out nowhere: the merge is built in the object store and main moves by compare-and-swap.
+    gitIn(root, "switch", "-q", "-c", "elsewhere");
+    const again = runCli(root, ["merge", "second"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(gitIn(root, "show", "main:second.txt")).toBe("done");
+    expect(gitIn(root, "log", "-1", "--format=%s%n%P", "main").split("\n")[0]).toBe(
+      "Merge worker second (_jig/second) into main",
+    );
+    expect(gitIn(root, "rev-parse", "--abbrev-ref", "HEAD")).toBe("elsewhere");
+    expect(existsSync(join(root, "second.txt"))).toBe(false);
     expect(gitIn(root, "branch", "--list", "_jig/*")).toBe("");
-    writeFileSync(join(root, "x"), "");
   });
 });
 
