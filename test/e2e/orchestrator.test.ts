@@ -1,9 +1,11 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CLI_ENTRY } from "../../src/version.js";
 import { runCli } from "../helpers/cli.js";
 import { background, epicRepo, waitFor, writeAndLand } from "../helpers/epic.js";
-import { gitIn, gitRepo, issueFile, tempDir } from "../helpers/repo.js";
+import { gitIn, gitRepo, issueFile, tempDir, testEnv } from "../helpers/repo.js";
 
 // The orchestrator end to end: the built CLI, the scripted agent as real child processes, real git.
 
@@ -101,6 +103,33 @@ describe("jig plan / run with the scripted agent", () => {
       "write one.txt",
     ]);
   });
+
+  it.skipIf(!existsSync("/usr/bin/script"))(
+    "on a terminal, jig plan shows the plan and asks: no prints the commands, yes runs it",
+    () => {
+      // util-linux `script` gives jig a real pseudo-terminal, as a person's shell would.
+      const onTerminal = (root: string, answer: string) =>
+        spawnSync("script", ["-qec", `${process.execPath} ${CLI_ENTRY} plan ep`, "/dev/null"], {
+          cwd: root,
+          env: { ...process.env, ...testEnv },
+          input: answer,
+          encoding: "utf8",
+          timeout: 60_000,
+        }).stdout;
+      const steps = writeAndLand("one.txt", "1\n");
+      const declined = epicRepo([{ slug: "one", steps }]);
+      const no = onTerminal(declined, "n\n");
+      expect(no).toContain("Run it now (spawn workers as tasks become ready, land their work)? [y/N]");
+      expect(no).toContain("jig spawn --issue ep-01-one");
+      expect(no).not.toContain("ep-01-one started");
+      expect(JSON.parse(runCli(declined, ["ps", "--json"]).stdout).workers).toEqual([]);
+      const accepted = epicRepo([{ slug: "one", steps }]);
+      const yes = onTerminal(accepted, "y\n");
+      expect(yes).toContain("ep-01-one started");
+      expect(yes).toContain("Epic: ep (1/1 complete)");
+      expect(gitIn(accepted, "show", "feature/ep:one.txt")).toBe("1");
+    },
+  );
 
   it("a second run of the same epic is refused while the first is running; kill stops a hanging worker", async () => {
     const root = epicRepo([{ slug: "hang", steps: [{ hang: true }] }]);
