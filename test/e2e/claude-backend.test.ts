@@ -251,6 +251,13 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
     ]);
     expect(gitIn(root, "show", "feature/app:core.txt")).toBe("app-01-core");
     expect(gitIn(root, "show", "feature/app:cli.txt")).toBe("app-02-cli");
+    // The run ends when the land is recorded; the session hands its result to the model a moment later.
+    await waitFor(
+      () => models.cli.resultOf("mcp__jig__land") !== undefined,
+      "the cli worker's land result to reach the model",
+      () => fake?.errors.join("\n") ?? "",
+      60_000,
+    );
     expect(models.cli.resultOf("mcp__jig__land")?.text).toContain('"state":"landed"');
     const ps = JSON.parse(runCli(root, ["ps", "--json"]).stdout);
     expect(
