@@ -305,6 +305,44 @@ describe("claim_task, set_status, list_tasks", () => {
   });
 });
 
+describe("land over MCP", () => {
+  it("answers within its wait (queued or landing, with progress), then the verdict; a repeat lands nothing twice", async () => {
+    // A 2 s gate: the first call, waiting at most 1 s, must come back before the land is decided.
+    const root = gitRepo({
+      "README.md": "# r\n",
+      "jig.json": JSON.stringify({ gate: { command: "sleep 2", timeoutSeconds: 30 } }),
+      ...epicFiles("e", 1),
+    });
+    gitIn(root, "branch", "feature/e");
+    const ctx = await openContext({ root });
+    const worker = await makeWorker(ctx, "e-01-t1");
+    commitIn(worker.worktree, { "a.txt": "a\n" }, "add a");
+    const { client, close } = await connect(ctx, worker.caller);
+    const progress: string[] = [];
+    const first = (await client.callTool({ name: "land", arguments: { waitSeconds: 1 } }, undefined, {
+      onprogress: (p) => progress.push(String(p.message)),
+    })) as unknown as { structuredContent: { state: string; next: string } };
+    expect(["queued", "landing"]).toContain(first.structuredContent.state);
+    expect(first.structuredContent.next).toMatch(/call land again/i);
+    expect(progress[0]).toBe("queued for feature/e");
+    expect(progress.some((m) => m.startsWith("running the gate"))).toBe(true);
+    expect(gitIn(root, "log", "-1", "--format=%s", "feature/e")).not.toBe("add a");
+
+    const second = await call(client, "land", { waitSeconds: 20 });
+    expect(second.data).toMatchObject({
+      state: "landed",
+      target: "feature/e",
+      commits: [expect.any(String)],
+    });
+    expect(gitIn(root, "log", "-1", "--format=%s", "feature/e")).toBe("add a");
+    const tip = gitIn(root, "rev-parse", "feature/e");
+    const again = await call(client, "land", {});
+    expect(again.data).toMatchObject({ state: "landed", commits: second.data!.commits });
+    expect(gitIn(root, "rev-parse", "feature/e")).toBe(tip);
+    await close();
+  });
+});
+
 describe("resources", () => {
   it("reads issues, epics and workers; refuses path tricks", async () => {
     const { ctx } = await repoWithEpic();
