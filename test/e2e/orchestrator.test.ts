@@ -208,6 +208,49 @@ describe("jig plan / run with the scripted agent", () => {
     );
   });
 
+  it("a human takes over a blocked worker: jig land names the conflict, then lands the resolution", async () => {
+    const root = epicRepo([
+      { slug: "one", steps: writeAndLand("shared.txt", "one\n") },
+      {
+        slug: "two",
+        steps: writeAndLand("shared.txt", "two\n", [
+          { waitForTask: { id: "ep-01-one", status: ["complete"] } },
+        ]),
+      },
+    ]);
+    expect(runCli(root, ["plan", "ep"]).code).toBe(0);
+    expect(runCli(root, ["spawn", "--issue", "ep-01-one"]).code).toBe(0);
+    expect(runCli(root, ["spawn", "--issue", "ep-02-two"]).code).toBe(0);
+    await waitFor(
+      () => runCli(root, ["issues", "show", "ep-02-two", "--json"]).stdout.includes('"status": "blocked"'),
+      "two to be blocked by the conflict",
+    );
+    expect(runCli(root, ["ps"]).stdout).toContain(
+      'ep-02-two blocked: "your branch conflicts with feature/ep in shared.txt"',
+    );
+    const refused = runCli(root, ["land", "ep-02-two"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      "error: ep-02-two could not land: your branch conflicts with feature/ep in shared.txt",
+    );
+    expect(refused.stderr).toContain(
+      "hint: resolve shared.txt in the worker's worktree, commit, and land again",
+    );
+    // The human resolves it in the worker's worktree, as the hint says.
+    const worktree = join(root, ".jig", "worktrees", "ep-02-two");
+    expect(() => gitIn(worktree, "rebase", "feature/ep")).toThrow();
+    writeFileSync(join(worktree, "shared.txt"), "one\ntwo\n");
+    gitIn(worktree, "add", "shared.txt");
+    gitIn(worktree, "-c", "core.editor=true", "rebase", "--continue");
+    const landed = runCli(root, ["land", "ep-02-two"]);
+    expect(landed.code, landed.stderr).toBe(0);
+    expect(landed.stdout).toMatch(/landed ep-02-two: 1 commit\(s\) on feature\/ep/);
+    expect(gitIn(root, "show", "feature/ep:shared.txt")).toBe("one\ntwo");
+    expect(JSON.parse(runCli(root, ["issues", "show", "ep-02-two", "--json"]).stdout).status).toBe(
+      "complete",
+    );
+  });
+
   it("review and merge of an epic: commits per task, refused while incomplete, --force stops the rest and cleans up", async () => {
     const root = epicRepo([
       { slug: "one", steps: writeAndLand("one.txt", "1\n") },
