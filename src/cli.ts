@@ -167,6 +167,7 @@ export function buildProgram(): Command {
     .option("--host <host>", "HTTP bind address", "127.0.0.1")
     .option("--allow-remote", "allow binding to a non-loopback address (a token is always required)")
     .option("--allowed-host <host...>", "extra Host/Origin names to accept")
+    .option("--idle-timeout <seconds>", "close an HTTP session idle this long", parseSeconds, 1800)
     .action(action(() => import("./cli/serve.js")));
 
   program
@@ -197,6 +198,13 @@ function parsePositive(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 64)
     throw new CommanderError(2, "jig.usage", `expected a whole number from 1 to 64, got '${value}'`);
+  return n;
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 7 * 24 * 3600)
+    throw new CommanderError(2, "jig.usage", `expected seconds from 1 to 604800 (a week), got '${value}'`);
   return n;
 }
 

@@ -11,6 +11,7 @@ export interface ServeArgs {
   host: string;
   allowRemote?: boolean;
   allowedHost?: string[];
+  idleTimeout?: number;
 }
 
 const isLoopback = (host: string) =>
@@ -29,7 +30,11 @@ export async function run(args: ServeArgs, io: CommandIO): Promise<CommandOutput
   const ctx = await openContext({ cwd: io.cwd });
   const token = await adminToken(ctx.paths);
   const allowedHosts = [...(args.allowedHost ?? []), ...(isLoopback(args.host) ? [] : [args.host])];
-  const { app, close } = createHttpApp({ ctx, allowedHosts });
+  const { app, close } = createHttpApp({
+    ctx,
+    allowedHosts,
+    ...(args.idleTimeout ? { idleMs: args.idleTimeout * 1000 } : {}),
+  });
   const listening = await listenHttp(app, { host: args.host, port: args.port });
   const shown = args.host.includes(":") ? `[${args.host}]` : args.host;
   const url = `http://${shown}:${listening.port}`;

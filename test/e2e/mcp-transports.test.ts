@@ -25,8 +25,11 @@ function stdioClient(root: string, token?: string) {
   return { client: new Client({ name: "t", version: "0" }), transport };
 }
 
-async function startHttp(root: string): Promise<{ url: string; token: string; stop: () => void }> {
-  const child = spawn(process.execPath, [CLI_ENTRY, "serve", "--port", "0"], {
+async function startHttp(
+  root: string,
+  extra: string[] = [],
+): Promise<{ url: string; token: string; stop: () => void }> {
+  const child = spawn(process.execPath, [CLI_ENTRY, "serve", "--port", "0", ...extra], {
     cwd: root,
     env: { ...process.env, ...testEnv },
     stdio: ["ignore", "pipe", "pipe"],
@@ -124,6 +127,45 @@ describe("stdio transport (built bin)", () => {
     await client.close();
     const bad = stdioClient(root, "worker.e-01-t1.forged-token-value-xxxxxxxx");
     await expect(bad.client.connect(bad.transport)).rejects.toThrow();
+  });
+});
+
+describe("HTTP sessions expire when idle (jig serve --idle-timeout)", () => {
+  it("an idle session is closed (its id then unknown, 404); a new session works", async () => {
+    const root = gitRepo({ "README.md": "x\n", ...epicFiles("e", 1) });
+    const server = await startHttp(root, ["--idle-timeout", "1"]);
+    try {
+      const connect = async () => {
+        const transport = new StreamableHTTPClientTransport(new URL(server.url), {
+          requestInit: { headers: { Authorization: `Bearer ${server.token}` } },
+        });
+        const client = new Client({ name: "t", version: "0" });
+        await client.connect(transport);
+        return { client, transport };
+      };
+      const idle = await connect();
+      expect((await idle.client.listTools()).tools.length).toBe(7);
+      const id = idle.transport.sessionId!;
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      const stale = await fetch(server.url, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${server.token}`,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "mcp-session-id": id,
+          "mcp-protocol-version": "2025-06-18",
+        },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 9, method: "tools/list" }),
+      });
+      expect(stale.status).toBe(404);
+      expect(await stale.text()).toContain("unknown or expired session");
+      const fresh = await connect();
+      expect((await fresh.client.listTools()).tools.length).toBe(7);
+      await fresh.client.close();
+    } finally {
+      server.stop();
+    }
   });
 });
 
