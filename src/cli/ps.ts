@@ -1,6 +1,8 @@
 import { openContext } from "../core/context.js";
+import { sessionTokens } from "../core/epic-progress.js";
 import { listWorkerViews, type WorkerView } from "../core/worker-view.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
+import { spend } from "./status.js";
 import { renderTable } from "./table.js";
 
 const STATUS_COLOR: Record<WorkerView["status"], (s: string) => string> = {
@@ -17,7 +19,7 @@ export function formatChanges(changes: WorkerView["changes"]): string {
   return `+${changes.added} -${changes.removed}`;
 }
 
-const cost = (w: WorkerView) => (w.usage?.costUsd != null ? `$${w.usage.costUsd.toFixed(2)}` : "");
+const cost = (w: WorkerView) => spend(w.usage?.costUsd ?? null, sessionTokens([w.usage])).replace(/^ · /, "");
 
 export async function renderPs(cwd: string, epic?: string): Promise<CommandOutput> {
   const ctx = await openContext({ cwd });

@@ -2,6 +2,15 @@ import { openContext } from "../core/context.js";
 import { type EpicProgress, epicProgress } from "../core/epic-progress.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
 
+/** ` · $0.42, 15.2k tokens` — what the sessions reported, or nothing. */
+export function spend(costUsd: number | null, tokens: number | null): string {
+  const parts = [
+    ...(costUsd != null ? [`$${costUsd.toFixed(2)}`] : []),
+    ...(tokens ? [`${tokens >= 1000 ? `${(tokens / 1000).toFixed(1)}k` : tokens} tokens`] : []),
+  ];
+  return parts.length ? ` · ${parts.join(", ")}` : "";
+}
+
 const SHORT = (epic: string, id: string) => (id.startsWith(`${epic}-`) ? id.slice(epic.length + 1) : id);
 
 export function renderStatus(progress: EpicProgress): string {
@@ -12,7 +21,7 @@ export function renderStatus(progress: EpicProgress): string {
       ? ""
       : " (not created yet)";
   const lines = [
-    `Epic: ${epic} (${progress.complete}/${progress.total} complete)${progress.costUsd != null ? ` · $${progress.costUsd.toFixed(2)}` : ""}`,
+    `Epic: ${epic} (${progress.complete}/${progress.total} complete)${spend(progress.costUsd, progress.tokens)}`,
     `Target: ${progress.target}${diff} from ${progress.base}`,
     "",
   ];

@@ -30,6 +30,8 @@ export interface EpicProgress {
   total: number;
   subtasks: SubtaskProgress[];
   costUsd: number | null;
+  /** Input + output tokens the epic's sessions reported (null when none did). */
+  tokens: number | null;
   /** The epic's issue files that do not parse or check (they are missing from `subtasks`). */
   problems: { file: string; message: string }[];
 }
@@ -95,8 +97,17 @@ export async function epicProgress(ctx: JigContext, epicId: string): Promise<Epi
     total: subtasks.length,
     subtasks,
     costUsd: costs.length ? costs.reduce((a, b) => a + b, 0) : null,
+    tokens: sessionTokens([...workers.values()].map((w) => w.usage)),
     problems: problems
       .filter((problem) => problem.file.startsWith(`${epic.id}-`) || problem.file === `${epic.id}.md`)
       .map(({ file, message }) => ({ file, message })),
   };
+}
+
+/** Input + output tokens over sessions' reported usage; null when none reported any. */
+export function sessionTokens(
+  usages: ({ inputTokens: number | null; outputTokens: number | null } | null)[],
+): number | null {
+  const counts = usages.flatMap((u) => (u ? [u.inputTokens ?? 0, u.outputTokens ?? 0] : []));
+  return counts.length ? counts.reduce((a, b) => a + b, 0) : null;
 }

@@ -121,6 +121,11 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
     );
     const ps = JSON.parse(runCli(root, ["ps", "--json"]).stdout);
     expect(ps.workers[0].usage.outputTokens).toBeGreaterThan(0);
+    // …and are shown to people: cost and tokens per worker, and summed for the epic.
+    expect(runCli(root, ["ps"]).stdout).toMatch(/ep-01-hello .*\$\d+\.\d\d, [\d.]+k? tokens/);
+    expect(runCli(root, ["status", "ep"]).stdout).toMatch(
+      /^Epic: ep \(1\/1 complete\) · \$\d+\.\d\d, [\d.]+k? tokens/,
+    );
     expect(ps.workers[0].status).toBe("done");
     expect(model.resultOf("mcp__jig__land")?.text).toContain('"state":"landed"');
   });
