@@ -19,6 +19,14 @@ export function formatChanges(changes: WorkerView["changes"]): string {
   return `+${changes.added} -${changes.removed}`;
 }
 
+/** ` (queued #2)` / ` (landing)` while a land is in flight. */
+function inFlight(w: WorkerView): string {
+  const landing = w.landing as { state?: string; position?: number } | null;
+  if (landing?.state === "queued") return colors.dim(` (queued #${landing.position ?? "?"})`);
+  if (landing?.state === "landing") return colors.dim(" (landing)");
+  return "";
+}
+
 const cost = (w: WorkerView) => spend(w.usage?.costUsd ?? null, sessionTokens([w.usage])).replace(/^ · /, "");
 
 export async function renderPs(cwd: string, epic?: string): Promise<CommandOutput> {
@@ -47,7 +55,7 @@ export async function renderPs(cwd: string, epic?: string): Promise<CommandOutpu
   } catch {}
   const rows = workers.map((w) => [
     w.name,
-    STATUS_COLOR[w.status](w.status),
+    STATUS_COLOR[w.status](w.status) + inFlight(w),
     w.issue ?? (w.kind === "adhoc" ? "(ad-hoc)" : "—"),
     formatChanges(w.changes),
     cost(w),

@@ -1,5 +1,6 @@
 import type { JigContext } from "./context.js";
 import { diffStat } from "./git-ops.js";
+import { listQueue, type QueueEntry, readVerdict } from "./landing/queue.js";
 import { describeExit, readWorkerStatus, sessionRunning, type WorkerRecord } from "./workers.js";
 
 // What `jig ps`, the jig://workers resource and the dashboard show about each worker.
@@ -23,6 +24,7 @@ export interface WorkerView {
   attempt: number;
   /** How the session ended (`exit code 1: …`, `killed by SIGKILL`), or null while it runs. */
   exit: string | null;
+  /** The last land's verdict (landed / blocked), or the one in flight: queued (with its position) or landing. */
   landing: unknown;
 }
 
@@ -32,11 +34,33 @@ export async function listWorkerViews(
   options: { epic?: string; withChanges?: boolean } = {},
 ): Promise<WorkerView[]> {
   const records = (await ctx.workers.list()).filter((r) => !options.epic || r.epic === options.epic);
-  return Promise.all(records.map((record) => viewOf(ctx, record, options.withChanges ?? true)));
+  // Each target's land queue is listed once, for the positions of the workers waiting in it.
+  const queues = new Map<string, Promise<QueueEntry[]>>();
+  const queueOf = (target: string) => {
+    let queue = queues.get(target);
+    if (!queue) {
+      queue = listQueue(ctx.paths, target).catch(() => []);
+      queues.set(target, queue);
+    }
+    return queue;
+  };
+  return Promise.all(records.map((record) => viewOf(ctx, record, options.withChanges ?? true, queueOf)));
 }
 
-async function viewOf(ctx: JigContext, record: WorkerRecord, withChanges: boolean): Promise<WorkerView> {
+async function viewOf(
+  ctx: JigContext,
+  record: WorkerRecord,
+  withChanges: boolean,
+  queueOf: (target: string) => Promise<QueueEntry[]>,
+): Promise<WorkerView> {
   const status = await readWorkerStatus(record.worktree);
+  let landing = (status as Record<string, unknown> | null)?.landing ?? null;
+  const inFlight = await readVerdict(ctx.paths, record.name).catch(() => null);
+  if (inFlight && (inFlight.state === "queued" || inFlight.state === "landing")) {
+    const position = (await queueOf(record.target)).findIndex((entry) => entry.worker === record.name);
+    // A verdict file left "queued" by a request no longer in the queue says nothing current.
+    if (position >= 0) landing = { state: inFlight.state, position: position + 1 };
+  }
   const alive = sessionRunning(record);
   let state: WorkerView["status"] = status?.status ?? "starting";
   // A session that ended while "working" is dead (or exited); "blocked" and "done" say more, so they stay.
@@ -62,6 +86,6 @@ async function viewOf(ctx: JigContext, record: WorkerRecord, withChanges: boolea
     updated: status?.updated ?? null,
     attempt: record.attempt,
     exit: alive ? null : record.exited ? describeExit(record) : record.pid !== null ? "process gone" : null,
-    landing: (status as Record<string, unknown> | null)?.landing ?? null,
+    landing,
   };
 }

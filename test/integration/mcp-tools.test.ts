@@ -3,8 +3,10 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
+import { renderPs } from "../../src/cli/ps.js";
 import { openContext } from "../../src/core/context.js";
 import { ADMIN } from "../../src/core/identity.js";
+import { listWorkerViews } from "../../src/core/worker-view.js";
 import { readWorkerStatus } from "../../src/core/workers.js";
 import { call, connect } from "../helpers/mcp.js";
 import { gitIn, gitRepo, issueFile } from "../helpers/repo.js";
@@ -327,6 +329,10 @@ describe("land over MCP", () => {
     expect(progress[0]).toBe("queued for feature/e");
     expect(progress.some((m) => m.startsWith("running the gate"))).toBe(true);
     expect(gitIn(root, "log", "-1", "--format=%s", "feature/e")).not.toBe("add a");
+    // Meanwhile jig ps (and jig://workers, the dashboard) show the land in flight.
+    const [view] = await listWorkerViews(ctx, { withChanges: false });
+    expect(view!.landing).toMatchObject({ state: expect.stringMatching(/^(queued|landing)$/), position: 1 });
+    expect((await renderPs(root)).text).toMatch(/e-01-t1 +│ working \((queued #1|landing)\)/);
 
     const second = await call(client, "land", { waitSeconds: 20 });
     expect(second.data).toMatchObject({
@@ -339,6 +345,8 @@ describe("land over MCP", () => {
     const again = await call(client, "land", {});
     expect(again.data).toMatchObject({ state: "landed", commits: second.data!.commits });
     expect(gitIn(root, "rev-parse", "feature/e")).toBe(tip);
+    const [after] = await listWorkerViews(ctx, { withChanges: false });
+    expect(after!.landing).toMatchObject({ state: "landed" });
     await close();
   });
 });
