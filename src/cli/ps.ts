@@ -1,6 +1,6 @@
 import { openContext } from "../core/context.js";
 import { sessionTokens } from "../core/epic-progress.js";
-import { listWorkerViews, type WorkerView } from "../core/worker-view.js";
+import { landingInFlight, listWorkerViews, type WorkerView } from "../core/worker-view.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
 import { spend } from "./status.js";
 import { renderTable } from "./table.js";
@@ -21,10 +21,9 @@ export function formatChanges(changes: WorkerView["changes"]): string {
 
 /** ` (queued #2)` / ` (landing)` while a land is in flight. */
 function inFlight(w: WorkerView): string {
-  const landing = w.landing as { state?: string; position?: number } | null;
-  if (landing?.state === "queued") return colors.dim(` (queued #${landing.position ?? "?"})`);
-  if (landing?.state === "landing") return colors.dim(" (landing)");
-  return "";
+  const landing = landingInFlight(w.landing);
+  if (!landing) return "";
+  return colors.dim(landing.state === "queued" ? ` (queued #${landing.position ?? "?"})` : " (landing)");
 }
 
 const cost = (w: WorkerView) => spend(w.usage?.costUsd ?? null, sessionTokens([w.usage])).replace(/^ · /, "");

@@ -1,5 +1,6 @@
 import { openContext } from "../core/context.js";
 import { type EpicProgress, epicProgress } from "../core/epic-progress.js";
+import { landingInFlight } from "../core/worker-view.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
 
 /** ` · $0.42, 15.2k tokens` — what the sessions reported, or nothing. */
@@ -9,6 +10,13 @@ export function spend(costUsd: number | null, tokens: number | null): string {
     ...(tokens ? [`${tokens >= 1000 ? `${(tokens / 1000).toFixed(1)}k` : tokens} tokens`] : []),
   ];
   return parts.length ? ` · ${parts.join(", ")}` : "";
+}
+
+/** `, queued #2` / `, landing` while the task's land is in flight. */
+function landingNote(view: unknown): string {
+  const landing = landingInFlight(view);
+  if (!landing) return "";
+  return landing.state === "queued" ? `, queued to land #${landing.position ?? "?"}` : ", landing";
 }
 
 const SHORT = (epic: string, id: string) => (id.startsWith(`${epic}-`) ? id.slice(epic.length + 1) : id);
@@ -34,7 +42,7 @@ export function renderStatus(progress: EpicProgress): string {
         break;
       case "running":
         lines.push(
-          `${colors.cyan("●")} ${name}  Running${s.worker ? ` (${s.worker.name}${s.worker.alive ? "" : ", session ended"})` : ""}`,
+          `${colors.cyan("●")} ${name}  Running${s.worker ? ` (${s.worker.name}${s.worker.alive ? "" : ", session ended"}${landingNote(s.worker.landing)})` : ""}`,
         );
         break;
       case "blocked":

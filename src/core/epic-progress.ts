@@ -16,7 +16,7 @@ export interface SubtaskProgress {
   assigned: string | null;
   depends: string[];
   waitingOn: string[];
-  worker: Pick<WorkerView, "name" | "status" | "message" | "alive" | "usage"> | null;
+  worker: Pick<WorkerView, "name" | "status" | "message" | "alive" | "usage" | "landing"> | null;
 }
 
 export interface EpicProgress {
@@ -77,6 +77,7 @@ export async function epicProgress(ctx: JigContext, epicId: string): Promise<Epi
               message: worker.message,
               alive: worker.alive,
               usage: worker.usage,
+              landing: worker.landing,
             }
           : null,
       };

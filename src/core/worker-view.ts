@@ -89,3 +89,12 @@ async function viewOf(
     landing,
   };
 }
+
+/** The land a view shows in flight — queued (with its place) or landing — or null. */
+export function landingInFlight(
+  landing: unknown,
+): { state: "queued" | "landing"; position: number | null } | null {
+  const l = landing as { state?: unknown; position?: unknown } | null;
+  if (l?.state !== "queued" && l?.state !== "landing") return null;
+  return { state: l.state, position: typeof l.position === "number" ? l.position : null };
+}

@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { renderPs } from "../../src/cli/ps.js";
+import { renderStatus } from "../../src/cli/status.js";
 import { openContext } from "../../src/core/context.js";
+import { epicProgress } from "../../src/core/epic-progress.js";
 import { ADMIN } from "../../src/core/identity.js";
 import { listWorkerViews } from "../../src/core/worker-view.js";
 import { readWorkerStatus } from "../../src/core/workers.js";
@@ -320,6 +322,7 @@ describe("land over MCP", () => {
     const worker = await makeWorker(ctx, "e-01-t1");
     commitIn(worker.worktree, { "a.txt": "a\n" }, "add a");
     const { client, close } = await connect(ctx, worker.caller);
+    await call(client, "claim_task");
     const progress: string[] = [];
     const first = (await client.callTool({ name: "land", arguments: { waitSeconds: 1 } }, undefined, {
       onprogress: (p) => progress.push(String(p.message)),
@@ -333,6 +336,9 @@ describe("land over MCP", () => {
     const [view] = await listWorkerViews(ctx, { withChanges: false });
     expect(view!.landing).toMatchObject({ state: expect.stringMatching(/^(queued|landing)$/), position: 1 });
     expect((await renderPs(root)).text).toMatch(/e-01-t1 +│ working \((queued #1|landing)\)/);
+    expect(renderStatus(await epicProgress(ctx, "e"))).toMatch(
+      /Running \(e-01-t1(, session ended)?, (queued to land #1|landing)\)/,
+    );
 
     const second = await call(client, "land", { waitSeconds: 20 });
     expect(second.data).toMatchObject({
