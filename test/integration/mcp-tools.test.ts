@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { stripVTControlCharacters as plain } from "node:util";
 import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { renderPs } from "../../src/cli/ps.js";
@@ -335,8 +336,9 @@ describe("land over MCP", () => {
     // Meanwhile jig ps (and jig://workers, the dashboard) show the land in flight.
     const [view] = await listWorkerViews(ctx, { withChanges: false });
     expect(view!.landing).toMatchObject({ state: expect.stringMatching(/^(queued|landing)$/), position: 1 });
-    expect((await renderPs(root)).text).toMatch(/e-01-t1 +│ working \((queued #1|landing)\)/);
-    expect(renderStatus(await epicProgress(ctx, "e"))).toMatch(
+    // CI=true turns colours on (picocolors), so compare the plain text.
+    expect(plain((await renderPs(root)).text)).toMatch(/e-01-t1 +│ working \((queued #1|landing)\)/);
+    expect(plain(renderStatus(await epicProgress(ctx, "e")))).toMatch(
       /Running \(e-01-t1(, session ended)?, (queued to land #1|landing)\)/,
     );
 
