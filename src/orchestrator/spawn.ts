@@ -1,5 +1,5 @@
 import { spawn as spawnProcess } from "node:child_process";
-import { chmod, cp, mkdir, readdir } from "node:fs/promises";
+import { appendFile, chmod, cp, mkdir, readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { JigContext } from "../core/context.js";
 import { currentBranch, epicBranches, taskTarget } from "../core/epics.js";
@@ -52,6 +52,9 @@ async function startSupervised(ctx: JigContext, record: WorkerRecord, spec: Laun
     0o600,
   );
   await mkdir(ctx.paths.logsDir, { recursive: true });
+  // The log exists before spawn returns, so `jig logs -f` right after `jig spawn` follows it
+  // instead of racing the supervisor's start-up.
+  await appendFile(record.logPath, "");
   const child = spawnProcess(process.execPath, [CLI_ENTRY, "agent-supervise", record.name], {
     cwd: ctx.paths.root,
     env: { ...process.env, JIG_ROOT: ctx.paths.root },

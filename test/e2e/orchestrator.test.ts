@@ -61,7 +61,11 @@ describe("jig plan / run with the scripted agent", () => {
     });
     // jig logs -f prints the session as it goes, and ends when the session does.
     const follow = background(root, ["logs", "ep-01-solo", "-f"]);
-    await waitFor(() => follow.output().includes(`waiting for ${go}`), "the worker to wait");
+    await waitFor(() => follow.output().includes(`waiting for ${go}`), "the worker to wait").catch(
+      (error) => {
+        throw new Error(`${error.message}; jig logs -f printed: ${follow.output()}`);
+      },
+    );
     writeFileSync(go, "");
     expect(await follow.exited).toBe(0);
     expect(follow.output()).toMatch(/\[scripted\] land → .*landed/i);
