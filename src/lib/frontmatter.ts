@@ -94,9 +94,10 @@ export function renderYamlValue(value: ScalarValue): string {
 }
 
 function renderYamlString(value: string): string {
+  // Plain only when YAML cannot read it as anything but this string: a leading digit or dot could be a
+  // number ("0e0", "1e5", "0x1F", ".5") or a date, and a few words are booleans or null.
   const plain =
-    /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(value) &&
-    !/^(true|false|yes|no|on|off|null|~|[0-9._-]+)$/i.test(value);
+    /^[A-Za-z_][A-Za-z0-9_./-]*$/.test(value) && !/^(true|false|yes|no|on|off|y|n|null)$/i.test(value);
   return plain ? value : JSON.stringify(value);
 }
 

@@ -147,5 +147,12 @@ describe("applyPatch", () => {
     const next = applyPatch(parseIssue("e-01-a", raw), { assigned: "yes" });
     expect(next).toContain('assigned: "yes"');
     expect(parseIssue("e-01-a", next).assigned).toBe("yes");
+    // Numbers and dates in disguise (fast-check found "0e0" written plain and read back as 0).
+    for (const value of ["0e0", "1e5", "0x1F", "0o17", ".5", ".inf", "2026-11-24", "12", "n", "Null"]) {
+      const patched = applyPatch(parseIssue("e-01-a", raw), { assigned: value });
+      expect(patched).toContain(`assigned: ${JSON.stringify(value)}`);
+      expect(parseIssue("e-01-a", patched).assigned).toBe(value);
+    }
+    expect(applyPatch(parseIssue("e-01-a", raw), { assigned: "w-01_x.y" })).toContain("assigned: w-01_x.y");
   });
 });
