@@ -50,6 +50,15 @@ export async function run(): Promise<void> {
   };
   const node = await sample(run(["-e", ""]), { n: 10, warmup: 2 });
   const version = await sample(run([CLI_ENTRY, "--version"]), { n: 10, warmup: 2 });
+  // Cold: no git memo (the first jig ps, or the first after every branch moved); warm: the answers kept.
+  const memo = join(root, ".jig", "cache");
+  const psCold = await sample(
+    async () => {
+      rmSync(memo, { recursive: true, force: true });
+      await run([CLI_ENTRY, "ps"])();
+    },
+    { n: 5, warmup: 1 },
+  );
   const ps = await sample(run([CLI_ENTRY, "ps"]), { n: 5, warmup: 1 });
   const psJson = await sample(run([CLI_ENTRY, "ps", "--json"]), { n: 5, warmup: 1 });
   const status = await sample(run([CLI_ENTRY, "status", "e0"]), { n: 5, warmup: 1 });
@@ -60,11 +69,14 @@ export async function run(): Promise<void> {
     [
       ["node -e '' (baseline)", fmt(node.p50), fmt(node.p99), "1.00×"],
       ["jig --version", fmt(version.p50), fmt(version.p99), ratio(version.p50, node.p50)],
-      ["jig ps (50 workers, conflict checks)", fmt(ps.p50), fmt(ps.p99), ratio(ps.p50, node.p50)],
+      ["jig ps, cold git memo (50 workers)", fmt(psCold.p50), fmt(psCold.p99), ratio(psCold.p50, node.p50)],
+      ["jig ps, warm git memo (50 workers)", fmt(ps.p50), fmt(ps.p99), ratio(ps.p50, node.p50)],
       ["jig ps --json", fmt(psJson.p50), fmt(psJson.p99), ratio(psJson.p50, node.p50)],
       ["jig status e0", fmt(status.p50), fmt(status.p99), ratio(status.p50, node.p50)],
       ["jig issues list --json (1,000)", fmt(list.p50), fmt(list.p99), ratio(list.p50, node.p50)],
     ],
   );
-  rmSync(root, { recursive: true, force: true });
+  // JIG_BENCH_KEEP=1 keeps the repository, to profile a command in it (node --cpu-prof dist/src/cli.js ps).
+  if (process.env.JIG_BENCH_KEEP) console.log(`kept: ${root}`);
+  else rmSync(root, { recursive: true, force: true });
 }

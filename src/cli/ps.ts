@@ -1,6 +1,6 @@
 import { openContext } from "../core/context.js";
 import { sessionTokens } from "../core/epic-progress.js";
-import { landingInFlight, listWorkerViews, type WorkerView } from "../core/worker-view.js";
+import { conflictWarnings, landingInFlight, listWorkerViews, type WorkerView } from "../core/worker-view.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
 import { spend } from "./status.js";
 import { renderTable } from "./table.js";
@@ -31,27 +31,14 @@ const cost = (w: WorkerView) => spend(w.usage?.costUsd ?? null, sessionTokens([w
 export async function renderPs(cwd: string, epic?: string): Promise<CommandOutput> {
   const ctx = await openContext({ cwd });
   const workers = (await listWorkerViews(ctx, { epic })).filter((w) => w.kind !== "planner" || w.alive);
-  let conflicts: { name: string; with: string; files: string[] }[] = [];
-  try {
-    const { conflictReports } = await import("../core/landing/index.js");
-    const active = workers.filter(
-      (w) =>
-        w.kind === "task" &&
-        (w.status === "working" || w.status === "blocked") &&
-        (w.changes?.files ?? 0) > 0,
-    );
-    const byName = await conflictReports(
-      ctx,
-      active.map((w) => w.name),
-    );
-    const reports = active.map((w) => ({ w, report: byName.get(w.name) ?? null }));
-    conflicts = reports.flatMap(({ w, report }) => [
-      ...(report?.target.length ? [{ name: w.name, with: w.target, files: report.target }] : []),
-      ...(report?.workers ?? [])
-        .filter((o) => o.name > w.name)
-        .map((o) => ({ name: w.name, with: o.name, files: o.files })),
-    ]);
-  } catch {}
+  // Each pair of workers is named once (from the first by name); a target conflict under its worker.
+  const conflicts = [...(await conflictWarnings(ctx, workers))].flatMap(([name, warnings]) =>
+    warnings
+      .filter(
+        (warning) => warning.with === workers.find((w) => w.name === name)?.target || warning.with > name,
+      )
+      .map((warning) => ({ name, ...warning })),
+  );
   const rows = workers.map((w) => [
     w.name,
     STATUS_COLOR[w.status](w.status) + inFlight(w),

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { findRepoRoot } from "../lib/git.js";
 import { type JigConfig, loadConfig } from "./config.js";
+import { GitMemo } from "./git-memo.js";
 import { IssueStore } from "./issue-store.js";
 import { type JigPaths, jigPaths } from "./paths.js";
 import { WorkerRegistry } from "./workers.js";
@@ -11,6 +12,7 @@ export interface JigContext {
   config: JigConfig;
   issues: IssueStore;
   workers: WorkerRegistry;
+  git: GitMemo;
 }
 
 /** Opens the repository containing `cwd` (or `root` given explicitly, e.g. from JIG_ROOT). */
@@ -23,5 +25,6 @@ export async function openContext(options: { cwd?: string; root?: string } = {})
     config,
     issues: new IssueStore({ dir: paths.issuesDir, stateDir: join(paths.locksDir, "issue-store") }),
     workers: new WorkerRegistry(paths),
+    git: new GitMemo(paths.root, paths.gitMemoFile),
   };
 }

@@ -1,11 +1,10 @@
 import { basename } from "node:path";
-import { git } from "../lib/git.js";
 import type { JigContext } from "./context.js";
 import { type EpicProgress, epicProgress } from "./epic-progress.js";
 import { toJigError } from "./errors.js";
 import { type CommitInfo, logBetween } from "./git-ops.js";
 import type { IssueProblem } from "./issue-store.js";
-import { listWorkerViews, type WorkerView } from "./worker-view.js";
+import { type ConflictWarning, conflictWarnings, listWorkerViews, type WorkerView } from "./worker-view.js";
 
 // Everything the web dashboard shows, assembled from the core in one JSON-safe value: epics with their
 // subtask graphs and landed commits, the workers table of `jig ps` with early-conflict warnings, and
@@ -32,12 +31,6 @@ export interface DashboardEpic {
   subtasks: DashboardSubtask[];
   /** Commits on the target not on the base, newest first (at most LANDED_LIMIT). */
   landed: CommitInfo[];
-}
-
-export interface ConflictWarning {
-  /** The target branch or the other worker this worker's branch would conflict with. */
-  with: string;
-  files: string[];
 }
 
 export interface DashboardWorker {
@@ -195,77 +188,6 @@ function workerRow(view: WorkerView, conflicts: ConflictWarning[]): DashboardWor
         : null,
     conflicts,
   };
-}
-
-type ConflictReports = typeof import("./landing/index.js").conflictReports;
-
-// Conflict checks run `git merge-tree` per pair of branches, so their results are kept per context
-// and recomputed only when a branch tip involved has moved.
-const conflictCache = new WeakMap<JigContext, Map<string, { key: string; warnings: ConflictWarning[] }>>();
-
-/** Early-conflict warnings of active task workers, when the landing engine offers `checkConflicts`. */
-async function conflictWarnings(
-  ctx: JigContext,
-  views: readonly WorkerView[],
-): Promise<Map<string, ConflictWarning[]>> {
-  const result = new Map<string, ConflictWarning[]>();
-  const active = views.filter(
-    (w) =>
-      w.kind === "task" && (w.status === "working" || w.status === "blocked") && (w.changes?.files ?? 0) > 0,
-  );
-  if (active.length === 0) return result;
-  let conflictReports: ConflictReports;
-  try {
-    ({ conflictReports } = await import("./landing/index.js"));
-  } catch {
-    return result; // no landing engine in this build: no warnings, the rest of the page still works
-  }
-  const tips = await branchTips(ctx.paths.root);
-  let cache = conflictCache.get(ctx);
-  if (!cache) {
-    cache = new Map();
-    conflictCache.set(ctx, cache);
-  }
-  const stale: { w: WorkerView; key: string }[] = [];
-  for (const w of active) {
-    const others = active.filter((o) => o.name !== w.name && o.target === w.target);
-    const key = [w.branch, w.target, ...others.map((o) => o.branch).sort()]
-      .map((branch) => `${branch}=${tips.get(branch) ?? "-"}`)
-      .join(" ");
-    const cached = cache.get(w.name);
-    if (cached?.key === key) result.set(w.name, cached.warnings);
-    else stale.push({ w, key });
-  }
-  if (stale.length === 0) return result;
-  const reports = await conflictReports(
-    ctx,
-    stale.map(({ w }) => w.name),
-  ).catch(() => null);
-  for (const { w, key } of stale) {
-    const report = reports?.get(w.name);
-    if (!report) continue;
-    const warnings: ConflictWarning[] = [
-      ...(report.target.length ? [{ with: w.target, files: report.target }] : []),
-      ...report.workers.map((o) => ({ with: o.name, files: o.files })),
-    ];
-    cache.set(w.name, { key, warnings });
-    result.set(w.name, warnings);
-  }
-  return result;
-}
-
-async function branchTips(root: string): Promise<Map<string, string>> {
-  const out = await git(root, [
-    "for-each-ref",
-    "--format=%(objectname) %(refname:short)",
-    "refs/heads/",
-  ]).catch(() => "");
-  const tips = new Map<string, string>();
-  for (const line of out.split("\n")) {
-    const space = line.indexOf(" ");
-    if (space > 0) tips.set(line.slice(space + 1), line.slice(0, space));
-  }
-  return tips;
 }
 
 export interface DashboardIssue {

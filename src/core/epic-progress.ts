@@ -1,6 +1,6 @@
 import type { JigContext } from "./context.js";
 import { epicBranches } from "./epics.js";
-import { branchCommit, diffStat } from "./git-ops.js";
+import { branchTips, resolveCommit } from "./git-ops.js";
 import { waitingOn } from "./graph.js";
 import type { IssueStatus } from "./issue.js";
 import { listWorkerViews, type WorkerView } from "./worker-view.js";
@@ -82,8 +82,17 @@ export async function epicProgress(ctx: JigContext, epicId: string): Promise<Epi
           : null,
       };
     });
-  const targetExists = (await branchCommit(ctx.paths.root, target)) !== null;
-  const diff = targetExists ? await diffStat(ctx.paths.root, base, target).catch(() => null) : null;
+  const tips = await branchTips(ctx.paths.root);
+  const targetTip = tips.get(target);
+  // The base is usually a local branch; it may be any commit-ish (`origin/main`, a tag).
+  const baseTip = tips.get(base) ?? (await resolveCommit(ctx.paths.root, base).catch(() => null));
+  const targetExists = targetTip !== undefined;
+  let diff: EpicProgress["diff"] = null;
+  if (baseTip && targetTip) {
+    const changes = await ctx.git.changes(baseTip, targetTip).catch(() => null);
+    if (changes) diff = { added: changes.added, removed: changes.removed, files: changes.files };
+    await ctx.git.flush();
+  }
   const costs = [...workers.values()]
     .map((w) => w.usage?.costUsd)
     .filter((c): c is number => typeof c === "number");

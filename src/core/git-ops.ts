@@ -79,18 +79,42 @@ export interface DiffStat {
 
 /** Lines added/removed and files changed from the merge base of `from` and `to` to `to`. */
 export async function diffStat(cwd: string, from: string, to: string): Promise<DiffStat> {
-  const out = await git(cwd, ["diff", "--numstat", "--no-renames", `${from}...${to}`]);
+  const { names: _, ...stat } = await changedFiles(cwd, from, to);
+  return stat;
+}
+
+/** `diffStat` with the changed files' names: one `git diff --numstat -z` answers both. */
+export async function changedFiles(
+  cwd: string,
+  from: string,
+  to: string,
+): Promise<DiffStat & { names: string[] }> {
+  const out = await git(cwd, ["diff", "--numstat", "-z", "--no-renames", `${from}...${to}`]);
   let added = 0;
   let removed = 0;
-  let files = 0;
-  for (const line of out.split("\n")) {
-    if (!line) continue;
-    const [a, r] = line.split("\t");
-    files++;
+  const names: string[] = [];
+  // Each record is `added<TAB>removed<TAB>path<NUL>`; binary files count "-" lines.
+  for (const record of out.split("\0")) {
+    const [a, r, ...path] = record.split("\t");
+    if (!record || path.length === 0) continue;
+    names.push(path.join("\t"));
     added += Number(a) || 0;
     removed += Number(r) || 0;
   }
-  return { added, removed, files };
+  return { added, removed, files: names.length, names };
+}
+
+/** Every local branch's tip commit, from one `git for-each-ref`. */
+export async function branchTips(cwd: string): Promise<Map<string, string>> {
+  const out = await git(cwd, ["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/"]).catch(
+    () => "",
+  );
+  const tips = new Map<string, string>();
+  for (const line of out.split("\n")) {
+    const space = line.indexOf(" ");
+    if (space > 0) tips.set(line.slice(space + 1).replace(/^refs\/heads\//, ""), line.slice(0, space));
+  }
+  return tips;
 }
 
 /** Moves `branch` to `next` only if it still points at `expected` (compare-and-swap). */

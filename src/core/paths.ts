@@ -12,6 +12,8 @@ export interface JigPaths {
   landDir: string;
   runsDir: string;
   secretsDir: string;
+  /** Answers to git questions about fixed commits (see git-memo.ts). */
+  gitMemoFile: string;
 }
 
 export function jigPaths(root: string, issuesDir = "issues"): JigPaths {
@@ -27,6 +29,7 @@ export function jigPaths(root: string, issuesDir = "issues"): JigPaths {
     landDir: join(jigDir, "land"),
     runsDir: join(jigDir, "runs"),
     secretsDir: join(jigDir, "secrets"),
+    gitMemoFile: join(jigDir, "cache", "git.json"),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { JigContext } from "./context.js";
-import { diffStat } from "./git-ops.js";
+import { branchTips } from "./git-ops.js";
+import { conflictReports } from "./landing/index.js";
 import { listQueue, type QueueEntry, readVerdict } from "./landing/queue.js";
 import { describeExit, readWorkerStatus, sessionRunning, type WorkerRecord } from "./workers.js";
 
@@ -28,7 +29,7 @@ export interface WorkerView {
   landing: unknown;
 }
 
-/** One view per registered worker; git diff stats are computed in parallel. */
+/** One view per registered worker. Diff stats come from the git memo: git runs only for new commits. */
 export async function listWorkerViews(
   ctx: JigContext,
   options: { epic?: string; withChanges?: boolean } = {},
@@ -44,13 +45,27 @@ export async function listWorkerViews(
     }
     return queue;
   };
-  return Promise.all(records.map((record) => viewOf(ctx, record, options.withChanges ?? true, queueOf)));
+  const tips = (options.withChanges ?? true) ? await branchTips(ctx.paths.root) : null;
+  const changesOf = async (record: WorkerRecord): Promise<WorkerView["changes"]> => {
+    const from = tips?.get(record.target);
+    const to = tips?.get(record.branch);
+    if (!from || !to) return null;
+    try {
+      const { added, removed, files } = await ctx.git.changes(from, to);
+      return { added, removed, files };
+    } catch {
+      return null; // a branch deleted meanwhile: no changes to show
+    }
+  };
+  const views = await Promise.all(records.map((record) => viewOf(ctx, record, changesOf, queueOf)));
+  await ctx.git.flush();
+  return views;
 }
 
 async function viewOf(
   ctx: JigContext,
   record: WorkerRecord,
-  withChanges: boolean,
+  changesOf: (record: WorkerRecord) => Promise<WorkerView["changes"]>,
   queueOf: (target: string) => Promise<QueueEntry[]>,
 ): Promise<WorkerView> {
   const status = await readWorkerStatus(record.worktree);
@@ -66,8 +81,7 @@ async function viewOf(
   // A session that ended while "working" is dead (or exited); "blocked" and "done" say more, so they stay.
   if ((state === "working" || state === "starting") && !alive && record.pid !== null)
     state = record.exited && record.exited.code === 0 ? "exited" : "dead";
-  let changes: WorkerView["changes"] = null;
-  if (withChanges) changes = await diffStat(ctx.paths.root, record.target, record.branch).catch(() => null);
+  const changes = await changesOf(record);
   return {
     name: record.name,
     kind: record.kind,
@@ -88,6 +102,42 @@ async function viewOf(
     exit: alive ? null : record.exited ? describeExit(record) : record.pid !== null ? "process gone" : null,
     landing,
   };
+}
+
+export interface ConflictWarning {
+  /** The target branch or the other worker this worker's branch would conflict with. */
+  with: string;
+  files: string[];
+}
+
+/**
+ * Early-conflict warnings for the active task workers among `views` (working or blocked, with commits
+ * of their own): what jig ps and the dashboard show. The answers come from the git memo, so a repeat
+ * costs git calls only for branches that moved.
+ */
+export async function conflictWarnings(
+  ctx: JigContext,
+  views: readonly WorkerView[],
+): Promise<Map<string, ConflictWarning[]>> {
+  const active = views.filter(
+    (w) =>
+      w.kind === "task" && (w.status === "working" || w.status === "blocked") && (w.changes?.files ?? 0) > 0,
+  );
+  const result = new Map<string, ConflictWarning[]>();
+  if (active.length === 0) return result;
+  const reports = await conflictReports(
+    ctx,
+    active.map((w) => w.name),
+  ).catch(() => null);
+  for (const w of active) {
+    const report = reports?.get(w.name);
+    if (!report) continue;
+    result.set(w.name, [
+      ...(report.target.length ? [{ with: w.target, files: report.target }] : []),
+      ...report.workers.map((o) => ({ with: o.name, files: o.files })),
+    ]);
+  }
+  return result;
 }
 
 /** The land a view shows in flight — queued (with its place) or landing — or null. */

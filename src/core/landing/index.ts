@@ -5,7 +5,7 @@ import { gitRun } from "../../lib/git.js";
 import { tryLock } from "../../lib/lock.js";
 import type { JigContext } from "../context.js";
 import { JigError } from "../errors.js";
-import { branchCommit, dirtyFiles, predictConflicts } from "../git-ops.js";
+import { branchCommit, branchTips, dirtyFiles } from "../git-ops.js";
 import { isProcessAlive, type WorkerRecord } from "../workers.js";
 import { drainQueue } from "./drive.js";
 import {
@@ -242,16 +242,16 @@ export async function checkConflicts(ctx: JigContext, worker: string): Promise<C
 }
 
 /**
- * `checkConflicts` for many workers at once (jig ps, the dashboard). Each branch's own changes
- * (`target...branch`) are listed once; `git merge-tree` runs against the target for each branch with
- * work, and between two branches only when their changed files overlap — branches that touch disjoint
- * files cannot conflict. So 50 workers cost ~100 git calls, not ~7,500.
+ * `checkConflicts` for many workers at once (jig ps, the dashboard, set_status). Each branch's own
+ * changes (`target...branch`) are listed once; `git merge-tree` runs against the target for each branch
+ * with work, and between two branches only when their changed files overlap — branches that touch
+ * disjoint files cannot conflict. Every answer is about fixed commits, so it is kept in the git memo:
+ * git runs again only for branches or targets that moved.
  */
 export async function conflictReports(
   ctx: JigContext,
   names: string[],
 ): Promise<Map<string, ConflictReport>> {
-  const root = ctx.paths.root;
   const limit = pLimit(4);
   const all = await ctx.workers.list();
   const wanted = all.filter((w) => names.includes(w.name));
@@ -261,16 +261,17 @@ export async function conflictReports(
       names.includes(o.name) ||
       (o.kind === "task" && targets.has(o.target) && (o.exited === null || isProcessAlive(o.pid))),
   );
-  const targetExists = new Map<string, boolean>();
-  for (const target of targets) targetExists.set(target, (await branchCommit(root, target)) !== null);
+  const tips = await branchTips(ctx.paths.root);
   const own = new Map<string, Set<string>>();
   const changedFiles = (group: WorkerRecord[]) =>
     Promise.all(
       group.map((peer) =>
         limit(async () => {
-          if (!targetExists.get(peer.target)) return;
-          const out = await gitRun(root, ["diff", "--name-only", "-z", `${peer.target}...${peer.branch}`]);
-          if (out.exitCode === 0) own.set(peer.name, new Set(out.stdout.split("\0").filter(Boolean)));
+          const from = tips.get(peer.target);
+          const to = tips.get(peer.branch);
+          if (!from || !to) return;
+          const changes = await ctx.git.changes(from, to).catch(() => null);
+          if (changes) own.set(peer.name, new Set(changes.names));
         }),
       ),
     );
@@ -279,16 +280,7 @@ export async function conflictReports(
   await changedFiles(wanted);
   if (wanted.some((w) => (own.get(w.name)?.size ?? 0) > 0))
     await changedFiles(peers.filter((peer) => !names.includes(peer.name)));
-  const pairs = new Map<string, Promise<string[]>>();
-  const between = (a: WorkerRecord, b: WorkerRecord) => {
-    const key = [a.name, b.name].sort().join("\0");
-    let files = pairs.get(key);
-    if (!files) {
-      files = limit(() => predictConflicts(root, a.branch, b.branch));
-      pairs.set(key, files);
-    }
-    return files;
-  };
+  const conflicts = (a: string, b: string) => limit(() => ctx.git.conflicts(tips.get(a)!, tips.get(b)!));
   const reports = new Map<string, ConflictReport>();
   await Promise.all(
     wanted.map(async (w) => {
@@ -303,8 +295,8 @@ export async function conflictReports(
         return theirs !== undefined && [...theirs].some((file) => mine.has(file));
       });
       const [target, ...perOther] = await Promise.all([
-        limit(() => predictConflicts(root, w.target, w.branch)),
-        ...others.map((o) => between(w, o)),
+        conflicts(w.target, w.branch),
+        ...others.map((o) => conflicts(w.branch, o.branch)),
       ]);
       reports.set(w.name, {
         target: target ?? [],
@@ -314,5 +306,6 @@ export async function conflictReports(
       });
     }),
   );
+  await ctx.git.flush();
   return reports;
 }
