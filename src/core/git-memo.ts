@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { TEMP_PREFIX } from "../lib/fs.js";
+import { sweepDeadWritersTemps, TEMP_PREFIX } from "../lib/fs.js";
 import { changedFiles, type DiffStat, predictConflicts } from "./git-ops.js";
 
 // Answers to git questions about fixed commits (the diff between two commits, the conflicts of merging
@@ -81,6 +81,7 @@ export class GitMemo {
         await rm(temp, { force: true });
         throw error;
       });
+      await sweepDeadWritersTemps(dirname(this.file)); // what writers killed mid-flush left
     });
     // A cache that cannot be written (read-only .jig, full disk) is not an error for the caller.
     return this.flushing.catch(() => {});

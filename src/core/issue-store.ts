@@ -2,7 +2,14 @@ import { randomBytes } from "node:crypto";
 import { statSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { readJsonFile, readTextFile, readTextFileSync, TEMP_PREFIX, writeFileAtomic } from "../lib/fs.js";
+import {
+  readJsonFile,
+  readTextFile,
+  readTextFileSync,
+  sweepDeadWritersTemps,
+  TEMP_PREFIX,
+  writeFileAtomic,
+} from "../lib/fs.js";
 import { withLock } from "../lib/lock.js";
 import { JigError, toJigError } from "./errors.js";
 import { checkGraph } from "./graph.js";
@@ -179,17 +186,6 @@ export class IssueStore {
   }
 
   // Finishes any multi-file write a crashed process left half done (roll forward).
-  // A writer killed between writing its temp file and renaming it leaves the temp behind (readers
-  // never see it). Swept here once its writer (the pid in the name) is gone.
-  private async sweepTemps(names: string[]): Promise<void> {
-    for (const name of names) {
-      if (!name.startsWith(TEMP_PREFIX)) continue;
-      const pid = Number(/\.(\d+)\.[0-9a-f]+$/.exec(name)?.[1]);
-      if (!pid || isAlive(pid)) continue;
-      await rm(join(this.dir, name), { force: true });
-    }
-  }
-
   private async recover(): Promise<void> {
     let names: string[];
     try {
@@ -225,7 +221,7 @@ export class IssueStore {
       throw error;
     }
     const files = names.filter((name) => name.endsWith(".md") && !name.startsWith(TEMP_PREFIX)).sort();
-    await this.sweepTemps(names);
+    await sweepDeadWritersTemps(this.dir, names);
     const entries = await Promise.all(files.map((name) => this.readCached(name)));
     // Nothing changed since the last load: the last snapshot (and its cross-file checks) still holds.
     const previous = this.last;
@@ -319,13 +315,4 @@ function crossCheck(issues: readonly Issue[]): IssueProblem[] {
     problems.push({ file: `${problem.id}.md`, field: problem.field, message: problem.message });
   }
   return problems;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

@@ -73,13 +73,4 @@ export function killTree(pid: number | undefined, signal: NodeJS.Signals = "SIGK
   }
 }
 
-/** Whether a process id is alive on this machine. */
-export function isProcessAlive(pid: number | null): boolean {
-  if (pid === null || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+export { isProcessAlive } from "./pid.js";

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { JigError } from "../core/errors.js";
+import { isProcessAlive } from "./pid.js";
 
 // Temp files share a recognisable prefix so a crashed writer's leftovers can be swept.
 export const TEMP_PREFIX = ".jig-tmp-";
@@ -24,6 +25,19 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o644):
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
+  }
+}
+
+/**
+ * A writer killed between writing its temp file and renaming it leaves the temp behind (readers never
+ * see it). Removes those in `dir` whose writer (the pid in the name) is gone.
+ */
+export async function sweepDeadWritersTemps(dir: string, names?: readonly string[]): Promise<void> {
+  for (const name of names ?? (await readdir(dir).catch(() => []))) {
+    if (!name.startsWith(TEMP_PREFIX)) continue;
+    const pid = Number(/\.(\d+)\.[0-9a-f]+$/.exec(name)?.[1]);
+    if (!pid || isProcessAlive(pid)) continue;
+    await rm(join(dir, name), { force: true });
   }
 }
 

@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GitMemo } from "../../src/core/git-memo.js";
@@ -77,6 +77,19 @@ describe("git memo", () => {
       `changes ${base} ${right}`,
       `conflicts ${[left, right].sort().join(" ")}`,
     ]);
+  });
+
+  it("a flush sweeps the temp files of writers killed mid-write, never a live writer's", async () => {
+    const { root, base, left, file } = repoWithBranches();
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid;
+    const dir = dirname(file);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `.jig-tmp-git.json.${dead}.0badc0de`), "{half");
+    writeFileSync(join(dir, `.jig-tmp-git.json.${process.pid}.0badc0de`), "{being written");
+    const memo = new GitMemo(root, file);
+    await memo.changes(base, left);
+    await memo.flush();
+    expect(readdirSync(dir).sort()).toEqual(["git.json", `.jig-tmp-git.json.${process.pid}.0badc0de`].sort());
   });
 
   it("many processes flushing at once leave a whole file holding answers from all of them", async () => {
