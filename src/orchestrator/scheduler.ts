@@ -116,6 +116,9 @@ export async function runEpic(
       const all = await ctx.issues.list();
       const fresh = all.filter((issue) => issue.kind === "subtask" && issue.epic === epic.id);
       const freshById = new Map(all.map((issue) => [issue.id, issue]));
+      // Said before any dependant it unblocks is started, so the log reads in the order things happened.
+      for (const task of fresh)
+        if (task.status === "complete") note(task.id, "complete", `✓ ${task.id} landed`);
       const registered = new Set((await ctx.workers.list()).map((record) => record.name));
       // Ready, or left assigned to us by a spawn that was interrupted before its worker was registered.
       const orphaned = (task: Issue) =>
@@ -138,8 +141,6 @@ export async function runEpic(
         fresh.length > 0 &&
         fresh.every((task) => task.status === "complete" || task.status === "cancelled")
       ) {
-        for (const task of fresh)
-          if (task.status === "complete") note(task.id, "complete", `✓ ${task.id} landed`);
         return { ...(await summarize(ctx, epic.id)), outcome: "complete" };
       }
       if (running === 0 && !fresh.some((task) => isReady(task, freshById) || orphaned(task))) {

@@ -20,6 +20,11 @@ describe("jig plan / run with the scripted agent", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain("ep-02-two session ended (killed by SIGKILL); retrying (attempt 2)");
     expect(result.stdout).toContain("Epic: ep (3/3 complete)");
+    // The progress reads in the order things happened: a dependant starts after its dependencies landed.
+    const at = (line: string) => result.stderr.indexOf(line);
+    expect(at("ep-03-three started")).toBeGreaterThan(at("✓ ep-01-one landed"));
+    expect(at("ep-03-three started")).toBeGreaterThan(at("✓ ep-02-two landed"));
+    expect(at("✓ ep-01-one landed")).toBeGreaterThan(-1);
     const log = gitIn(root, "log", "--format=%s", "feature/ep").split("\n");
     expect(log.indexOf("write three.txt")).toBeLessThan(log.indexOf("write one.txt"));
     expect(log.indexOf("write three.txt")).toBeLessThan(log.indexOf("write two.txt"));
