@@ -67,24 +67,28 @@ export class GitMemo {
 
   /** Writes what was learnt since the last flush, merged with what other processes wrote meanwhile. */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(async () => {
-      if (this.fresh.size === 0) return;
-      const learnt = [...this.fresh];
-      this.fresh.clear();
-      const onDisk = await readEntries(this.file);
-      for (const [key, value] of learnt) remember(onDisk, key, value, this.maxEntries);
-      await mkdir(dirname(this.file), { recursive: true });
-      const temp = `${dirname(this.file)}/${TEMP_PREFIX}git.json.${process.pid}.${randomBytes(4).toString("hex")}`;
-      // No fsync: a cache lost in a power cut is recomputed.
-      await writeFile(temp, JSON.stringify({ format: FORMAT, entries: Object.fromEntries(onDisk) }));
-      await rename(temp, this.file).catch(async (error) => {
-        await rm(temp, { force: true });
-        throw error;
-      });
-      await sweepDeadWritersTemps(dirname(this.file)); // what writers killed mid-flush left
+    // One write at a time; a cache that cannot be written (read-only .jig, full disk) is not an error
+    // for the caller, and does not stop later flushes.
+    this.flushing = this.flushing.then(() => this.write()).catch(() => {});
+    return this.flushing;
+  }
+
+  private async write(): Promise<void> {
+    if (this.fresh.size === 0) return;
+    const learnt = [...this.fresh];
+    this.fresh.clear();
+    const onDisk = await readEntries(this.file);
+    for (const [key, value] of learnt) remember(onDisk, key, value, this.maxEntries);
+    const dir = dirname(this.file);
+    await mkdir(dir, { recursive: true });
+    const temp = `${dir}/${TEMP_PREFIX}git.json.${process.pid}.${randomBytes(4).toString("hex")}`;
+    // No fsync: a cache lost in a power cut is recomputed.
+    await writeFile(temp, JSON.stringify({ format: FORMAT, entries: Object.fromEntries(onDisk) }));
+    await rename(temp, this.file).catch(async (error) => {
+      await rm(temp, { force: true });
+      throw error;
     });
-    // A cache that cannot be written (read-only .jig, full disk) is not an error for the caller.
-    return this.flushing.catch(() => {});
+    await sweepDeadWritersTemps(dir); // what writers killed mid-flush left
   }
 
   private load(): Promise<Map<string, unknown>> {

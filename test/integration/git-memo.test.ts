@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GitMemo } from "../../src/core/git-memo.js";
@@ -64,6 +64,19 @@ describe("git memo", () => {
     await memo.flush();
     expect(JSON.parse(readFileSync(file, "utf8")).entries[`changes ${base} ${left}`]).toEqual(expected);
     await expect(memo.changes("main", "left")).rejects.toThrow(/not a full commit id/);
+  });
+
+  it("a flush that cannot write is not the caller's error, and later flushes still write", async () => {
+    const { root, base, left, right, file } = repoWithBranches();
+    mkdirSync(join(root, ".jig"), { recursive: true });
+    writeFileSync(dirname(file), "a file where the cache directory should be");
+    const memo = new GitMemo(root, file);
+    await memo.changes(base, left);
+    await expect(memo.flush()).resolves.toBeUndefined();
+    rmSync(dirname(file));
+    await memo.changes(base, right);
+    await memo.flush();
+    expect(Object.keys(JSON.parse(readFileSync(file, "utf8")).entries)).toEqual([`changes ${base} ${right}`]);
   });
 
   it("keeps at most its limit, dropping the oldest answers first", async () => {
