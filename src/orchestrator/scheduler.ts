@@ -98,6 +98,12 @@ export async function runEpic(
           running++;
           continue;
         }
+        // `task` was read at the top of this round; its land may have completed it since (a land marks
+        // the issue complete before it leaves the queue), so look again before retrying or blocking it.
+        if ((await ctx.issues.get(task.id)).status === "complete") {
+          note(task.id, "complete", `✓ ${task.id} landed`);
+          continue;
+        }
         if (record.attempt <= ctx.config.maxRetries) {
           say(
             `↻ ${task.id} session ended (${describeExit(record)}); retrying (attempt ${record.attempt + 1})`,
@@ -106,9 +112,10 @@ export async function runEpic(
           running++;
         } else {
           const reason = `the agent session ended ${record.attempt} time(s) without landing (${describeExit(record)}); see jig logs ${record.name}`;
-          await ctx.issues.update(task.id, (current) =>
+          const now = await ctx.issues.update(task.id, (current) =>
             current.status === "complete" ? null : { status: "blocked" },
           );
+          if (now.status === "complete") continue;
           await writeWorkerStatus(record.worktree, { status: "blocked", message: reason });
           note(task.id, "blocked", `✗ ${task.id} blocked: ${reason}`);
         }
