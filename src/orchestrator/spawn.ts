@@ -12,7 +12,7 @@ import { sessionRunning, type WorkerRecord, writeWorkerStatus } from "../core/wo
 import { createWorktree } from "../core/worktrees.js";
 import { writeFileAtomic } from "../lib/fs.js";
 import { CLI_ENTRY, PACKAGE_ROOT } from "../version.js";
-import type { LaunchSpec } from "./backends/backend.js";
+import type { LaunchRequest, LaunchSpec } from "./backends/backend.js";
 import { resolveAgent } from "./backends/index.js";
 import { adhocPrompt, plannerPrompt, workerPrompt } from "./prompts.js";
 
@@ -69,6 +69,33 @@ async function startSupervised(ctx: JigContext, record: WorkerRecord, spec: Laun
   return child.pid;
 }
 
+type Agent = ReturnType<typeof resolveAgent>;
+
+/** Registers a session (its record, attempt and status file), then starts its agent under a supervisor. */
+async function startSession(
+  ctx: JigContext,
+  who: Pick<WorkerRecord, "name" | "kind" | "issue" | "epic" | "branch" | "target" | "worktree">,
+  agent: Agent,
+  launch: Pick<LaunchRequest, "role" | "cwd" | "prompt" | "mcpConfigPath" | "issue">,
+): Promise<WorkerRecord> {
+  const previous = await ctx.workers.get(who.name);
+  const record: WorkerRecord = {
+    ...who,
+    agent: agent.name,
+    pid: null,
+    started: new Date().toISOString(),
+    logPath: join(ctx.paths.logsDir, `${who.name}.log`),
+    exited: null,
+    attempt: (previous?.attempt ?? 0) + 1,
+    usage: null,
+  };
+  await ctx.workers.save(record);
+  await writeWorkerStatus(who.worktree, { status: "working", message: null, landing: null });
+  const spec = await agent.backend.launch({ ...launch, name: who.name, config: agent.config });
+  const pid = await startSupervised(ctx, record, spec);
+  return ctx.workers.update(who.name, (current) => ({ ...current, pid }));
+}
+
 export interface SpawnOptions {
   agent?: string;
 }
@@ -79,7 +106,7 @@ export async function spawnTaskWorker(
   ref: string,
   options: SpawnOptions = {},
 ): Promise<WorkerRecord> {
-  const issue = await ctx.issues.get(ref.endsWith(".md") ? ref : ref);
+  const issue = await ctx.issues.get(ref);
   if (issue.kind !== "subtask")
     throw new JigError("INVALID_INPUT", `'${issue.id}' is an epic; spawn workers for its subtasks`, {
       hint: `run \`jig plan ${relative(ctx.paths.root, ctx.issues.fileOf(issue.id))}\``,
@@ -122,35 +149,12 @@ export async function spawnTaskWorker(
   await installSkills(ctx, path);
   const token = await issueToken(ctx.paths, name);
   const mcpConfigPath = await writeMcpConfig(ctx, name, token);
-  const record: WorkerRecord = {
-    name,
-    kind: "task",
-    issue: issue.id,
-    epic: issue.epic,
-    branch,
-    target,
-    worktree: path,
-    agent: agent.name,
-    pid: null,
-    started: new Date().toISOString(),
-    logPath: join(ctx.paths.logsDir, `${name}.log`),
-    exited: null,
-    attempt: (existing?.attempt ?? 0) + 1,
-    usage: null,
-  };
-  await ctx.workers.save(record);
-  await writeWorkerStatus(path, { status: "working", message: null, landing: null });
-  const spec = await agent.backend.launch({
-    name,
-    role: "worker",
-    cwd: path,
-    prompt: workerPrompt(issue.id, target),
-    mcpConfigPath,
-    issue: issue.id,
-    config: agent.config,
-  });
-  const pid = await startSupervised(ctx, record, spec);
-  return ctx.workers.update(name, (current) => ({ ...current, pid }));
+  return startSession(
+    ctx,
+    { name, kind: "task", issue: issue.id, epic: issue.epic, branch, target, worktree: path },
+    agent,
+    { role: "worker", cwd: path, prompt: workerPrompt(issue.id, target), mcpConfigPath, issue: issue.id },
+  );
 }
 
 /** An ad-hoc worker: `_jig/<name>` from the current branch, its task in the prompt, reviewed and merged by hand. */
@@ -177,35 +181,12 @@ export async function spawnAdhocWorker(
   await installSkills(ctx, path);
   const token = await issueToken(ctx.paths, name);
   const mcpConfigPath = await writeMcpConfig(ctx, name, token);
-  const record: WorkerRecord = {
-    name,
-    kind: "adhoc",
-    issue: null,
-    epic: null,
-    branch,
-    target: from,
-    worktree: path,
-    agent: agent.name,
-    pid: null,
-    started: new Date().toISOString(),
-    logPath: join(ctx.paths.logsDir, `${name}.log`),
-    exited: null,
-    attempt: (existing?.attempt ?? 0) + 1,
-    usage: null,
-  };
-  await ctx.workers.save(record);
-  await writeWorkerStatus(path, { status: "working", message: null });
-  const spec = await agent.backend.launch({
-    name,
-    role: "adhoc",
-    cwd: path,
-    prompt: adhocPrompt(name, context),
-    mcpConfigPath,
-    issue: null,
-    config: agent.config,
-  });
-  const pid = await startSupervised(ctx, record, spec);
-  return ctx.workers.update(name, (current) => ({ ...current, pid }));
+  return startSession(
+    ctx,
+    { name, kind: "adhoc", issue: null, epic: null, branch, target: from, worktree: path },
+    agent,
+    { role: "adhoc", cwd: path, prompt: adhocPrompt(name, context), mcpConfigPath, issue: null },
+  );
 }
 
 /** The planner session for an epic: runs in the repo root with a planner identity that may only plan this epic. */
@@ -221,34 +202,17 @@ export async function spawnPlanner(
   await mkdir(statusDir, { recursive: true });
   const token = await issueToken(ctx.paths, name, { epic: epic.id });
   const mcpConfigPath = await writeMcpConfig(ctx, name, token);
-  const record: WorkerRecord = {
-    name,
-    kind: "planner",
-    issue: epic.id,
-    epic: epic.id,
-    branch: target,
-    target,
-    worktree: statusDir,
-    agent: agent.name,
-    pid: null,
-    started: new Date().toISOString(),
-    logPath: join(ctx.paths.logsDir, `${name}.log`),
-    exited: null,
-    attempt: ((await ctx.workers.get(name))?.attempt ?? 0) + 1,
-    usage: null,
-  };
-  await ctx.workers.save(record);
-  await writeWorkerStatus(statusDir, { status: "working", message: null });
   const epicFile = relative(ctx.paths.root, ctx.issues.fileOf(epic.id));
-  const spec = await agent.backend.launch({
-    name,
-    role: "planner",
-    cwd: ctx.paths.root,
-    prompt: plannerPrompt(epic.id, epicFile),
-    mcpConfigPath,
-    issue: epic.id,
-    config: agent.config,
-  });
-  const pid = await startSupervised(ctx, record, spec);
-  return ctx.workers.update(name, (current) => ({ ...current, pid }));
+  return startSession(
+    ctx,
+    { name, kind: "planner", issue: epic.id, epic: epic.id, branch: target, target, worktree: statusDir },
+    agent,
+    {
+      role: "planner",
+      cwd: ctx.paths.root,
+      prompt: plannerPrompt(epic.id, epicFile),
+      mcpConfigPath,
+      issue: epic.id,
+    },
+  );
 }
