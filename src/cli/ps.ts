@@ -34,10 +34,8 @@ export async function renderPs(cwd: string, epic?: string): Promise<CommandOutpu
   // Each pair of workers is named once (from the first by name); a target conflict under its worker.
   const conflicts = [...(await conflictWarnings(ctx, workers))].flatMap(([name, warnings]) =>
     warnings
-      .filter(
-        (warning) => warning.with === workers.find((w) => w.name === name)?.target || warning.with > name,
-      )
-      .map((warning) => ({ name, ...warning })),
+      .filter((warning) => warning.kind === "target" || warning.with > name)
+      .map((warning) => ({ name, with: warning.with, files: warning.files })),
   );
   const rows = workers.map((w) => [
     w.name,

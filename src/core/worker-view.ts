@@ -105,6 +105,7 @@ async function viewOf(
 }
 
 export interface ConflictWarning {
+  kind: "target" | "worker";
   /** The target branch or the other worker this worker's branch would conflict with. */
   with: string;
   files: string[];
@@ -133,8 +134,8 @@ export async function conflictWarnings(
     const report = reports?.get(w.name);
     if (!report) continue;
     result.set(w.name, [
-      ...(report.target.length ? [{ with: w.target, files: report.target }] : []),
-      ...report.workers.map((o) => ({ with: o.name, files: o.files })),
+      ...(report.target.length ? [{ kind: "target" as const, with: w.target, files: report.target }] : []),
+      ...report.workers.map((o) => ({ kind: "worker" as const, with: o.name, files: o.files })),
     ]);
   }
   return result;

@@ -1,7 +1,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { describe, expect, it } from "vitest";
+import { openContext } from "../../src/core/context.js";
+import { dashboardSnapshot } from "../../src/core/dashboard-snapshot.js";
 import { CLI_ENTRY } from "../../src/version.js";
 import { runCli } from "../helpers/cli.js";
 import { background, epicRepo, waitFor, writeAndLand } from "../helpers/epic.js";
@@ -305,6 +308,60 @@ describe("jig plan / run with the scripted agent", () => {
     expect(gitIn(root, "branch", "--list", "_jig/*")).toBe("");
     expect(gitIn(root, "worktree", "list").split("\n")).toHaveLength(1);
     expect(JSON.parse(runCli(root, ["ps", "--json"]).stdout).workers).toEqual([]);
+  });
+
+  it("jig ps warns early of conflicts between workers and with the target, and stays true as branches move", async () => {
+    const go = join(tempDir(), "go");
+    const commitShared = (content: string) => [
+      { write: { path: "shared.txt", content } },
+      { commit: `shared ${content.trim()}` },
+      { waitForFile: go },
+    ];
+    const root = epicRepo([
+      { slug: "a", steps: commitShared("a\n") },
+      { slug: "b", steps: commitShared("b\n") },
+    ]);
+    expect(runCli(root, ["plan", "ep"]).code).toBe(0);
+    for (const id of ["ep-01", "ep-02"]) expect(runCli(root, ["spawn", "--issue", id]).code).toBe(0);
+    const waiting = (name: string) => () =>
+      readFileSync(join(root, ".jig", "logs", `${name}.log`), "utf8").includes("waiting for");
+    await waitFor(waiting("ep-01-a"), "a to commit");
+    await waitFor(waiting("ep-02-b"), "b to commit");
+    const ps = () => stripVTControlCharacters(runCli(root, ["ps"]).stdout);
+    try {
+      expect(ps()).toContain("ep-01-a would conflict with ep-02-b: shared.txt");
+      expect(JSON.parse(runCli(root, ["ps", "--json"]).stdout).conflicts).toEqual([
+        { name: "ep-01-a", with: "ep-02-b", files: ["shared.txt"] },
+      ]);
+      // The dashboard shows the same warning on both workers' rows.
+      const snapshot = await dashboardSnapshot(await openContext({ root }));
+      expect(snapshot.workers.map((w) => [w.name, w.conflicts])).toEqual([
+        ["ep-01-a", [{ kind: "worker", with: "ep-02-b", files: ["shared.txt"] }]],
+        ["ep-02-b", [{ kind: "worker", with: "ep-01-a", files: ["shared.txt"] }]],
+      ]);
+      expect(existsSync(join(root, ".jig", "cache", "git.json"))).toBe(true);
+      expect(ps()).toContain("ep-01-a would conflict with ep-02-b: shared.txt"); // from the memo, the same
+
+      // b's branch moves (its work redone on another file): the warning goes.
+      const b = join(root, ".jig", "worktrees", "ep-02-b");
+      gitIn(b, "reset", "-q", "--hard", "HEAD~1");
+      writeFileSync(join(b, "other.txt"), "b\n");
+      gitIn(b, "add", "other.txt");
+      gitIn(b, "commit", "-q", "-m", "other b");
+      expect(ps()).not.toContain("would conflict");
+
+      // The target moves with its own shared.txt: now a conflicts with the target.
+      const human = join(tempDir(), "human");
+      gitIn(root, "worktree", "add", "-q", human, "feature/ep");
+      writeFileSync(join(human, "shared.txt"), "target\n");
+      gitIn(human, "add", "shared.txt");
+      gitIn(human, "commit", "-q", "-m", "shared on the target");
+      const now = ps();
+      expect(now).toContain("ep-01-a would conflict with feature/ep: shared.txt");
+      expect(now).not.toContain("ep-02-b would conflict");
+    } finally {
+      for (const name of ["ep-01-a", "ep-02-b"]) runCli(root, ["kill", name]);
+    }
   });
 
   it("ad-hoc workers: spawn with --context, review and merge by hand (base checked out or not)", async () => {
