@@ -1,6 +1,7 @@
 import { openContext } from "../core/context.js";
 import { JigError } from "../core/errors.js";
-import { isProcessAlive, stopSession } from "../core/workers.js";
+import { stopSession } from "../core/workers.js";
+import { isProcessAlive } from "../lib/pid.js";
 import type { CommandIO, CommandOutput } from "./output.js";
 
 export async function run(args: { worker: string }, io: CommandIO): Promise<CommandOutput> {

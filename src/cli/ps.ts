@@ -26,7 +26,7 @@ function inFlight(w: WorkerView): string {
   return colors.dim(landing.state === "queued" ? ` (queued #${landing.position ?? "?"})` : " (landing)");
 }
 
-const cost = (w: WorkerView) => spend(w.usage?.costUsd ?? null, sessionTokens([w.usage])).replace(/^ · /, "");
+const cost = (w: WorkerView) => spend(w.usage?.costUsd ?? null, sessionTokens([w.usage]));
 
 export async function renderPs(cwd: string, epic?: string): Promise<CommandOutput> {
   const ctx = await openContext({ cwd });

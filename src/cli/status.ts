@@ -3,13 +3,12 @@ import { type EpicProgress, epicProgress } from "../core/epic-progress.js";
 import { landingInFlight } from "../core/worker-view.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
 
-/** ` · $0.42, 15.2k tokens` — what the sessions reported, or nothing. */
+/** `$0.42, 15.2k tokens` — what the sessions reported, or "". */
 export function spend(costUsd: number | null, tokens: number | null): string {
-  const parts = [
+  return [
     ...(costUsd != null ? [`$${costUsd.toFixed(2)}`] : []),
     ...(tokens ? [`${tokens >= 1000 ? `${(tokens / 1000).toFixed(1)}k` : tokens} tokens`] : []),
-  ];
-  return parts.length ? ` · ${parts.join(", ")}` : "";
+  ].join(", ");
 }
 
 /** `, queued #2` / `, landing` while the task's land is in flight. */
@@ -28,8 +27,9 @@ export function renderStatus(progress: EpicProgress): string {
     : progress.targetExists
       ? ""
       : " (not created yet)";
+  const spent = spend(progress.costUsd, progress.tokens);
   const lines = [
-    `Epic: ${epic} (${progress.complete}/${progress.total} complete)${spend(progress.costUsd, progress.tokens)}`,
+    `Epic: ${epic} (${progress.complete}/${progress.total} complete)${spent ? ` · ${spent}` : ""}`,
     `Target: ${progress.target}${diff} from ${progress.base}`,
     "",
   ];

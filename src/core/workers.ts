@@ -1,8 +1,9 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { isProcessAlive, killTree } from "../lib/exec.js";
+import { killTree } from "../lib/exec.js";
 import { readJsonFile, writeFileAtomic } from "../lib/fs.js";
+import { isProcessAlive } from "../lib/pid.js";
 import { JigError } from "./errors.js";
 import { assertSafeId } from "./ids.js";
 import type { JigPaths } from "./paths.js";
@@ -175,5 +176,3 @@ export async function stopSession(registry: WorkerRegistry, record: WorkerRecord
 export function sessionRunning(record: Pick<WorkerRecord, "exited" | "pid">): boolean {
   return record.exited === null && isProcessAlive(record.pid);
 }
-
-export { isProcessAlive };

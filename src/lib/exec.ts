@@ -72,5 +72,3 @@ export function killTree(pid: number | undefined, signal: NodeJS.Signals = "SIGK
     } catch {}
   }
 }
-
-export { isProcessAlive } from "./pid.js";

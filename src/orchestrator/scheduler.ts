@@ -7,14 +7,9 @@ import { isReady, waitingOn } from "../core/graph.js";
 import type { Issue } from "../core/issue.js";
 import { requestLand } from "../core/landing/index.js";
 import { listQueue } from "../core/landing/queue.js";
-import {
-  describeExit,
-  isProcessAlive,
-  readWorkerStatus,
-  type WorkerRecord,
-  writeWorkerStatus,
-} from "../core/workers.js";
+import { describeExit, readWorkerStatus, type WorkerRecord, writeWorkerStatus } from "../core/workers.js";
 import { tryLockOrTakeOver } from "../lib/lock.js";
+import { isProcessAlive } from "../lib/pid.js";
 import { spawnTaskWorker } from "./spawn.js";
 
 // `jig run <epic>` (and `jig plan --auto`): keep the epic moving until it is complete or stuck.

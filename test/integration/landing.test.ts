@@ -35,7 +35,7 @@ describe("land", () => {
   });
 
   it("reports every worker's early conflicts at once: overlapping edits both ways, disjoint files never", async () => {
-    const { ctx } = await setup(4);
+    const { root, ctx } = await setup(4);
     const [a, b, c, d] = await Promise.all([1, 2, 3, 4].map((n) => makeWorker(ctx, id(n))));
     commitIn(a!.worktree, { "shared.txt": "line 1\nA\nline 3\n" });
     commitIn(b!.worktree, { "shared.txt": "line 1\nB\nline 3\n", "b.txt": "b\n" });
@@ -48,6 +48,11 @@ describe("land", () => {
     expect(reports.get(id(3))).toEqual({ target: [], workers: [] });
     expect(reports.get(id(4))).toEqual({ target: [], workers: [] });
     expect(await checkConflicts(ctx, id(1))).toEqual(reports.get(id(1)));
+    // A worker whose branch is gone gets no report, and checking it says so.
+    const { branch } = await ctx.workers.require(id(4));
+    gitIn(root, "update-ref", "-d", `refs/heads/${branch}`);
+    expect((await conflictReports(ctx, [id(1), id(4)])).has(id(4))).toBe(false);
+    await expect(checkConflicts(ctx, id(4))).rejects.toThrow(`branch '${branch}' does not exist`);
   });
 
   it("lands a worker's commits onto the target, marks the task complete, and is idempotent", async () => {

@@ -3,10 +3,11 @@ import { mkdir } from "node:fs/promises";
 import pLimit from "p-limit";
 import { gitRun } from "../../lib/git.js";
 import { tryLock } from "../../lib/lock.js";
+import { isProcessAlive } from "../../lib/pid.js";
 import type { JigContext } from "../context.js";
 import { JigError } from "../errors.js";
 import { branchCommit, branchTips, dirtyFiles } from "../git-ops.js";
-import { isProcessAlive, type WorkerRecord } from "../workers.js";
+import type { WorkerRecord } from "../workers.js";
 import { drainQueue } from "./drive.js";
 import {
   enqueue,
@@ -234,11 +235,12 @@ export interface ConflictReport {
  */
 export async function checkConflicts(ctx: JigContext, worker: string): Promise<ConflictReport> {
   const record = await ctx.workers.require(worker);
-  if (!(await branchCommit(ctx.paths.root, record.branch)))
+  const report = (await conflictReports(ctx, [worker])).get(worker);
+  if (!report)
     throw new JigError("NOT_FOUND", `branch '${record.branch}' does not exist`, {
       hint: "spawn the worker again",
     });
-  return (await conflictReports(ctx, [worker])).get(worker) ?? { target: [], workers: [] };
+  return report;
 }
 
 /**
@@ -246,7 +248,7 @@ export async function checkConflicts(ctx: JigContext, worker: string): Promise<C
  * changes (`target...branch`) are listed once; `git merge-tree` runs against the target for each branch
  * with work, and between two branches only when their changed files overlap — branches that touch
  * disjoint files cannot conflict. Every answer is about fixed commits, so it is kept in the git memo:
- * git runs again only for branches or targets that moved.
+ * git runs again only for branches or targets that moved. A worker whose branch is gone gets no report.
  */
 export async function conflictReports(
   ctx: JigContext,
@@ -284,6 +286,7 @@ export async function conflictReports(
   const reports = new Map<string, ConflictReport>();
   await Promise.all(
     wanted.map(async (w) => {
+      if (!tips.has(w.branch)) return; // no branch, no report
       const mine = own.get(w.name);
       if (!mine || mine.size === 0) {
         reports.set(w.name, { target: [], workers: [] });
