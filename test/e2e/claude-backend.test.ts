@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { JIG_TOOLS } from "../../src/orchestrator/backends/claude.js";
 import { CLI_ENTRY } from "../../src/version.js";
 import { runCli, runCliAsync } from "../helpers/cli.js";
-import { epicRepo, writeAndLand } from "../helpers/epic.js";
+import { epicRepo, taskIs, waitFor, writeAndLand } from "../helpers/epic.js";
 import {
   bashStep,
   claudeBin,
@@ -43,19 +43,6 @@ function agentConfig(url: string) {
       },
     },
   };
-}
-
-async function waitFor(
-  check: () => boolean,
-  what: string,
-  dump: () => string,
-  timeoutMs = 150_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${dump()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () => {
@@ -103,11 +90,10 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
     const spawned = runCli(root, ["spawn", "--issue", "ep-01"], { env: { IS_SANDBOX: "" } });
     expect(spawned.code, spawned.stderr).toBe(0);
     const log = join(root, ".jig", "logs", "ep-01-hello.log");
-    await waitFor(
-      () => runCli(root, ["issues", "show", "ep-01-hello", "--json"]).stdout.includes('"status": "complete"'),
-      "the claude worker to land",
-      () => `${readFileSync(log, "utf8").slice(-3000)}\nfake errors: ${fake?.errors.join("\n")}`,
-    );
+    await waitFor(taskIs(root, "ep-01-hello", "complete"), "the claude worker to land", {
+      timeoutMs: 150_000,
+      dump: () => `${readFileSync(log, "utf8").slice(-3000)}\nfake errors: ${fake?.errors.join("\n")}`,
+    });
     expect(gitIn(root, "show", "feature/ep:hello.txt")).toBe("hello from claude");
     // Claude Code hands the model a tool's structured result when there is one.
     expect(model.resultOf("mcp__jig__claim_task")?.text).toContain('"id":"ep-01-hello"');
@@ -117,7 +103,7 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
     await waitFor(
       () => JSON.parse(runCli(root, ["ps", "--json"]).stdout).workers[0]?.usage !== null,
       "usage to be recorded",
-      () => readFileSync(log, "utf8").slice(-2000),
+      { timeoutMs: 150_000, dump: () => readFileSync(log, "utf8").slice(-2000) },
     );
     const ps = JSON.parse(runCli(root, ["ps", "--json"]).stdout);
     expect(ps.workers[0].usage.outputTokens).toBeGreaterThan(0);
@@ -260,8 +246,7 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
     await waitFor(
       () => models.cli.resultOf("mcp__jig__land") !== undefined,
       "the cli worker's land result to reach the model",
-      () => fake?.errors.join("\n") ?? "",
-      60_000,
+      { dump: () => fake?.errors.join("\n") ?? "" },
     );
     expect(models.cli.resultOf("mcp__jig__land")?.text).toContain('"state":"landed"');
     const ps = JSON.parse(runCli(root, ["ps", "--json"]).stdout);
@@ -345,10 +330,9 @@ describe.skipIf(!CLAUDE)("a human's Claude Code with jig added by `claude mcp ad
     expect(model.results.map((r) => r.tool)).toHaveLength(7);
     // Let the scripted worker finish, so nothing is left running.
     writeFileSync(go, "");
-    await waitFor(
-      () => runCli(root, ["issues", "show", "ep-01-a", "--json"]).stdout.includes('"status": "complete"'),
-      "the worker to land",
-      () => runCli(root, ["logs", "ep-01-a"]).stdout,
-    );
+    await waitFor(taskIs(root, "ep-01-a", "complete"), "the worker to land", {
+      timeoutMs: 150_000,
+      dump: () => runCli(root, ["logs", "ep-01-a"]).stdout,
+    });
   });
 });

@@ -41,7 +41,9 @@ describe.skipIf(!existsSync(CHROMIUM))("the dashboard in Chromium", () => {
 
     const serve = background(root, ["serve", "--port", "0"]);
     children.push(serve);
-    await waitFor(() => /dashboard at (\S+)/.test(serve.output()), "jig serve to print its URL", 20_000);
+    await waitFor(() => /dashboard at (\S+)/.test(serve.output()), "jig serve to print its URL", {
+      timeoutMs: 20_000,
+    });
     const url = /dashboard at (\S+)/.exec(serve.output())![1]!;
     const origin = new URL(url).origin;
 

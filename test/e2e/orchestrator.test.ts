@@ -7,7 +7,7 @@ import { openContext } from "../../src/core/context.js";
 import { dashboardSnapshot } from "../../src/core/dashboard-snapshot.js";
 import { CLI_ENTRY } from "../../src/version.js";
 import { runCli } from "../helpers/cli.js";
-import { background, epicRepo, waitFor, writeAndLand } from "../helpers/epic.js";
+import { background, epicRepo, planAndSpawn, taskIs, waitFor, writeAndLand } from "../helpers/epic.js";
 import { gitIn, gitRepo, issueFile, tempDir, testEnv } from "../helpers/repo.js";
 
 // The orchestrator end to end: the built CLI, the scripted agent as real child processes, real git.
@@ -69,18 +69,13 @@ describe("jig plan / run with the scripted agent", () => {
     });
     // jig logs -f prints the session as it goes, and ends when the session does.
     const follow = background(root, ["logs", "ep-01-solo", "-f"]);
-    await waitFor(() => follow.output().includes(`waiting for ${go}`), "the worker to wait").catch(
-      (error) => {
-        throw new Error(`${error.message}; jig logs -f printed: ${follow.output()}`);
-      },
-    );
+    await waitFor(() => follow.output().includes(`waiting for ${go}`), "the worker to wait", {
+      dump: () => `jig logs -f printed: ${follow.output()}`,
+    });
     writeFileSync(go, "");
     expect(await follow.exited).toBe(0);
     expect(follow.output()).toMatch(/\[scripted\] land → .*landed/i);
-    await waitFor(
-      () => runCli(root, ["issues", "show", "ep-01-solo", "--json"]).stdout.includes('"status": "complete"'),
-      "the worker to land",
-    );
+    await waitFor(taskIs(root, "ep-01-solo", "complete"), "the worker to land");
     expect(gitIn(root, "show", "feature/ep:solo.txt")).toBe("s");
     const logs = runCli(root, ["logs", "ep-01-solo"]);
     expect(logs.stdout).toContain("[scripted] claim_task → Claimed task ep-01-solo");
@@ -230,13 +225,8 @@ describe("jig plan / run with the scripted agent", () => {
         ]),
       },
     ]);
-    expect(runCli(root, ["plan", "ep"]).code).toBe(0);
-    expect(runCli(root, ["spawn", "--issue", "ep-01-one"]).code).toBe(0);
-    expect(runCli(root, ["spawn", "--issue", "ep-02-two"]).code).toBe(0);
-    await waitFor(
-      () => runCli(root, ["issues", "show", "ep-02-two", "--json"]).stdout.includes('"status": "blocked"'),
-      "two to be blocked by the conflict",
-    );
+    planAndSpawn(root, ["ep-01-one", "ep-02-two"]);
+    await waitFor(taskIs(root, "ep-02-two", "blocked"), "two to be blocked by the conflict");
     expect(runCli(root, ["ps"]).stdout).toContain(
       'ep-02-two blocked: "your branch conflicts with feature/ep in shared.txt"',
     );
@@ -268,13 +258,8 @@ describe("jig plan / run with the scripted agent", () => {
       { slug: "one", steps: writeAndLand("one.txt", "1\n") },
       { slug: "two", steps: [{ hang: true }] },
     ]);
-    expect(runCli(root, ["plan", "ep"]).code).toBe(0);
-    expect(runCli(root, ["spawn", "--issue", "ep-01-one"]).code).toBe(0);
-    expect(runCli(root, ["spawn", "--issue", "ep-02-two"]).code).toBe(0);
-    await waitFor(
-      () => runCli(root, ["issues", "show", "ep-01-one", "--json"]).stdout.includes('"status": "complete"'),
-      "task one to land",
-    );
+    planAndSpawn(root, ["ep-01-one", "ep-02-two"]);
+    await waitFor(taskIs(root, "ep-01-one", "complete"), "task one to land");
     await waitFor(
       () => runCli(root, ["logs", "ep-02-two"]).stdout.includes("hanging on purpose"),
       "two to hang",
@@ -321,8 +306,7 @@ describe("jig plan / run with the scripted agent", () => {
       { slug: "a", steps: commitShared("a\n") },
       { slug: "b", steps: commitShared("b\n") },
     ]);
-    expect(runCli(root, ["plan", "ep"]).code).toBe(0);
-    for (const id of ["ep-01", "ep-02"]) expect(runCli(root, ["spawn", "--issue", id]).code).toBe(0);
+    planAndSpawn(root, ["ep-01", "ep-02"]);
     const waiting = (name: string) => () =>
       readFileSync(join(root, ".jig", "logs", `${name}.log`), "utf8").includes("waiting for");
     await waitFor(waiting("ep-01-a"), "a to commit");

@@ -41,10 +41,29 @@ export function epicRepo(
   return root;
 }
 
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/** `jig plan ep`, then `jig spawn --issue` for each of `tasks`: workers running, no `jig run`. */
+export function planAndSpawn(root: string, tasks: string[]): void {
+  expect(runCli(root, ["plan", "ep"]).code).toBe(0);
+  for (const task of tasks) {
+    const spawned = runCli(root, ["spawn", "--issue", task]);
+    expect(spawned.code, spawned.stderr).toBe(0);
+  }
+}
+
+/** A waitFor check: the task's issue file says `status`, as `jig issues show` reads it. */
+export const taskIs = (root: string, task: string, status: string) => () =>
+  runCli(root, ["issues", "show", task, "--json"]).stdout.includes(`"status": "${status}"`);
+
+/** Polls `check` until true; on timeout the error says what it waited for and, with `dump`, what it saw. */
+export async function waitFor(
+  check: () => boolean,
+  what: string,
+  options: { timeoutMs?: number; dump?: () => string } = {},
+): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${options.dump ? `\n${options.dump()}` : ""}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
