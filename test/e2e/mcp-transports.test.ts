@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openContext } from "../../src/core/context.js";
 import { adminToken } from "../../src/core/identity.js";
 import { CLI_ENTRY } from "../../src/version.js";
+import { postMcp } from "../helpers/mcp.js";
 import { gitIn, gitRepo, testEnv } from "../helpers/repo.js";
 import { epicFiles, makeWorker } from "../helpers/workers.js";
 
@@ -147,16 +148,10 @@ describe("HTTP sessions expire when idle (jig serve --idle-timeout)", () => {
       expect((await idle.client.listTools()).tools.length).toBe(7);
       const id = idle.transport.sessionId!;
       await new Promise((resolve) => setTimeout(resolve, 2_500));
-      const stale = await fetch(server.url, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${server.token}`,
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          "mcp-session-id": id,
-          "mcp-protocol-version": "2025-06-18",
-        },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 9, method: "tools/list" }),
+      const stale = await postMcp(server.url, {
+        token: server.token,
+        session: id,
+        body: { jsonrpc: "2.0", id: 9, method: "tools/list" },
       });
       expect(stale.status).toBe(404);
       expect(await stale.text()).toContain("unknown or expired session");

@@ -39,3 +39,28 @@ export async function call(client: Client, name: string, args: Record<string, un
     data: result.structuredContent as Record<string, unknown> | undefined,
   };
 }
+
+/** One raw Streamable HTTP request, as a client would send it (for what the SDK client never sends). */
+export function postMcp(
+  url: string,
+  options: { token: string; session?: string; body: unknown },
+): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${options.token}`,
+      "Content-Type": "application/json",
+      Accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2025-06-18",
+      ...(options.session ? { "mcp-session-id": options.session } : {}),
+    },
+    body: JSON.stringify(options.body),
+  });
+}
+
+export const INITIALIZE = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "0" } },
+};

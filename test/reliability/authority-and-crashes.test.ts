@@ -7,6 +7,7 @@ import { openContext } from "../../src/core/context.js";
 import { CLI_ENTRY } from "../../src/version.js";
 import { runCli } from "../helpers/cli.js";
 import { epicRepo, waitFor, writeAndLand } from "../helpers/epic.js";
+import { INITIALIZE, postMcp } from "../helpers/mcp.js";
 import { gitIn, gitRepo, issueFile, tempDir, testEnv } from "../helpers/repo.js";
 import { commitIn, epicFiles, makeWorker } from "../helpers/workers.js";
 import { callTool, httpClient, serveHttp, stdioClient, tally } from "./harness.js";
@@ -63,35 +64,13 @@ describe("authority", () => {
       expect((await callTool(own, "claim_task", {})).isError).toBe(false);
       await own.close();
       // An HTTP session opened by A cannot be used with B's token (session hijack).
-      const init = await fetch(served.url, {
-        method: "POST",
-        headers: {
-          Authorization: `Bearer ${a.token}`,
-          "Content-Type": "application/json",
-          Accept: "application/json, text/event-stream",
-        },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: 1,
-          method: "initialize",
-          params: {
-            protocolVersion: "2025-06-18",
-            capabilities: {},
-            clientInfo: { name: "a", version: "0" },
-          },
-        }),
-      });
+      const init = await postMcp(served.url, { token: a.token, body: INITIALIZE });
       const session = init.headers.get("mcp-session-id")!;
       await init.text();
-      const hijack = await fetch(served.url, {
-        method: "POST",
-        headers: {
-          Authorization: `Bearer ${b.token}`,
-          "mcp-session-id": session,
-          "Content-Type": "application/json",
-          Accept: "application/json, text/event-stream",
-        },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }),
+      const hijack = await postMcp(served.url, {
+        token: b.token,
+        session,
+        body: { jsonrpc: "2.0", id: 2, method: "tools/list" },
       });
       expect(hijack.status).toBe(403);
       tried++;
