@@ -1,23 +1,25 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-// Read from package.json so `jig --version` never drifts; works from src/ (tests) and dist/src/ (built).
+// Read from package.json so `jig --version` and the package name never drift; the nearest package.json
+// above this file is jig's own, from src/ (tests), dist/src/ (built) and node_modules/<pkg>/ (installed).
 function findPackageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 4; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string };
-      if (pkg.name === "jig") return dir;
-    } catch {}
+    if (existsSync(join(dir, "package.json"))) return dir;
     dir = dirname(dir);
   }
   throw new Error("jig's package.json not found");
 }
 
 export const PACKAGE_ROOT: string = findPackageRoot();
-export const VERSION: string = (
-  JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }
-).version;
+const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as {
+  name: string;
+  version: string;
+};
+/** The npm package name (chosen in package.json only): what `npx` and `npm i -g` install. */
+export const PACKAGE_NAME: string = pkg.name;
+export const VERSION: string = pkg.version;
 /** The built CLI entry, used to start `jig serve --stdio` and the scripted agent as child processes. */
 export const CLI_ENTRY: string = join(PACKAGE_ROOT, "dist", "src", "cli.js");
