@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from "commander";
 import { type CommandIO, type CommandOutput, colors, printOutput } from "./cli/output.js";
-import { isJigError, toJigError } from "./core/errors.js";
+import { isJigError, toJigError } from "./errors.js";
 import { VERSION } from "./version.js";
 
 // The CLI entry: parse argv, load the command lazily, render the one result, set the exit code.

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { openContext } from "../core/context.js";
 import { epicProgress } from "../core/epic-progress.js";
-import { JigError } from "../core/errors.js";
+import { JigError } from "../errors.js";
 import { DEMO_FILES } from "../orchestrator/demo-project.js";
 import { planEpicWithAgent } from "../orchestrator/plan-run.js";
 import { runEpic } from "../orchestrator/scheduler.js";

@@ -1,5 +1,5 @@
 import { openContext } from "../core/context.js";
-import { JigError } from "../core/errors.js";
+import { JigError } from "../errors.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
 
 export async function run(_args: unknown, io: CommandIO): Promise<CommandOutput> {

@@ -1,6 +1,6 @@
 import { openContext } from "../core/context.js";
-import { JigError } from "../core/errors.js";
 import { stopSession } from "../core/workers.js";
+import { JigError } from "../errors.js";
 import { isProcessAlive } from "../lib/pid.js";
 import type { CommandIO, CommandOutput } from "./output.js";
 

@@ -1,6 +1,6 @@
 import { openContext } from "../core/context.js";
-import { JigError } from "../core/errors.js";
 import { requestLand, settleDrivers } from "../core/landing/index.js";
+import { JigError } from "../errors.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
 
 // The human's trigger for a land: the same path as the worker's land tool, waiting for the verdict.

@@ -2,8 +2,8 @@ import { existsSync, watch } from "node:fs";
 import { open } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
 import { openContext } from "../core/context.js";
-import { JigError } from "../core/errors.js";
 import { sessionRunning } from "../core/workers.js";
+import { JigError } from "../errors.js";
 import type { CommandIO, CommandOutput } from "./output.js";
 
 // `jig logs <worker> [-f]`: the session log; with -f, what is appended too, until the session ends

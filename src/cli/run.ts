@@ -1,7 +1,7 @@
 import type { JigContext } from "../core/context.js";
 import { openContext } from "../core/context.js";
 import { epicProgress } from "../core/epic-progress.js";
-import { JigError } from "../core/errors.js";
+import { JigError } from "../errors.js";
 import { epicIdFromArg } from "../orchestrator/plan-run.js";
 import { runEpic } from "../orchestrator/scheduler.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";

@@ -1,6 +1,6 @@
 import { openContext } from "../core/context.js";
-import { JigError } from "../core/errors.js";
 import { adminToken } from "../core/identity.js";
+import { JigError } from "../errors.js";
 import { createHttpApp, listenHttp } from "../server/http.js";
 import { serveStdio } from "../server/stdio.js";
 import type { CommandIO, CommandOutput } from "./output.js";

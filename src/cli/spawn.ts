@@ -1,7 +1,7 @@
 import { relative } from "node:path";
 import { openContext } from "../core/context.js";
-import { JigError } from "../core/errors.js";
 import type { WorkerRecord } from "../core/workers.js";
+import { JigError } from "../errors.js";
 import { spawnAdhocWorker, spawnTaskWorker } from "../orchestrator/spawn.js";
 import type { CommandIO, CommandOutput } from "./output.js";
 

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { JigError } from "./errors.js";
+import { JigError } from "../errors.js";
 
 // jig.json at the repo root: optional, and every field has a working default.
 export const AgentBackendSchema = z.object({

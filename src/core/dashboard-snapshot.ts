@@ -1,7 +1,7 @@
 import { basename } from "node:path";
+import { toJigError } from "../errors.js";
 import type { JigContext } from "./context.js";
 import { type EpicProgress, epicProgress } from "./epic-progress.js";
-import { toJigError } from "./errors.js";
 import { type CommitInfo, logBetween } from "./git-ops.js";
 import type { IssueProblem } from "./issue-store.js";
 import { type ConflictWarning, conflictWarnings, listWorkerViews, type WorkerView } from "./worker-view.js";

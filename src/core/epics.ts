@@ -1,6 +1,6 @@
+import { JigError } from "../errors.js";
 import { git } from "../lib/git.js";
 import type { JigContext } from "./context.js";
-import { JigError } from "./errors.js";
 import type { Issue } from "./issue.js";
 
 // An epic's branches: where its work lands (target) and what the target starts from and merges into (base).

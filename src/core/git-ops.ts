@@ -1,5 +1,5 @@
+import { JigError } from "../errors.js";
 import { git, gitRun } from "../lib/git.js";
-import { JigError } from "./errors.js";
 
 // The git operations jig's domain needs, named for what they mean. All go through lib/git.
 

@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { chmod, mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { JigError } from "../errors.js";
 import { writeFileAtomic } from "../lib/fs.js";
-import { JigError } from "./errors.js";
 import { assertSafeId } from "./ids.js";
 import type { JigPaths } from "./paths.js";
 

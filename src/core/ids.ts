@@ -1,4 +1,4 @@
-import { JigError } from "./errors.js";
+import { JigError } from "../errors.js";
 
 // Ids become file names and git branch names, so only a conservative alphabet is allowed.
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { statSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { JigError, toJigError } from "../errors.js";
 import {
   readJsonFile,
   readTextFile,
@@ -11,7 +12,6 @@ import {
   writeFileAtomic,
 } from "../lib/fs.js";
 import { withLock } from "../lib/lock.js";
-import { JigError, toJigError } from "./errors.js";
 import { checkGraph } from "./graph.js";
 import { type ResolveOptions, resolveReference } from "./ids.js";
 import { applyPatch, type Issue, type IssuePatch, MAX_ISSUE_BYTES, parseIssue } from "./issue.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { JigError } from "../errors.js";
 import { parseFrontmatter, type ScalarValue, splitDocument, updateFrontmatter } from "../lib/frontmatter.js";
-import { JigError } from "./errors.js";
 import { explainUnsafeId, parseSubtaskId } from "./ids.js";
 
 export const ISSUE_STATUSES = ["planned", "in-progress", "blocked", "complete", "cancelled"] as const;

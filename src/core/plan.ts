@@ -1,9 +1,9 @@
 import { z } from "zod";
+import { JigError } from "../errors.js";
 import { renderDocument } from "../lib/frontmatter.js";
 import { git } from "../lib/git.js";
 import type { JigContext } from "./context.js";
 import { epicBranches } from "./epics.js";
-import { JigError } from "./errors.js";
 import { refExists } from "./git-ops.js";
 import { findCycles } from "./graph.js";
 import type { Caller } from "./identity.js";

@@ -1,6 +1,6 @@
+import { JigError } from "../errors.js";
 import type { JigContext } from "./context.js";
 import { defaultTarget, taskTarget } from "./epics.js";
-import { JigError } from "./errors.js";
 import { isReady, waitingOn } from "./graph.js";
 import type { Caller } from "./identity.js";
 import { resolveReference } from "./ids.js";

@@ -1,10 +1,10 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { JigError } from "../errors.js";
 import { killTree } from "../lib/exec.js";
 import { readJsonFile, writeFileAtomic } from "../lib/fs.js";
 import { isProcessAlive } from "../lib/pid.js";
-import { JigError } from "./errors.js";
 import { assertSafeId } from "./ids.js";
 import type { JigPaths } from "./paths.js";
 import { worktreeStatusFile } from "./paths.js";

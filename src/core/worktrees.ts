@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { JigError } from "../errors.js";
 import { git, gitRun } from "../lib/git.js";
 import { withLock } from "../lib/lock.js";
 import type { JigContext } from "./context.js";
-import { JigError } from "./errors.js";
 import { branchCommit, type DiffStat, diffStat as diffStatIn } from "./git-ops.js";
 import { assertSafeId } from "./ids.js";
 

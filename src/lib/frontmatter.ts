@@ -1,5 +1,5 @@
 import matter from "gray-matter";
-import { JigError } from "../core/errors.js";
+import { JigError } from "../errors.js";
 
 // The only importer of gray-matter. Parsing goes through it; rewriting is surgical so that the body
 // and every frontmatter line jig does not own survive byte for byte.

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { JigError } from "../core/errors.js";
+import { JigError } from "../errors.js";
 import { isProcessAlive } from "./pid.js";
 
 // Temp files share a recognisable prefix so a crashed writer's leftovers can be swept.

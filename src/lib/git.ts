@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { execa } from "execa";
-import { JigError } from "../core/errors.js";
+import { JigError } from "../errors.js";
 
 // Every git call goes through here: git itself through execa, the exit code authoritative. `gitRun`
 // returns it, `git` throws GIT_FAILED on it. (Not simple-git: its completion detection waits an extra

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import lockfile from "proper-lockfile";
-import { JigError } from "../core/errors.js";
+import { JigError } from "../errors.js";
 import { isProcessAlive } from "./pid.js";
 
 // The only importer of proper-lockfile. Its locks are directories whose mtime the holder keeps

@@ -1,8 +1,8 @@
 import type { JigContext } from "../core/context.js";
 import { epicBranches } from "../core/epics.js";
-import { JigError } from "../core/errors.js";
 import { ensureBranch } from "../core/plan.js";
 import { describeExit, sessionRunning, type WorkerRecord } from "../core/workers.js";
+import { JigError } from "../errors.js";
 import { spawnPlanner } from "./spawn.js";
 
 // `jig plan`: the target branch, then the planner session, waited for until it exits.

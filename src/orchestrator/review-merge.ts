@@ -2,7 +2,6 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { JigContext } from "../core/context.js";
 import { epicBranches } from "../core/epics.js";
-import { JigError } from "../core/errors.js";
 import {
   branchCommit,
   type CommitInfo,
@@ -14,6 +13,7 @@ import {
 import { readVerdict } from "../core/landing/queue.js";
 import { stopSession } from "../core/workers.js";
 import { removeWorktree, worktreesWithBranch } from "../core/worktrees.js";
+import { JigError } from "../errors.js";
 import { gitRun } from "../lib/git.js";
 
 // The human's side at the end: review what landed (once, on the whole branch) and merge it.

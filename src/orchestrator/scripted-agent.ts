@@ -5,7 +5,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { JigError } from "../core/errors.js";
+import { JigError } from "../errors.js";
 
 // The built-in scripted agent: a real MCP client (over stdio, like Claude Code) whose "brain" is a script.
 // A worker's script is the ```jig-script``` JSON block in its task text; a planner's plan is the

@@ -1,5 +1,5 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { type JigError, toJigError } from "../core/errors.js";
+import { type JigError, toJigError } from "../errors.js";
 import { redactForCaller } from "../lib/redact.js";
 
 // The one place MCP errors are rendered: `[CODE] message — hint`, with no stack, no absolute paths

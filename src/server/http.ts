@@ -3,8 +3,8 @@ import { serve } from "@hono/node-server";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { type Context, Hono } from "hono";
 import type { JigContext } from "../core/context.js";
-import { JigError, toJigError } from "../core/errors.js";
 import { authenticate, type Caller } from "../core/identity.js";
+import { JigError, toJigError } from "../errors.js";
 import { createServer, type JigServer } from "./create-server.js";
 import { createDashboardApp } from "./dashboard/app.js";
 

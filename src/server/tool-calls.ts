@@ -2,8 +2,8 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { CallToolRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { JigContext } from "../core/context.js";
-import { JigError } from "../core/errors.js";
 import type { Caller } from "../core/identity.js";
+import { JigError } from "../errors.js";
 import type { ToolDefinition } from "../tools/tool.js";
 import { renderToolError } from "./errors.js";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { JigError } from "../core/errors.js";
 import { checkConflicts } from "../core/landing/index.js";
+import { JigError } from "../errors.js";
 import { defineTool } from "./tool.js";
 
 export const checkConflictsTool = defineTool({

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { JigError } from "../../src/core/errors.js";
 import {
   explainBadSlug,
   explainUnsafeId,
@@ -8,6 +7,7 @@ import {
   resolveReference,
   slugify,
 } from "../../src/core/ids.js";
+import { JigError } from "../../src/errors.js";
 
 describe("safe ids", () => {
   it.each([

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { JigError } from "../../src/core/errors.js";
 import { applyPatch, ISSUE_STATUSES, parseIssue } from "../../src/core/issue.js";
+import { JigError } from "../../src/errors.js";
 
 // Random input never crashes the parser: it yields an issue or a typed JigError, nothing else.
 describe("issue parser (property-based)", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { JigError } from "../../src/core/errors.js";
 import { applyPatch, parseIssue } from "../../src/core/issue.js";
+import { JigError } from "../../src/errors.js";
 
 const subtask = `---
 epic: feature-auth

@@ -2,11 +2,11 @@ import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative } from "node:path";
 import pLimit from "p-limit";
+import { toJigError } from "../../errors.js";
 import { killTree, runShell } from "../../lib/exec.js";
 import { readJsonFile, writeFileAtomic } from "../../lib/fs.js";
 import { gitRun } from "../../lib/git.js";
 import type { JigContext } from "../context.js";
-import { toJigError } from "../errors.js";
 import {
   branchCommit,
   commitsBetween,

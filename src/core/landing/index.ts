@@ -1,11 +1,11 @@
 import { type FSWatcher, watch } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import pLimit from "p-limit";
+import { JigError } from "../../errors.js";
 import { gitRun } from "../../lib/git.js";
 import { tryLock } from "../../lib/lock.js";
 import { isProcessAlive } from "../../lib/pid.js";
 import type { JigContext } from "../context.js";
-import { JigError } from "../errors.js";
 import { branchCommit, branchTips, dirtyFiles } from "../git-ops.js";
 import type { WorkerRecord } from "../workers.js";
 import { drainQueue } from "./drive.js";

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { JigError } from "../../core/errors.js";
+import { JigError } from "../../errors.js";
 import { PACKAGE_ROOT } from "../../version.js";
 import type { AgentBackend, LaunchRequest, LaunchSpec } from "./backend.js";
 import { which } from "./which.js";

@@ -1,4 +1,4 @@
-import { JigError } from "../../core/errors.js";
+import { JigError } from "../../errors.js";
 import type { AgentBackend, LaunchRequest, LaunchSpec } from "./backend.js";
 
 // Any other agent CLI, from a command template in jig.json, e.g.

@@ -1,5 +1,5 @@
 import type { AgentBackendConfig, JigConfig } from "../../core/config.js";
-import { JigError } from "../../core/errors.js";
+import { JigError } from "../../errors.js";
 import type { AgentBackend } from "./backend.js";
 import { claudeBackend } from "./claude.js";
 import { customBackend } from "./custom.js";

@@ -3,7 +3,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { JigContext } from "../../core/context.js";
 import { dashboardIssue } from "../../core/dashboard-snapshot.js";
-import { toJigError } from "../../core/errors.js";
+import { toJigError } from "../../errors.js";
 import { isAdminToken, isSignedIn, sessionCookie } from "./auth.js";
 import { DASHBOARD_JS } from "./client.js";
 import { SnapshotFeed, type SnapshotFeedOptions } from "./feed.js";
