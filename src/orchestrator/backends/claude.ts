@@ -45,6 +45,17 @@ export function claudeEnv(base: NodeJS.ProcessEnv, extra: Record<string, string>
   return { ...env, ...extra };
 }
 
+/**
+ * Claude Code's own rule for `--permission-mode bypassPermissions`: refused as root unless IS_SANDBOX is
+ * exactly "1" (`yes` and `true` are refused too). `jig doctor` asks the same question.
+ */
+export function claudeAllowsBypass(
+  env: NodeJS.ProcessEnv = process.env,
+  uid: number | null = typeof process.getuid === "function" ? process.getuid() : null,
+): boolean {
+  return uid !== 0 || env.IS_SANDBOX === "1";
+}
+
 export const claudeBackend: AgentBackend = {
   name: "claude",
   async launch(request: LaunchRequest): Promise<LaunchSpec> {
@@ -59,8 +70,9 @@ export const claudeBackend: AgentBackend = {
         },
       );
     }
-    const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-    const canBypass = !isRoot || process.env.IS_SANDBOX === "1" || process.env.IS_SANDBOX === "yes";
+    // The env the session gets decides, as Claude Code reads IS_SANDBOX from its own environment.
+    const env = claudeEnv(process.env, { ...request.config.env, JIG_WORKER: request.name });
+    const canBypass = claudeAllowsBypass(env);
     const allowed = [...JIG_TOOLS, ...(request.role === "planner" ? PLANNER_TOOLS : WORKER_TOOLS)];
     const args = [
       "-p",
@@ -82,7 +94,7 @@ export const claudeBackend: AgentBackend = {
     return {
       command: binary,
       args,
-      env: claudeEnv(process.env, { ...request.config.env, JIG_WORKER: request.name }),
+      env,
       cwd: request.cwd,
       usageFormat: "claude-stream-json",
     };
