@@ -18,6 +18,9 @@ function makeIO(json: boolean): CommandIO {
   };
 }
 
+/** The exit code a command asked for through its output (see CommandOutput.exitCode). */
+let commandExitCode = 0;
+
 function action(load: Loader, argNames: string[] = []) {
   return async (...params: unknown[]) => {
     const command = params[params.length - 1] as Command;
@@ -29,7 +32,9 @@ function action(load: Loader, argNames: string[] = []) {
     const json = Boolean(options.json);
     const io = makeIO(json);
     const module = await load();
-    printOutput(io, await module.run(args as never, io));
+    const output = await module.run(args as never, io);
+    printOutput(io, output);
+    commandExitCode = output?.exitCode ?? 0;
   };
 }
 
@@ -64,6 +69,7 @@ export function buildProgram(): Command {
         "blocked",
         "complete",
         "cancelled",
+        "merged",
       ]),
     )
     .option("--ready", "only tasks ready to start (planned, dependencies complete)")
@@ -221,9 +227,11 @@ export async function main(argv: string[]): Promise<number> {
     writeOut: (text) => process.stdout.write(text),
     writeErr: (text) => process.stderr.write(text),
   });
+  // `--json` commands print their errors as JSON too (on stdout, where a script reads the result).
+  const json = argv.includes("--json");
   try {
     await program.parseAsync(argv);
-    return 0;
+    return commandExitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (
@@ -235,6 +243,10 @@ export async function main(argv: string[]): Promise<number> {
       if (error.code === "jig.usage") process.stderr.write(`error: ${error.message}\n`);
       return 2;
     }
+    if (json) {
+      process.stdout.write(`${JSON.stringify({ error: errorJson(error) }, null, 2)}\n`);
+      return 1;
+    }
     if (isJigError(error)) {
       process.stderr.write(`${colors.red("error:")} ${error.message}\n`);
       if (error.hint) process.stderr.write(`${colors.dim("hint:")} ${error.hint}\n`);
@@ -245,6 +257,11 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     return 1;
   }
+}
+
+function errorJson(error: unknown) {
+  const jig = toJigError(error);
+  return { ...jig.toJSON(), ...(isJigError(error) ? {} : { internal: true }) };
 }
 
 main(process.argv).then((code) => {

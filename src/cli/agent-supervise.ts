@@ -2,8 +2,7 @@ import { openContext } from "../core/context.js";
 import { superviseSession } from "../orchestrator/supervise.js";
 import type { CommandIO, CommandOutput } from "./output.js";
 
-export async function run(args: { name: string }, io: CommandIO): Promise<CommandOutput | undefined> {
+export async function run(args: { name: string }, io: CommandIO): Promise<CommandOutput> {
   const ctx = await openContext({ root: process.env.JIG_ROOT || undefined, cwd: io.cwd });
-  process.exitCode = await superviseSession(ctx, args.name);
-  return undefined;
+  return { text: "", json: null, exitCode: await superviseSession(ctx, args.name) };
 }

@@ -1,6 +1,7 @@
 import { cp, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { openContext } from "../core/context.js";
+import { JigError } from "../errors.js";
 import { ensureExcluded } from "../core/exclude.js";
 import { pathExists } from "../lib/fs.js";
 import { CLI_ENTRY, PACKAGE_ROOT } from "../version.js";
@@ -11,6 +12,9 @@ export async function initRepo(cwd: string): Promise<{ root: string; done: strin
   const ctx = await openContext({ cwd });
   const { root } = ctx.paths;
   const done: string[] = [];
+  // Read (and refuse) a broken .mcp.json before anything is written, so a refusal leaves the repo as it was.
+  const mcpFile = join(root, ".mcp.json");
+  const mcp = await readMcpJson(mcpFile);
   if (!(await pathExists(ctx.paths.issuesDir))) {
     await mkdir(ctx.paths.issuesDir, { recursive: true });
     await writeFile(join(ctx.paths.issuesDir, ".gitkeep"), "");
@@ -29,10 +33,6 @@ export async function initRepo(cwd: string): Promise<{ root: string; done: strin
       }
     }
   }
-  const mcpFile = join(root, ".mcp.json");
-  const mcp = (await pathExists(mcpFile))
-    ? (JSON.parse(await readFile(mcpFile, "utf8")) as { mcpServers?: Record<string, unknown> })
-    : {};
   if (!mcp.mcpServers?.jig) {
     mcp.mcpServers = {
       ...(mcp.mcpServers ?? {}),
@@ -42,6 +42,40 @@ export async function initRepo(cwd: string): Promise<{ root: string; done: strin
     done.push("registered the jig MCP server in .mcp.json (Claude Code)");
   }
   return { root, done };
+}
+
+type McpJson = { mcpServers?: Record<string, unknown> };
+
+/** The project's `.mcp.json` (Claude Code's), or {} when there is none; a broken one is the user's to fix. */
+async function readMcpJson(file: string): Promise<McpJson> {
+  if (!(await pathExists(file))) return {};
+  const text = await readFile(file, "utf8");
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new JigError("INVALID_INPUT", `.mcp.json is not valid JSON: ${(error as Error).message}`, {
+      hint: "fix or remove .mcp.json, then run `jig init` again (nothing was changed)",
+      details: { file: ".mcp.json" },
+    });
+  }
+  const servers = (data as McpJson | null)?.mcpServers;
+  if (
+    data === null ||
+    typeof data !== "object" ||
+    Array.isArray(data) ||
+    (servers !== undefined && (servers === null || typeof servers !== "object" || Array.isArray(servers)))
+  ) {
+    throw new JigError(
+      "INVALID_INPUT",
+      `.mcp.json must be an object with an "mcpServers" object, got ${JSON.stringify(data).slice(0, 60)}`,
+      {
+        hint: "fix or remove .mcp.json, then run `jig init` again (nothing was changed)",
+        details: { file: ".mcp.json" },
+      },
+    );
+  }
+  return data as McpJson;
 }
 
 export async function run(_args: unknown, io: CommandIO): Promise<CommandOutput> {

@@ -1,5 +1,4 @@
 import { openContext } from "../core/context.js";
-import { JigError } from "../errors.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
 
 export async function run(_args: unknown, io: CommandIO): Promise<CommandOutput> {
@@ -11,22 +10,17 @@ export async function run(_args: unknown, io: CommandIO): Promise<CommandOutput>
       json: { valid: true, checked: issues.length, problems: [] },
     };
   }
-  if (io.json)
-    io.write(
-      `${JSON.stringify({ valid: false, checked: issues.length + problems.length, problems }, null, 2)}\n`,
-    );
-  else {
-    for (const problem of problems) {
-      io.write(
-        `${colors.red("✗")} ${problem.file}${problem.field ? ` (${problem.field})` : ""}: ${problem.message}\n`,
-      );
-    }
-  }
-  throw new JigError(
-    "INVALID_INPUT",
-    `${problems.length} problem(s) in ${new Set(problems.map((p) => p.file)).size} issue file(s)`,
-    {
-      hint: "fix the files named above and run `jig issues validate` again",
-    },
+  // Every problem of every file, one line each, then a summary; exit 1 so scripts and CI notice.
+  const files = new Set(problems.map((p) => p.file)).size;
+  const lines = problems.map(
+    (problem) =>
+      `${colors.red("✗")} ${problem.file}${problem.field ? ` (${problem.field})` : ""}: ${problem.message}`,
   );
+  const json = { valid: false, checked: issues.length + files, problems };
+  if (io.json) return { text: "", json, exitCode: 1 };
+  io.write(`${lines.join("\n")}\n`);
+  io.warn(
+    `${colors.red("error:")} ${problems.length} problem(s) in ${files} issue file(s)\n${colors.dim("hint:")} fix the files named above and run \`jig issues validate\` again`,
+  );
+  return { text: "", json, exitCode: 1 };
 }

@@ -6,6 +6,8 @@ export interface CommandOutput {
   text: string;
   /** What `--json` prints (stable field names). */
   json: unknown;
+  /** The process's exit code when it is not 0 (an agent's own code, 130 after Ctrl-C, 1 for a failed check). */
+  exitCode?: number;
 }
 
 export interface CommandIO {

@@ -1,8 +1,11 @@
+import { existsSync } from "node:fs";
+import { basename, isAbsolute, relative, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
-import { openContext } from "../core/context.js";
+import { type JigContext, openContext } from "../core/context.js";
+import { isJigError, JigError } from "../errors.js";
 import { planEpicWithAgent } from "../orchestrator/plan-run.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
-import { executeEpic } from "./run.js";
+import { executeEpic, runCommand } from "./run.js";
 
 export async function run(
   args: { epic: string; auto?: boolean; yes?: boolean; agent?: string; maxWorkers?: number },
@@ -12,6 +15,8 @@ export async function run(
   const plan = await planEpicWithAgent(ctx, args.epic, {
     agent: args.agent,
     onEvent: (line) => io.warn(colors.dim(line)),
+  }).catch((error) => {
+    throw epicElsewhere(ctx, io.cwd, args.epic, error);
   });
   const short = (id: string) => id.slice(plan.epic.length + 1);
   const lines = [
@@ -23,9 +28,11 @@ export async function run(
   ];
   const commands = [
     "Run it all (spawns workers as tasks become ready, lands their work):",
-    `  jig run ${plan.epic}`,
+    `  ${runCommand(plan.epic, args)}`,
     "or one task at a time:",
-    ...plan.subtasks.filter((t) => t.depends.length === 0).map((t) => `  jig spawn --issue ${t.id}`),
+    ...plan.subtasks
+      .filter((t) => t.depends.length === 0)
+      .map((t) => `  jig spawn --issue ${t.id}${args.agent ? ` --agent ${args.agent}` : ""}`),
   ];
   if (!args.auto && !args.yes) {
     // On a terminal, show the plan and ask; otherwise (scripts, CI, --json) print what to run.
@@ -38,6 +45,22 @@ export async function run(
   }
   const outcome = await executeEpic(ctx, plan.epic, { agent: args.agent, maxWorkers: args.maxWorkers }, io);
   return { text: outcome.text, json: { plan, run: outcome.json } };
+}
+
+/** `jig plan docs/x.md`: the file exists but jig reads epics only from its issues directory — say so. */
+function epicElsewhere(ctx: JigContext, cwd: string, arg: string, error: unknown): unknown {
+  if (!isJigError(error) || error.code !== "NOT_FOUND") return error;
+  const file = resolve(cwd, arg);
+  const inIssues = relative(ctx.paths.issuesDir, file);
+  if (!existsSync(file) || (!inIssues.startsWith("..") && !isAbsolute(inIssues))) return error;
+  const shown = relative(ctx.paths.root, ctx.paths.issuesDir) || ".";
+  return new JigError(
+    "NOT_FOUND",
+    `${arg} is not in the issues directory (${shown}/), so jig cannot plan it`,
+    {
+      hint: `move it there and plan it by name: mv ${arg} ${shown}/${basename(file)} && jig plan ${basename(file, ".md")}`,
+    },
+  );
 }
 
 const interactive = () => Boolean(process.stdin.isTTY && process.stderr.isTTY);

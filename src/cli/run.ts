@@ -31,9 +31,11 @@ export async function executeEpic(
       };
     }
     if (outcome.outcome === "interrupted") {
+      // 130: the shell's code for "ended by Ctrl-C", so a script does not take it for success.
       return {
-        text: `${status}\n\ninterrupted: running workers go on; resume with jig run ${epic}`,
+        text: `${status}\n\ninterrupted: running workers go on; resume with ${runCommand(epic, options)}`,
         json: { outcome, progress },
+        exitCode: 130,
       };
     }
     io.write(`${status}\n`);
@@ -51,6 +53,15 @@ export async function executeEpic(
   } finally {
     process.off("SIGINT", onSigint);
   }
+}
+
+/** The `jig run` line to print, keeping the options the user chose (an agent other than the default). */
+export function runCommand(epic: string, options: { agent?: string; maxWorkers?: number }): string {
+  return [
+    `jig run ${epic}`,
+    ...(options.agent ? [`--agent ${options.agent}`] : []),
+    ...(options.maxWorkers ? [`--max-workers ${options.maxWorkers}`] : []),
+  ].join(" ");
 }
 
 export async function run(

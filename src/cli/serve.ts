@@ -19,7 +19,7 @@ const isLoopback = (host: string) =>
 
 export async function run(args: ServeArgs, io: CommandIO): Promise<CommandOutput | undefined> {
   if (args.stdio) {
-    await serveStdio();
+    await serveStdio(io.cwd);
     return undefined;
   }
   if (!isLoopback(args.host) && !args.allowRemote) {
@@ -35,7 +35,10 @@ export async function run(args: ServeArgs, io: CommandIO): Promise<CommandOutput
     allowedHosts,
     ...(args.idleTimeout ? { idleMs: args.idleTimeout * 1000 } : {}),
   });
-  const listening = await listenHttp(app, { host: args.host, port: args.port });
+  const listening = await listenHttp(app, { host: args.host, port: args.port }).catch(async (error) => {
+    await close();
+    throw listenError(error, args);
+  });
   const shown = args.host.includes(":") ? `[${args.host}]` : args.host;
   const url = `http://${shown}:${listening.port}`;
   io.write(
@@ -48,4 +51,25 @@ export async function run(args: ServeArgs, io: CommandIO): Promise<CommandOutput
   await close();
   await listening.close();
   return undefined;
+}
+
+/** A port that is taken or not ours to bind is the user's to fix, not a crash of jig. */
+function listenError(error: unknown, args: ServeArgs): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "EADDRINUSE")
+    return new JigError("PRECONDITION_FAILED", `port ${args.port} on ${args.host} is already in use`, {
+      hint: "stop whatever listens there (perhaps another `jig serve`), or pick a free port: --port <n> (0 picks one)",
+      cause: error,
+    });
+  if (code === "EACCES")
+    return new JigError("FORBIDDEN", `not allowed to listen on port ${args.port} on ${args.host}`, {
+      hint: "ports below 1024 need privileges: pick --port 1024 or above (0 picks a free one)",
+      cause: error,
+    });
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND")
+    return new JigError("INVALID_INPUT", `cannot listen on ${args.host}: no such address on this machine`, {
+      hint: "pass --host with an address of this machine (the default 127.0.0.1 always works)",
+      cause: error,
+    });
+  return error;
 }

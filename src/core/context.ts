@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { pathExists } from "../lib/fs.js";
 import { findRepoRoot } from "../lib/git.js";
 import { type JigConfig, loadConfig } from "./config.js";
 import { GitMemo } from "./git-memo.js";
@@ -27,4 +28,11 @@ export async function openContext(options: { cwd?: string; root?: string } = {})
     workers: new WorkerRegistry(paths),
     git: new GitMemo(paths.root, paths.gitMemoFile),
   };
+}
+
+/** Whether `jig init` (or jig itself) has been here: an issues directory, `.jig/` or a `jig.json`. */
+export async function isInitialised(ctx: JigContext): Promise<boolean> {
+  for (const path of [ctx.paths.issuesDir, ctx.paths.jigDir, join(ctx.paths.root, "jig.json")])
+    if (await pathExists(path)) return true;
+  return false;
 }

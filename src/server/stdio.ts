@@ -1,13 +1,19 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { openContext } from "../core/context.js";
+import { isInitialised, openContext } from "../core/context.js";
+import { JigError } from "../errors.js";
 import { ADMIN, authenticate } from "../core/identity.js";
 import { settleDrivers } from "../core/landing/index.js";
 import { createServer } from "./create-server.js";
 
 // `jig serve --stdio`: one client on stdin/stdout (what a spawned agent launches). Nothing but
 // JSON-RPC is ever written to stdout; the process ends when stdin closes.
-export async function serveStdio(): Promise<void> {
-  const ctx = await openContext({ root: process.env.JIG_ROOT || undefined, cwd: process.cwd() });
+export async function serveStdio(cwd = process.cwd()): Promise<void> {
+  const ctx = await openContext({ root: process.env.JIG_ROOT || undefined, cwd });
+  // A client may launch this anywhere (a global MCP entry): outside a jig repo, say so and write nothing.
+  if (!(await isInitialised(ctx)))
+    throw new JigError("PRECONDITION_FAILED", `${ctx.paths.root} is not set up for jig`, {
+      hint: "run `jig init` there first (or start the server from a repo that has it)",
+    });
   const token = process.env.JIG_TOKEN;
   const caller = token ? await authenticate(ctx.paths, token) : ADMIN;
   const { server, close } = createServer({ ctx, caller });

@@ -157,7 +157,7 @@ describe("jig plan / run with the scripted agent", () => {
     );
     // Stop the run first (its workers go on), or it would retry the worker we kill.
     first.child.kill("SIGINT");
-    expect(await first.exited).toBe(0);
+    expect(await first.exited).toBe(130);
     expect(first.output()).toContain("interrupted: running workers go on; resume with jig run ep");
     const killed = runCli(root, ["kill", "ep-01-hang"]);
     expect(killed.code, killed.stderr).toBe(0);
@@ -210,6 +210,9 @@ describe("jig plan / run with the scripted agent", () => {
     const result = runCli(root, ["plan", "ep"], { timeoutMs: 60_000 });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("the planner of ep ended without writing a plan");
+    // The planner's exit code is recorded truly, so its last word (the tool's refusal) reaches jig plan.
+    expect(result.stderr).toContain("exit code 1: [scripted] plan_epic → ERROR");
+    expect(result.stderr).toContain("dependency cycle");
     expect(runCli(root, ["logs", "planner-ep"]).stdout).toContain(
       "dependency cycle: ep-01-a → ep-02-b → ep-01-a",
     );
