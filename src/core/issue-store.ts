@@ -35,7 +35,7 @@ export interface IssueWrite {
 interface CacheEntry {
   key: string;
   issue: Issue | null;
-  problem: IssueProblem | null;
+  problems: IssueProblem[];
 }
 
 export interface IssueStoreOptions {
@@ -233,7 +233,7 @@ export class IssueStore {
       return { issues: [...previous.snapshot.issues], problems: [...previous.snapshot.problems] };
     }
     const issues = entries.flatMap((entry) => (entry.issue ? [entry.issue] : []));
-    const problems = entries.flatMap((entry) => (entry.problem ? [entry.problem] : []));
+    const problems = entries.flatMap((entry) => entry.problems);
     problems.push(...crossCheck(issues));
     const snapshot = { issues, problems };
     this.last = { entries, snapshot };
@@ -270,22 +270,17 @@ export class IssueStore {
       // inode number, so a file changed this recently is re-read rather than trusted from the cache.
       recent = Date.now() - Number(info.mtimeMs) < 1_000;
     } catch {
-      return { key: "", issue: null, problem: null };
+      return { key: "", issue: null, problems: [] };
     }
     const cached = this.cache.get(name);
     if (cached && cached.key === key && !recent) return cached;
     let entry: CacheEntry;
     try {
       const raw = readTextFileSync(path, { maxBytes: MAX_ISSUE_BYTES, label: name, knownSize: size });
-      entry = { key, issue: parseIssue(id, raw, name), problem: null };
+      entry = { key, issue: parseIssue(id, raw, name), problems: [] };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { key: "", issue: null, problem: null };
-      const jigError = toJigError(error);
-      const field = typeof jigError.details.field === "string" ? jigError.details.field : null;
-      const message = jigError.message.startsWith(`${name}: `)
-        ? jigError.message.slice(name.length + 2)
-        : jigError.message;
-      entry = { key, issue: null, problem: { file: name, field, message } };
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { key: "", issue: null, problems: [] };
+      entry = { key, issue: null, problems: problemsOf(name, toJigError(error)) };
     }
     this.cache.set(name, entry);
     return entry;
@@ -294,6 +289,22 @@ export class IssueStore {
   fileOf(id: string): string {
     return join(this.dir, `${id}.md`);
   }
+}
+
+/** A file's parse error as problems: one per bad field when the parser found several. */
+function problemsOf(name: string, error: JigError): IssueProblem[] {
+  const { fields, reasons } = error.details;
+  if (Array.isArray(fields) && Array.isArray(reasons) && fields.length > 1)
+    return fields.map((field, i) => ({
+      file: name,
+      field: String(field),
+      message: `field '${field}': ${reasons[i]}`,
+    }));
+  const field = typeof error.details.field === "string" ? error.details.field : null;
+  const message = error.message.startsWith(`${name}: `)
+    ? error.message.slice(name.length + 2)
+    : error.message;
+  return [{ file: name, field, message }];
 }
 
 // Problems that only show across files: duplicate ids (by case), unknown dependencies, cycles.

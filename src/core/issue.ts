@@ -76,11 +76,12 @@ export function parseIssue(id: string, raw: string, file = `${id}.md`): Issue {
   const data = parseFrontmatter(doc, file);
   const parsed = IssueFrontmatterSchema.safeParse(data);
   if (!parsed.success) {
-    const first = parsed.error.issues[0]!;
-    const field = first.path.join(".") || "(frontmatter)";
-    throw new JigError("INVALID_INPUT", `${file}: field '${field}': ${describeZodIssue(first, data)}`, {
-      hint: fieldHint(field),
-      details: { file, field },
+    // Every bad field at once (`fields`/`reasons` in the details), so one validate run shows them all.
+    const fields = parsed.error.issues.map((issue) => issue.path.join(".") || "(frontmatter)");
+    const reasons = parsed.error.issues.map((issue) => describeZodIssue(issue, data));
+    throw new JigError("INVALID_INPUT", `${file}: field '${fields[0]}': ${reasons[0]}`, {
+      hint: fieldHint(fields[0]!),
+      details: { file, field: fields[0]!, fields, reasons },
     });
   }
   const fm = parsed.data;

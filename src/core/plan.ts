@@ -119,9 +119,11 @@ export async function planEpic(ctx: JigContext, caller: Caller, input: PlanInput
     !(await refExists(ctx.paths.root, `refs/heads/${target}`)) &&
     !(await refExists(ctx.paths.root, `${base}^{commit}`))
   ) {
-    throw new JigError("PRECONDITION_FAILED", `base branch '${base}' of epic '${epic.id}' does not exist`, {
-      hint: "set `base:` in the epic's frontmatter or `baseBranch` in jig.json to an existing branch",
-    });
+    throw await missingBase(
+      ctx.paths.root,
+      base,
+      `base branch '${base}' of epic '${epic.id}' does not exist`,
+    );
   }
   const result = await ctx.issues.transact(async ({ issues }) => {
     const existing = issues.filter((issue) => issue.epic === epic.id && issue.kind === "subtask");
@@ -207,13 +209,25 @@ function renderBody(
   return `${lines.join("\n")}\n`;
 }
 
+/** Why a base is missing: in a repository without a commit, no branch exists until the first commit. */
+async function missingBase(root: string, base: string, message: string): Promise<JigError> {
+  const hasCommit = await refExists(root, "HEAD^{commit}");
+  return new JigError(
+    "PRECONDITION_FAILED",
+    hasCommit ? message : `${message}: this repository has no commits yet`,
+    {
+      hint: hasCommit
+        ? `set \`base:\` in the epic's frontmatter or \`baseBranch\` in jig.json to an existing branch (not '${base}')`
+        : "make a first commit (git add -A && git commit -m 'Initial commit'), then run this again",
+    },
+  );
+}
+
 /** Creates `branch` from `base` unless it exists; refuses a base that does not exist. */
 export async function ensureBranch(root: string, branch: string, base: string): Promise<boolean> {
   if (await refExists(root, `refs/heads/${branch}`)) return false;
   if (!(await refExists(root, `${base}^{commit}`))) {
-    throw new JigError("PRECONDITION_FAILED", `base branch '${base}' does not exist`, {
-      hint: "set `base:` in the epic's frontmatter or `baseBranch` in jig.json to an existing branch",
-    });
+    throw await missingBase(root, base, `base branch '${base}' does not exist`);
   }
   await git(root, ["branch", "--no-track", branch, base]).catch(async (error) => {
     if (await refExists(root, `refs/heads/${branch}`)) return "";

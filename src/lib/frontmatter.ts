@@ -29,11 +29,14 @@ const SAFE_ENGINES = {
 };
 
 export function splitDocument(text: string, file: string): SplitDocument {
+  // A plain markdown file (an epic written by hand) has empty frontmatter; jig adds the block when it writes.
+  if (!text.startsWith("---"))
+    return { frontmatter: "", body: text, eol: text.includes("\r\n") ? "\r\n" : "\n" };
   const open = OPEN.exec(text);
   if (!open) {
     throw new JigError(
       "INVALID_INPUT",
-      `${file}: no YAML frontmatter (the file must start with a '---' line)`,
+      `${file}: the first line is not '---' (only YAML frontmatter is allowed)`,
       {
         hint: "start the file with ---, the fields (epic, status, depends…), then --- and the markdown body",
         details: { file },

@@ -115,6 +115,13 @@ async function runPlanner(client: Client): Promise<number> {
   const text = readFileSync(file, "utf8");
   const block = extractBlock(text, "jig-plan");
   const plan = block ? (JSON.parse(block) as { subtasks: unknown[] }) : { subtasks: planFromHeadings(text) };
+  if (!block && plan.subtasks.length === 0) {
+    // The last line of the log is what `jig plan` shows as the reason.
+    say(
+      `nothing to plan in ${file}: the scripted planner needs a \`\`\`jig-plan block or '### ' headings under a '## Subtasks' heading`,
+    );
+    return 1;
+  }
   const result = await call(client, "plan_epic", { epic, subtasks: plan.subtasks });
   return result.isError ? 1 : 0;
 }

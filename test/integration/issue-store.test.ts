@@ -128,7 +128,7 @@ describe("IssueStore", () => {
       store.transact(() => ({
         writes: [
           { id: "e-01-a", content: issueFile({ epic: "e" }) },
-          { id: "e-02-b", content: "not an issue" },
+          { id: "e-02-b", content: "---\nstatus: nope\n---\n" },
         ],
         result: null,
       })),

@@ -61,7 +61,6 @@ describe("parseIssue", () => {
   });
 
   it.each([
-    ["no frontmatter", "# hi\n", /no YAML frontmatter/],
     ["unclosed frontmatter", "---\nepic: x\n", /never closed/],
     [
       "malformed YAML",
@@ -88,7 +87,7 @@ describe("parseIssue", () => {
       "---\nepic: feature-auth\ntarget: 'a..b'\n---\n",
       /field 'target'.*not a valid branch name/,
     ],
-    ["js frontmatter", "---js\n{ epic: require('fs') }\n---\n", /no YAML frontmatter/],
+    ["js frontmatter", "---js\n{ epic: require('fs') }\n---\n", /only YAML frontmatter is allowed/],
     ["a list instead of a mapping", "---\n- a\n- b\n---\n", /must be a mapping/],
   ])("refuses %s with the file and field named", (_name, raw, message) => {
     const error = errorOf(() => parseIssue("feature-auth-02-oauth", raw));
@@ -154,5 +153,21 @@ describe("applyPatch", () => {
       expect(parseIssue("e-01-a", patched).assigned).toBe(value);
     }
     expect(applyPatch(parseIssue("e-01-a", raw), { assigned: "w-01_x.y" })).toContain("assigned: w-01_x.y");
+  });
+});
+
+describe("an issue file without frontmatter", () => {
+  it("is an epic with every field defaulted, and jig's first write adds the block, body kept", () => {
+    const raw = "# Hand-written epic\n\nSome text.\n";
+    const issue = parseIssue("big-thing", raw);
+    expect(issue).toMatchObject({
+      kind: "epic",
+      epic: "big-thing",
+      status: "planned",
+      title: "Hand-written epic",
+    });
+    const written = applyPatch(issue, { status: "in-progress" });
+    expect(written).toBe(`---\nstatus: in-progress\n---\n${raw}`);
+    expect(parseIssue("big-thing", written).status).toBe("in-progress");
   });
 });
