@@ -1,8 +1,8 @@
 import { cp, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { openContext } from "../core/context.js";
-import { JigError } from "../errors.js";
 import { ensureExcluded } from "../core/exclude.js";
+import { JigError } from "../errors.js";
 import { pathExists } from "../lib/fs.js";
 import { CLI_ENTRY, PACKAGE_ROOT } from "../version.js";
 import type { CommandIO, CommandOutput } from "./output.js";

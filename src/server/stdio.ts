@@ -1,8 +1,8 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { isInitialised, openContext } from "../core/context.js";
-import { JigError } from "../errors.js";
 import { ADMIN, authenticate } from "../core/identity.js";
 import { settleDrivers } from "../core/landing/index.js";
+import { JigError } from "../errors.js";
 import { createServer } from "./create-server.js";
 
 // `jig serve --stdio`: one client on stdin/stdout (what a spawned agent launches). Nothing but
