@@ -132,6 +132,12 @@ export function buildProgram(): Command {
     .action(action(() => import("./cli/status.js"), ["epic"]));
 
   program
+    .command("stats <epic>")
+    .description("an epic's measures: time to land, cost per landed change, retries, critical path")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/stats.js"), ["epic"]));
+
+  program
     .command("land [worker]")
     .description("land a worker's branch onto its target (as the worker's land tool does)")
     .option("--worker <name>", "the worker to land")

@@ -25,6 +25,30 @@ export const GateSchema = z.object({
     .default(600),
 });
 
+/** The per-epic event record's bound: the live file rotates past `segmentBytes`; `segments` files are kept. */
+export const EventsConfigSchema = z
+  .object({
+    segmentBytes: z
+      .number()
+      .int()
+      .min(4096)
+      .default(4 * 1024 * 1024),
+    segments: z.number().int().min(1).max(100).default(8),
+  })
+  .strict();
+
+/** When `jig ps`, the dashboard and jig://workers raise alarms. */
+export const AlarmsConfigSchema = z
+  .object({
+    /** A running worker with no status change, commit or tool call for this long. */
+    silentMinutes: z.number().positive().default(20),
+    /** A land queued, or blocked and not retried, for this long. */
+    landWaitMinutes: z.number().positive().default(30),
+    /** Spend at this fraction of a budget's cap. */
+    budgetFraction: z.number().positive().max(1).default(0.8),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     issuesDir: z
@@ -54,6 +78,8 @@ export const ConfigSchema = z
     gate: GateSchema.nullable().default(null),
     agent: z.string().min(1).default("claude"),
     agents: z.record(z.string(), AgentBackendSchema).default({}),
+    events: EventsConfigSchema.default(EventsConfigSchema.parse({})),
+    alarms: AlarmsConfigSchema.default(AlarmsConfigSchema.parse({})),
   })
   .strict();
 export type JigConfig = z.infer<typeof ConfigSchema>;

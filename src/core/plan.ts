@@ -4,6 +4,7 @@ import { renderDocument } from "../lib/frontmatter.js";
 import { git } from "../lib/git.js";
 import type { JigContext } from "./context.js";
 import { epicBranches } from "./epics.js";
+import { recordEvent } from "./events.js";
 import { refExists } from "./git-ops.js";
 import { findCycles } from "./graph.js";
 import type { Caller } from "./identity.js";
@@ -187,6 +188,12 @@ export async function planEpic(ctx: JigContext, caller: Caller, input: PlanInput
   });
 
   const targetCreated = await ensureBranch(ctx.paths.root, target, base);
+  await recordEvent(ctx, {
+    type: "planned",
+    epic: epic.id,
+    target,
+    tasks: result.map(({ id, depends }) => ({ id, depends })),
+  });
   return { epic: epic.id, target, base, created: result, targetCreated };
 }
 

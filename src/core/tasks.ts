@@ -1,6 +1,7 @@
 import { JigError } from "../errors.js";
 import type { JigContext } from "./context.js";
 import { defaultTarget, taskTarget } from "./epics.js";
+import { recordEvent } from "./events.js";
 import { isReady, waitingOn } from "./graph.js";
 import type { Caller } from "./identity.js";
 import { resolveReference } from "./ids.js";
@@ -129,6 +130,8 @@ export async function claimTask(
   const epic = claimed.epic?.kind === "epic" ? claimed.epic : null;
   const record = caller.role === "worker" ? await ctx.workers.get(caller.name) : null;
   if (record) await writeWorkerStatus(record.worktree, { status: "working", message: null });
+  if (!claimed.alreadyClaimed)
+    await recordEvent(ctx, { type: "claimed", epic: task.epic, worker: assignee, task: task.id });
   return {
     task,
     target: task.target ?? (epic ? (epic.target ?? defaultTarget(epic.id)) : await taskTarget(ctx, task)),
@@ -177,6 +180,14 @@ export async function setStatus(
   }
   const record = await ctx.workers.require(name);
   await writeWorkerStatus(record.worktree, {
+    status: options.status,
+    message: options.message?.trim() || null,
+  });
+  await recordEvent(ctx, {
+    type: "status",
+    epic: record.epic,
+    worker: name,
+    task: record.issue,
     status: options.status,
     message: options.message?.trim() || null,
   });

@@ -2,6 +2,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { JigContext } from "../core/context.js";
 import { epicBranches } from "../core/epics.js";
+import { recordEvent } from "../core/events.js";
 import {
   branchCommit,
   type CommitInfo,
@@ -152,6 +153,8 @@ export async function merge(
     if (!(await updateBranchCAS(root, summary.into, commit, base, message)))
       throw new JigError("CONFLICT", `${summary.into} moved while merging`, { hint: "run jig merge again" });
   }
+  if (summary.kind === "epic")
+    await recordEvent(ctx, { type: "merged", epic: name, into: summary.into, tip: commit });
   const cleaned = await cleanUp(ctx, summary);
   return { merged: summary.branch, into: summary.into, commit, cleaned };
 }

@@ -2,6 +2,7 @@ import { watch } from "node:fs";
 import { join } from "node:path";
 import type { JigContext } from "../core/context.js";
 import { epicBranches } from "../core/epics.js";
+import { recordEvent } from "../core/events.js";
 import { isReady, waitingOn } from "../core/graph.js";
 import type { Issue } from "../core/issue.js";
 import { requestLand } from "../core/landing/index.js";
@@ -103,6 +104,14 @@ export async function runEpic(
           say(
             `↻ ${task.id} session ended (${describeExit(record)}); retrying (attempt ${record.attempt + 1})`,
           );
+          await recordEvent(ctx, {
+            type: "retry",
+            epic: epic.id,
+            worker: record.name,
+            task: task.id,
+            attempt: record.attempt + 1,
+            reason: describeExit(record),
+          });
           await spawnTaskWorker(ctx, task.id, { agent: options.agent ?? record.agent });
           running++;
         } else {

@@ -3,6 +3,7 @@ import { appendFile, chmod, cp, mkdir, readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { JigContext } from "../core/context.js";
 import { currentBranch, epicBranches, taskTarget } from "../core/epics.js";
+import { recordEvent } from "../core/events.js";
 import { ensureExcluded } from "../core/exclude.js";
 import { branchCommit } from "../core/git-ops.js";
 import { issueToken } from "../core/identity.js";
@@ -93,6 +94,15 @@ async function startSession(
   await writeWorkerStatus(who.worktree, { status: "working", message: null, landing: null });
   const spec = await agent.backend.launch({ ...launch, name: who.name, config: agent.config });
   const pid = await startSupervised(ctx, record, spec);
+  if (who.kind === "task")
+    await recordEvent(ctx, {
+      type: "spawned",
+      epic: who.epic,
+      worker: who.name,
+      task: who.issue,
+      attempt: record.attempt,
+      agent: agent.name,
+    });
   return ctx.workers.update(who.name, (current) => ({ ...current, pid }));
 }
 

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import type { JigContext } from "../core/context.js";
+import { recordEvent } from "../core/events.js";
 import type { WorkerRecord } from "../core/workers.js";
 import { readJsonFile } from "../lib/fs.js";
 import type { LaunchSpec } from "./backends/backend.js";
@@ -33,11 +34,20 @@ export async function superviseSession(ctx: JigContext, name: string): Promise<n
   // the last line they printed when they failed.
   const said =
     spawnError ?? result?.said ?? (signal === null && code !== 0 && !result ? lastLine(tail) : null);
-  await ctx.workers.update(name, (current: WorkerRecord) => ({
+  const ended = await ctx.workers.update(name, (current: WorkerRecord) => ({
     ...current,
     exited: { code, signal, at: new Date().toISOString(), said: said ? clip(said) : null },
     usage: result?.usage ?? current.usage,
   }));
+  await recordEvent(ctx, {
+    type: "session-ended",
+    epic: ended.epic,
+    worker: name,
+    task: ended.issue,
+    code,
+    signal,
+    usage: ended.usage,
+  });
   return code ?? 1;
 }
 

@@ -1,5 +1,6 @@
 import { ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { epicProgress } from "../core/epic-progress.js";
+import { loadEpicStats } from "../core/epic-stats.js";
 import { assertSafeId } from "../core/ids.js";
 import { type RegisterResource, variable } from "./resource.js";
 
@@ -27,11 +28,13 @@ export const registerEpics: RegisterResource = (server, ctx) => {
     }),
     {
       title: "Epic progress",
-      description: "Each subtask's status, worker and dependency wait; the target branch and its diff size",
+      description:
+        "Each subtask's status, worker and dependency wait; the target branch and its diff size; and `stats`: time to claim, work and land per task, retries, cost per landed change, the critical path",
       mimeType: "application/json",
     },
     async (uri, variables) => {
-      const progress = await epicProgress(ctx, assertSafeId(variable(variables.epic), "epic id"));
+      const id = assertSafeId(variable(variables.epic), "epic id");
+      const progress = { ...(await epicProgress(ctx, id)), stats: await loadEpicStats(ctx, id) };
       return {
         contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(progress, null, 2) }],
       };

@@ -14,6 +14,8 @@ describe("jig.json", () => {
       gate: null,
       agent: "claude",
       agents: {},
+      events: { segmentBytes: 4 * 1024 * 1024, segments: 8 },
+      alarms: { silentMinutes: 20, landWaitMinutes: 30, budgetFraction: 0.8 },
     });
   });
 

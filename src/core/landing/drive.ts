@@ -7,6 +7,7 @@ import { killTree, runShell } from "../../lib/exec.js";
 import { readJsonFile, writeFileAtomic } from "../../lib/fs.js";
 import { gitRun } from "../../lib/git.js";
 import type { JigContext } from "../context.js";
+import { recordEvent, verdictEvent } from "../events.js";
 import {
   branchCommit,
   commitsBetween,
@@ -237,6 +238,12 @@ async function landBatch(
           request: entry.request,
           at: new Date().toISOString(),
         });
+        await recordEvent(ctx, {
+          type: "land-started",
+          worker: entry.worker,
+          task: null,
+          request: entry.request,
+        });
         return inspect(ctx, entry).catch((error: unknown) => failed(entry, target, error));
       }),
     ),
@@ -274,6 +281,7 @@ async function landBatch(
       if (cached) return cached;
       const candidate = candidates[count - 1]!;
       onProgress?.(`running the gate on ${count} branch(es)`);
+      const gateStarted = Date.now();
       const run = await runShell(ctx.config.gate!.command, {
         cwd: candidate.worktree,
         timeoutMs: ctx.config.gate!.timeoutSeconds * 1000,
@@ -285,6 +293,13 @@ async function landBatch(
       });
       await journal.gate(undefined);
       const ok = run.exitCode === 0 && !run.timedOut;
+      await recordEvent(ctx, {
+        type: "gate",
+        workers: candidates.slice(0, count).map((c) => c.entry.worker),
+        ok,
+        ms: Date.now() - gateStarted,
+        timedOut: run.timedOut,
+      });
       const tail = run.output.split("\n").slice(-40).join("\n").trim();
       const result = {
         ok,
@@ -564,6 +579,7 @@ async function finish(
       )
       .catch(() => {});
   }
+  await recordEvent(ctx, verdictEvent(entry.request, verdict, record));
   await writeVerdict(ctx.paths, { ...verdict, request: entry.request, at: new Date().toISOString() });
   crashPoint("after-verdict");
   await dequeue(entry);

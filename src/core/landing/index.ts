@@ -6,6 +6,7 @@ import { gitRun } from "../../lib/git.js";
 import { tryLock } from "../../lib/lock.js";
 import { isProcessAlive } from "../../lib/pid.js";
 import type { JigContext } from "../context.js";
+import { recordEvent } from "../events.js";
 import { branchCommit, branchTips, dirtyFiles } from "../git-ops.js";
 import type { WorkerRecord } from "../workers.js";
 import { drainQueue } from "./drive.js";
@@ -64,6 +65,13 @@ export async function requestLand(
 
   const entry = await enqueue(ctx.paths, worker, target);
   if (previous?.request !== entry.request) {
+    await recordEvent(ctx, {
+      type: "land-queued",
+      epic: record.epic,
+      worker,
+      task: record.issue,
+      request: entry.request,
+    });
     await writeVerdict(ctx.paths, {
       state: "queued",
       worker,
