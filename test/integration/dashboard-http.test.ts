@@ -30,8 +30,8 @@ describe("dashboard over HTTP", () => {
     const page = await get("/", jar);
     expect(page.status).toBe(200);
     expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
-    expect(await page.text()).toContain('<script type="module" src="/dashboard/app.js">');
-    expect((await get("/dashboard/app.js", jar)).status).toBe(200);
+    expect(await page.text()).toContain('<script type="module" src="/dashboard/client/app.js">');
+    expect((await get("/dashboard/client/app.js", jar)).status).toBe(200);
     const snapshot = await get("/dashboard/snapshot", jar);
     expect(snapshot.status).toBe(200);
     expect(await snapshot.json()).toMatchObject({ epics: [], workers: [] });
@@ -85,7 +85,7 @@ describe("dashboard over HTTP", () => {
     expect((await get(`/?token=${worker}`)).status).toBe(401);
     for (const path of [
       "/dashboard/snapshot",
-      "/dashboard/app.js",
+      "/dashboard/client/app.js",
       "/dashboard/events",
       "/dashboard/issues/x",
     ]) {

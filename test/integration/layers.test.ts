@@ -26,6 +26,8 @@ const forbidden: Record<string, string> = {
   "src/orchestrator/backends/server.ts": "../../server/http.js",
   "src/server/cli.ts": "../cli/output.js",
   "src/server/dashboard/orchestrator.ts": "../../orchestrator/spawn.js",
+  "src/server/dashboard/client/outside.ts": "../page.js",
+  "src/server/dashboard/client/package.ts": "hono",
   "src/errors.ts": "./lib/fs.js",
   "src/version.ts": "./core/paths.js",
 };
@@ -37,6 +39,7 @@ const allowed: Record<string, string[]> = {
   "src/resources/ok.ts": ["@modelcontextprotocol/sdk/server/mcp.js", "../core/issue-store.js"],
   "src/orchestrator/backends/ok.ts": ["../../core/config.js", "../spawn.js", "../../lib/exec.js"],
   "src/server/dashboard/ok.ts": ["../../tools/index.js", "../../resources/index.js", "hono", "../http.js"],
+  "src/server/dashboard/client/ok.ts": ["./dom.js", "./markdown.js"],
   "src/cli/ok.ts": ["../server/http.js", "../orchestrator/spawn.js", "../core/tasks.js", "./output.js"],
   "src/cli.ts": ["./cli/output.js", "./errors.js"],
 };

@@ -5,7 +5,7 @@ import type { JigContext } from "../../core/context.js";
 import { dashboardIssue } from "../../core/dashboard-snapshot.js";
 import { toJigError } from "../../errors.js";
 import { isAdminToken, isSignedIn, sessionCookie } from "./auth.js";
-import { DASHBOARD_JS } from "./client.js";
+import { clientFile } from "./client-files.js";
 import { SnapshotFeed, type SnapshotFeedOptions } from "./feed.js";
 import { ASSET_PATHS, dashboardPage, SECURITY_HEADERS, signInPage } from "./page.js";
 import { DASHBOARD_CSS } from "./styles.js";
@@ -91,8 +91,8 @@ export function createDashboardApp(options: DashboardOptions): DashboardApp {
     return c.redirect("/", 303);
   });
   app.get("/", (c) => c.html(dashboardPage(basename(ctx.paths.root))));
-  app.get(ASSET_PATHS.script, sameOrigin, signedIn, (c) =>
-    c.body(DASHBOARD_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }),
+  app.get(`${ASSET_PATHS.client}:file`, sameOrigin, signedIn, async (c) =>
+    c.body(await clientFile(c.req.param("file")), 200, { "Content-Type": "text/javascript; charset=utf-8" }),
   );
   app.get(ASSET_PATHS.style, sameOrigin, signedIn, (c) =>
     c.body(DASHBOARD_CSS, 200, { "Content-Type": "text/css; charset=utf-8" }),

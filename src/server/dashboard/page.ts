@@ -1,7 +1,12 @@
 // The dashboard's HTML: a static shell (all data arrives as JSON and is put in the page as text by
 // the client script), the sign-in page, and the security headers every dashboard response carries.
 
-export const ASSET_PATHS = { script: "/dashboard/app.js", style: "/dashboard/app.css" } as const;
+export const ASSET_PATHS = {
+  /** The client's modules (client-files.ts), each served under this prefix by its file name. */
+  client: "/dashboard/client/",
+  script: "/dashboard/client/app.js",
+  style: "/dashboard/app.css",
+} as const;
 
 /** No inline script or style, nothing from elsewhere: the page runs only its own script file. */
 export const CONTENT_SECURITY_POLICY = [
