@@ -28,7 +28,8 @@ if (!HAS_CHROMIUM && !IN_CI) console.log(`skipped: no Chromium at ${CHROMIUM} (a
 
 describe.skipIf(!HAS_CHROMIUM && !IN_CI)("the dashboard in Chromium", () => {
   it("shows the graph and workers, updates live, opens an issue, never runs its script", async () => {
-    if (!HAS_CHROMIUM) throw new Error(`no Chromium at ${CHROMIUM}: CI must run the dashboard's browser test`);
+    if (!HAS_CHROMIUM)
+      throw new Error(`no Chromium at ${CHROMIUM}: CI must run the dashboard's browser test`);
     const go = join(tempDir(), "go");
     const root = epicRepo([
       { slug: "one", steps: writeAndLand("one.txt", "1\n") },
