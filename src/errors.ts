@@ -18,6 +18,8 @@ export type ErrorDetails = Record<string, string | number | boolean | null | str
 
 export interface JigErrorOptions {
   hint?: string;
+  /** The hint for an agent calling a tool, where `hint` speaks to a person at a terminal (names `jig` commands). */
+  toolHint?: string;
   details?: ErrorDetails;
   cause?: unknown;
 }
@@ -25,6 +27,7 @@ export interface JigErrorOptions {
 export class JigError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
+  readonly toolHint: string | undefined;
   readonly details: ErrorDetails;
 
   constructor(code: ErrorCode, message: string, options: JigErrorOptions = {}) {
@@ -32,12 +35,19 @@ export class JigError extends Error {
     this.name = "JigError";
     this.code = code;
     this.hint = options.hint;
+    this.toolHint = options.toolHint;
     this.details = options.details ?? {};
   }
 
   /** One line for a model or a terminal: `[CODE] message — hint`. */
   toLine(): string {
     return `[${this.code}] ${this.message}${this.hint ? ` — ${this.hint}` : ""}`;
+  }
+
+  /** The line a tool returns: the agent's hint when there is one (it may have no `jig` on PATH). */
+  toToolLine(): string {
+    const hint = this.toolHint ?? this.hint;
+    return `[${this.code}] ${this.message}${hint ? ` — ${hint}` : ""}`;
   }
 
   toJSON(): { code: ErrorCode; message: string; hint?: string; details: ErrorDetails } {

@@ -121,5 +121,6 @@ export function resolveReference(ref: string, ids: readonly string[], options: R
   }
   throw new JigError("NOT_FOUND", `no issue matches ${JSON.stringify(ref)}`, {
     hint: "run `jig issues list` to see the ids",
+    toolHint: "call list_tasks to see the ids",
   });
 }

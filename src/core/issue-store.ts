@@ -112,6 +112,7 @@ export class IssueStore {
       if (broken)
         throw new JigError("INVALID_INPUT", `${broken.file}: ${broken.message}`, {
           hint: "fix the file; `jig issues validate` lists every problem",
+          toolHint: "the issue file is broken; set_status blocked with this message so a human fixes it",
         });
       throw error;
     }
@@ -248,7 +249,8 @@ export class IssueStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") {
         throw new JigError("NOT_FOUND", `issue '${id}' does not exist`, {
-          hint: "call list_tasks (or `jig issues list`) to see the ids",
+          hint: "run `jig issues list` to see the ids",
+          toolHint: "call list_tasks to see the ids",
         });
       }
       throw error;

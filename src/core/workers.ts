@@ -89,6 +89,8 @@ export class WorkerRegistry {
     if (!record) {
       throw new JigError("NOT_FOUND", `no worker named '${name}'`, {
         hint: "run `jig ps` to see the workers",
+        toolHint:
+          "read the jig://workers resource for the workers' names (a worker acts only as itself: omit the worker argument)",
       });
     }
     return record;

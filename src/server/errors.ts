@@ -9,5 +9,5 @@ export function renderToolError(error: unknown, root: string): CallToolResult {
 }
 
 export function sanitize(error: JigError, root: string): string {
-  return redactForCaller(error.toLine(), root);
+  return redactForCaller(error.toToolLine(), root);
 }

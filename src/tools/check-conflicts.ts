@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { checkConflicts } from "../core/landing/index.js";
 import { JigError } from "../errors.js";
+import { describeConflicts } from "./set-status.js";
 import { defineTool } from "./tool.js";
 
 export const checkConflictsTool = defineTool({
@@ -12,8 +13,10 @@ export const checkConflictsTool = defineTool({
     "touch shared files. If it names files, rebase onto the target now (or coordinate) rather than at landing.",
   inputSchema: { worker: z.string().max(120).optional().describe("Admin only: the worker to check") },
   outputSchema: {
-    target: z.array(z.string()),
+    target: z.array(z.string()).describe("Files that conflict with the target branch"),
+    targetBranch: z.string().describe("The target branch your work lands on"),
     workers: z.array(z.object({ name: z.string(), files: z.array(z.string()) })),
+    next: z.string().describe("What to do now, with the exact git command"),
   },
   annotations: {
     title: "Check for conflicts",
@@ -34,13 +37,23 @@ export const checkConflictsTool = defineTool({
     const worker = caller.role === "worker" ? caller.name : args.worker;
     if (!worker)
       throw new JigError("INVALID_INPUT", "which worker? pass `worker`", {
-        hint: "see `jig ps` for worker names",
+        hint: "read the jig://workers resource for the workers' names",
       });
     const result = await checkConflicts(ctx, worker);
+    const targetBranch = (await ctx.workers.require(worker)).target;
     const lines = [
-      result.target.length ? `With the target: ${result.target.join(", ")}` : "No conflict with the target.",
+      result.target.length
+        ? `With the target ${targetBranch}: ${result.target.join(", ")}`
+        : `No conflict with the target ${targetBranch}.`,
       ...result.workers.map((w) => `With worker ${w.name}: ${w.files.join(", ")}`),
     ];
-    return { text: lines.join("\n"), structured: { ...result } };
+    const next =
+      result.target.length || result.workers.length
+        ? `${describeConflicts(result, targetBranch)} Then call check_conflicts again.`
+        : "Nothing to resolve: carry on, commit, and call land when the acceptance criteria are met.";
+    return {
+      text: `${lines.join("\n")}\nNext: ${next}`,
+      structured: { target: result.target, targetBranch, workers: result.workers, next },
+    };
   },
 });

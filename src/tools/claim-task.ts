@@ -41,7 +41,7 @@ export const claimTaskTool = defineTool({
     const { task, target, worktree, alreadyClaimed } = await claimTask(ctx, caller, args);
     const where = worktree ? "in your worktree (the current directory)" : "in a checkout of your branch";
     const next =
-      `set_status {status: "working"}; do the work ${where}; commit with git; then call land. ` +
+      `set_status {status: "working"}; do the work ${where}; commit with git; then call land (it lands on ${target}). ` +
       `If you are stuck, set_status {status: "blocked", message: "<what you need>"}.`;
     return {
       text:

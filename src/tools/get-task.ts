@@ -17,6 +17,7 @@ export const getTaskTool = defineTool({
     depends: z.array(z.string()),
     waitingOn: z.array(z.string()),
     body: z.string(),
+    next: z.string().describe("What to do now"),
   },
   annotations: {
     title: "Read one task",
@@ -29,8 +30,11 @@ export const getTaskTool = defineTool({
     const { issue, snapshot } = await ctx.issues.find(args.id);
     const byId = new Map(snapshot.issues.map((i) => [i.id, i]));
     const waits = waitingOn(issue, byId);
+    const next = waits.length
+      ? `It waits on ${waits.join(", ")}: call get_task on each to see how far they are.`
+      : "This changes nothing. Your own task is the one claim_task gave you; call list_tasks to see the others.";
     return {
-      text: `${issue.id} [${issue.status}]${issue.assigned ? ` @${issue.assigned}` : ""}${waits.length ? ` waits on ${waits.join(", ")}` : ""}\n\n${issue.body.trim()}`,
+      text: `${issue.id} [${issue.status}]${issue.assigned ? ` @${issue.assigned}` : ""}${waits.length ? ` waits on ${waits.join(", ")}` : ""}\n\n${issue.body.trim()}\n\nNext: ${next}`,
       structured: {
         id: issue.id,
         epic: issue.epic,
@@ -39,6 +43,7 @@ export const getTaskTool = defineTool({
         depends: issue.depends,
         waitingOn: waits,
         body: issue.body,
+        next,
       },
     };
   },

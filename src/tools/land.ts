@@ -3,13 +3,21 @@ import { requestLand } from "../core/landing/index.js";
 import { JigError } from "../errors.js";
 import { defineTool } from "./tool.js";
 
-const NEXT = {
-  landed: "Done: your work is on the target branch and your task is complete. Stop here.",
-  blocked:
-    "Fix it in your worktree (for a conflict: `git rebase <target>`, resolve the files, `git rebase --continue`; for a failing gate: fix and commit), then call land again.",
-  queued: "Your branch is in the landing queue. Call land again to keep waiting for the verdict.",
-  landing: "Your branch is being landed right now. Call land again to get the verdict.",
-} as const;
+/** What the worker does after a verdict, with the real target branch in every command. */
+function nextStep(verdict: { state: string; target: string; conflicts?: string[] }): string {
+  switch (verdict.state) {
+    case "landed":
+      return "Done: your work is on the target branch and your task is complete. Stop here.";
+    case "blocked":
+      return verdict.conflicts?.length
+        ? `Resolve the conflict in your worktree: git rebase ${verdict.target}, fix ${verdict.conflicts.join(", ")}, git add them, git rebase --continue; then call land again.`
+        : `Read the reason above, fix it in your worktree and commit (your branch must build on ${verdict.target}), then call land again.`;
+    case "queued":
+      return "Your branch is in the landing queue. Call land again to keep waiting for the verdict.";
+    default:
+      return "Your branch is being landed right now. Call land again to get the verdict.";
+  }
+}
 
 export const landTool = defineTool({
   name: "land",
@@ -61,7 +69,7 @@ export const landTool = defineTool({
     const worker = caller.role === "worker" ? caller.name : args.worker;
     if (!worker)
       throw new JigError("INVALID_INPUT", "which worker? pass `worker`", {
-        hint: "see `jig ps` for worker names",
+        hint: "read the jig://workers resource for the workers' names",
       });
     const progressToken = extra._meta?.progressToken;
     let progress = 0;
@@ -88,9 +96,7 @@ export const landTool = defineTool({
           : verdict.state === "queued"
             ? `Queued for ${verdict.target}, position ${verdict.position ?? "?"}.`
             : `Landing onto ${verdict.target} now.`;
-    return {
-      text: `${detail}\n${NEXT[verdict.state]}`,
-      structured: { ...verdict, next: NEXT[verdict.state] },
-    };
+    const next = nextStep(verdict);
+    return { text: `${detail}\nNext: ${next}`, structured: { ...verdict, next } };
   },
 });

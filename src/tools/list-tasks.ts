@@ -33,6 +33,7 @@ export const listTasksTool = defineTool({
     ),
     total: z.number(),
     nextCursor: z.string().nullable(),
+    next: z.string().describe("What to do now (the next page, or reading one task)"),
   },
   annotations: {
     title: "List tasks",
@@ -47,12 +48,12 @@ export const listTasksTool = defineTool({
       (t) =>
         `${t.id} [${t.status}${t.ready ? ", ready" : ""}]${t.assigned ? ` @${t.assigned}` : ""} ${t.title}${t.waitingOn.length ? ` (waits on ${t.waitingOn.join(", ")})` : ""}`,
     );
-    const more = page.nextCursor
-      ? `\n… ${page.total - page.tasks.length} more: call list_tasks with cursor "${page.nextCursor}"`
-      : "";
+    const next = page.nextCursor
+      ? `More tasks follow: call list_tasks with the same filters and cursor "${page.nextCursor}". Call get_task with an id to read one in full.`
+      : "Call get_task with an id to read one task in full.";
     return {
-      text: `${page.total} task(s)${lines.length ? `:\n${lines.join("\n")}` : "."}${more}`,
-      structured: { ...page },
+      text: `${page.total} task(s)${lines.length ? `:\n${lines.join("\n")}` : "."}\nNext: ${next}`,
+      structured: { ...page, next },
     };
   },
 });

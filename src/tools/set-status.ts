@@ -7,7 +7,7 @@ import { defineTool } from "./tool.js";
 const NEXT: Record<string, string> = {
   working: "Keep working; commit as you go; call land when the acceptance criteria are met.",
   blocked:
-    "A human sees this in `jig ps`. Wait for help, or resolve it yourself and set_status working again.",
+    "A human sees your message and will help. If you can resolve it yourself meanwhile, do, then set_status working and carry on.",
   done: "Now call land to put your commits on the target branch (the task is complete only once it has landed).",
 };
 
@@ -16,9 +16,9 @@ export const setStatusTool = defineTool({
   title: "Report your status",
   description:
     "Worker: report what state you are in, every time it changes — `working` (started or resumed), `blocked` with a " +
-    "message saying exactly what you need (a human sees it at once in `jig ps`), or `done` (work committed; then call " +
-    "land). Updates your worktree's .jig/status.json and your task's status. Its result warns early when your " +
-    "commits would conflict with the target or another worker, naming the files.",
+    "message saying exactly what you need, or `done` (work committed; then call " +
+    "land). Updates your worktree's .jig/status.json and your task's status; a human sees it at once. Its result " +
+    "warns early when your commits would conflict with the target or another worker, naming the files and what to do.",
   inputSchema: {
     status: WorkerStateSchema.describe("working | blocked | done"),
     message: z
@@ -38,6 +38,7 @@ export const setStatusTool = defineTool({
       .object({
         target: z.array(z.string()),
         workers: z.array(z.object({ name: z.string(), files: z.array(z.string()) })),
+        advice: z.string().describe("What to do about them, with the exact git command"),
       })
       .nullable()
       .describe("Early warning: files your commits would conflict on, with the target or other workers"),
@@ -58,24 +59,25 @@ export const setStatusTool = defineTool({
         : null;
     const found =
       conflicts && (conflicts.target.length > 0 || conflicts.workers.length > 0) ? conflicts : null;
+    const advice = found ? describeConflicts(found, (await ctx.workers.get(result.worker!))?.target) : null;
+    // The model sees only the structured result: the conflict advice is part of `next`, not only the text.
+    const next = advice ? `${NEXT[result.status]} But first: ${advice}` : NEXT[result.status]!;
     return {
-      text:
-        `Status of ${result.worker}: ${result.status}${result.issue ? ` (task ${result.issue} is ${result.issueStatus})` : ""}. ${NEXT[result.status]}` +
-        (found ? `\n\n${describeConflicts(found, (await ctx.workers.get(result.worker!))?.target)}` : ""),
-      structured: { ...result, next: NEXT[result.status], conflicts: found },
+      text: `Status of ${result.worker}: ${result.status}${result.issue ? ` (task ${result.issue} is ${result.issueStatus})` : ""}.\nNext: ${next}`,
+      structured: { ...result, next, conflicts: found && advice ? { ...found, advice } : null },
     };
   },
 });
 
 /** The early warning a worker reads: where its commits would conflict, and what to do before landing. */
-export function describeConflicts(report: ConflictReport, target = "<target>"): string {
-  const lines = ["Early warning — your commits would conflict:"];
-  if (report.target.length) lines.push(`- with the target branch, in ${report.target.join(", ")}`);
-  for (const w of report.workers) lines.push(`- with worker ${w.name}, in ${w.files.join(", ")}`);
-  lines.push(
+export function describeConflicts(report: ConflictReport, target = "the target branch"): string {
+  const where = [
+    ...(report.target.length ? [`with the target branch ${target} in ${report.target.join(", ")}`] : []),
+    ...report.workers.map((w) => `with worker ${w.name} in ${w.files.join(", ")}`),
+  ];
+  return `your commits would conflict ${where.join("; ")}. ${
     report.target.length
-      ? `Rebase onto the target now (git rebase ${target}) and resolve those files, rather than at landing.`
-      : "Whichever of you lands second will have to resolve it: keep your edits to those files small, or land soon.",
-  );
-  return lines.join("\n");
+      ? `Rebase onto the target now: git rebase ${target}, resolve those files, git add them, git rebase --continue — rather than at landing.`
+      : "Whichever of you lands second rebases onto the target and resolves those files: keep your edits to them small, or land soon."
+  }`;
 }

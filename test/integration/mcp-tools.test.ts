@@ -271,17 +271,15 @@ describe("claim_task, set_status, list_tasks", () => {
     await call(client, "claim_task");
     const quiet = await call(client, "set_status", { status: "working" });
     expect(quiet.data!.conflicts).toBeNull();
-    expect(quiet.text).not.toContain("Early warning");
+    expect(quiet.text).not.toContain("would conflict");
     commitIn(a.worktree, { "README.md": "# a\n" });
     commitIn(b.worktree, { "README.md": "# b\n" });
     const warned = await call(client, "set_status", { status: "done" });
-    expect(warned.data!.conflicts).toEqual({
+    expect(warned.data!.conflicts).toMatchObject({
       target: [],
       workers: [{ name: "e-02-t2", files: ["README.md"] }],
     });
-    expect(warned.text).toContain(
-      "Early warning — your commits would conflict:\n- with worker e-02-t2, in README.md",
-    );
+    expect(warned.text).toContain("your commits would conflict with worker e-02-t2 in README.md");
     await close();
   });
 

@@ -43,6 +43,8 @@ export async function requestLand(
       `'${worker}' is an ${record.kind} worker; only task workers land onto a shared target`,
       {
         hint: `review and merge it by hand: jig review ${worker} && jig merge ${worker}`,
+        toolHint:
+          "an ad-hoc worker does not land: commit your work on your branch and stop; a human reviews and merges it",
       },
     );
   }
@@ -106,6 +108,7 @@ async function checkLandable(ctx: JigContext, record: WorkerRecord): Promise<{ a
   if (dirty === null)
     throw new JigError("NOT_FOUND", `the worktree of '${worker}' is missing`, {
       hint: `respawn it: jig spawn --issue ${record.issue}`,
+      toolHint: "set_status blocked with this message: a human must respawn the worker",
     });
   if (dirty.length > 0) {
     throw new JigError(
@@ -128,10 +131,12 @@ async function checkLandable(ctx: JigContext, record: WorkerRecord): Promise<{ a
   if (!head)
     throw new JigError("NOT_FOUND", `branch '${record.branch}' does not exist`, {
       hint: `respawn the worker: jig spawn --issue ${record.issue}`,
+      toolHint: `set_status blocked with this message: a human must respawn the worker of ${record.issue}`,
     });
   if (!ctx.config.remote)
     throw new JigError("PRECONDITION_FAILED", `target branch '${target}' does not exist`, {
       hint: "run `jig plan` for the epic (it creates the target), or create the branch",
+      toolHint: `set_status blocked with this message: a human must create ${target} (planning the epic does)`,
     });
   return { ahead: null }; // the target lives on the remote only: the driver fetches it
 }
