@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   "PROCESS_FAILED",
   "TIMEOUT",
   "NOT_AVAILABLE",
+  "PAYLOAD_TOO_LARGE",
   "INTERNAL",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

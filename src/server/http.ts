@@ -4,9 +4,10 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { type Context, Hono } from "hono";
 import type { JigContext } from "../core/context.js";
 import { authenticate, type Caller } from "../core/identity.js";
-import { JigError, toJigError } from "../errors.js";
+import { type ErrorCode, JigError, toJigError } from "../errors.js";
 import { createServer, type JigServer } from "./create-server.js";
 import { createDashboardApp } from "./dashboard/app.js";
+import { httpStatus, publicMessage } from "./http-status.js";
 
 // `jig serve`: Streamable HTTP at /mcp on hono. Every request must come from an allowed Host/Origin
 // (the DNS-rebinding guard) and carry a bearer token; each session is one McpServer bound to the caller
@@ -32,24 +33,26 @@ interface Session {
 
 const LOOPBACK = ["127.0.0.1", "localhost", "[::1]", "::1"];
 
-const STATUS: Record<string, number> = {
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  INVALID_INPUT: 400,
-  PAYLOAD_TOO_LARGE: 413,
-};
-
-/** The one place HTTP errors are rendered: status + JSON `{ error: { code, message, hint } }`. */
-function errorResponse(c: Context, status: number, code: string, message: string, hint?: string): Response {
-  const headers: Record<string, string> = status === 401 ? { "WWW-Authenticate": 'Bearer realm="jig"' } : {};
+/** The one place MCP-endpoint errors are rendered: the code's status (http-status.ts) + a JSON-RPC error. */
+function errorResponse(
+  c: Context,
+  code: ErrorCode,
+  message: string,
+  hint?: string,
+  extraHeaders: Record<string, string> = {},
+): Response {
+  const status = httpStatus(code);
+  const headers: Record<string, string> = {
+    ...(status === 401 ? { "WWW-Authenticate": 'Bearer realm="jig"' } : {}),
+    ...extraHeaders,
+  };
   return c.json(
     {
       jsonrpc: "2.0",
       error: { code: -32000, message: `[${code}] ${message}`, data: { code, hint } },
       id: null,
     },
-    status as 400,
+    status,
     headers,
   );
 }
@@ -79,7 +82,6 @@ export function createHttpApp(options: HttpOptions): {
     if (!allowed.has(host) && !allowed.has(`[${host}]`)) {
       return errorResponse(
         c,
-        403,
         "FORBIDDEN",
         `Host '${(c.req.header("host") ?? "").slice(0, 100)}' is not allowed`,
         "connect to 127.0.0.1/localhost, or start jig serve with --allowed-host",
@@ -89,7 +91,6 @@ export function createHttpApp(options: HttpOptions): {
     if (origin !== undefined && origin !== "null" && !allowed.has(hostnameOf(origin))) {
       return errorResponse(
         c,
-        403,
         "FORBIDDEN",
         `Origin '${origin.slice(0, 100)}' is not allowed`,
         "requests from web pages of other sites are refused",
@@ -98,7 +99,6 @@ export function createHttpApp(options: HttpOptions): {
     if (origin === "null")
       return errorResponse(
         c,
-        403,
         "FORBIDDEN",
         "Origin 'null' is not allowed",
         "open the page from the URL jig serve printed",
@@ -113,7 +113,6 @@ export function createHttpApp(options: HttpOptions): {
     if (length > maxBody)
       return errorResponse(
         c,
-        413,
         "PAYLOAD_TOO_LARGE",
         `request body of ${length} bytes is over the ${maxBody}-byte limit`,
       );
@@ -123,7 +122,6 @@ export function createHttpApp(options: HttpOptions): {
       if (!session)
         return errorResponse(
           c,
-          404,
           "NOT_FOUND",
           "unknown or expired session",
           "start a new session (initialize again)",
@@ -131,7 +129,6 @@ export function createHttpApp(options: HttpOptions): {
       if (session.caller.name !== caller.name)
         return errorResponse(
           c,
-          403,
           "FORBIDDEN",
           "this session belongs to another identity",
           "use the token that opened the session",
@@ -144,7 +141,6 @@ export function createHttpApp(options: HttpOptions): {
     if (c.req.method !== "POST")
       return errorResponse(
         c,
-        400,
         "INVALID_INPUT",
         "missing mcp-session-id header",
         "POST an initialize request first",
@@ -173,7 +169,6 @@ export function createHttpApp(options: HttpOptions): {
   app.notFound((c) =>
     errorResponse(
       c,
-      404,
       "NOT_FOUND",
       `no route ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 100)}`,
       "the MCP endpoint is /mcp",
@@ -181,13 +176,7 @@ export function createHttpApp(options: HttpOptions): {
   );
   app.onError((error, c) => {
     const jig = toJigError(error);
-    return errorResponse(
-      c,
-      STATUS[jig.code] ?? 500,
-      jig.code,
-      jig.code === "INTERNAL" ? "internal error" : jig.message,
-      jig.hint,
-    );
+    return errorResponse(c, jig.code, publicMessage(jig), jig.hint);
   });
 
   async function callerOf(c: Context): Promise<Caller | Response> {
@@ -196,7 +185,6 @@ export function createHttpApp(options: HttpOptions): {
     if (!match)
       return errorResponse(
         c,
-        401,
         "UNAUTHORIZED",
         "a bearer token is required",
         "send Authorization: Bearer <token> (jig serve printed it)",
@@ -205,7 +193,7 @@ export function createHttpApp(options: HttpOptions): {
       return await authenticate(ctx.paths, match[1]!);
     } catch (error) {
       const jig = error instanceof JigError ? error : toJigError(error);
-      return errorResponse(c, 401, "UNAUTHORIZED", jig.message, jig.hint);
+      return errorResponse(c, "UNAUTHORIZED", jig.message, jig.hint);
     }
   }
 

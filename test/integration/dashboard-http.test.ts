@@ -31,7 +31,15 @@ describe("dashboard over HTTP", () => {
     expect(page.status).toBe(200);
     expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
     expect(await page.text()).toContain('<script type="module" src="/dashboard/client/app.js">');
-    expect((await get("/dashboard/client/app.js", jar)).status).toBe(200);
+    // The client's modules: the entry, every file it imports, nothing else.
+    const entry = await get("/dashboard/client/app.js", jar);
+    expect(entry.status).toBe(200);
+    expect(entry.headers.get("content-type")).toContain("text/javascript");
+    const imports = [...(await entry.text()).matchAll(/from "\.\/([a-z-]+\.js)"/g)].map((m) => m[1]);
+    expect(imports).toEqual(expect.arrayContaining(["live.js", "render.js"]));
+    for (const name of imports) expect((await get(`/dashboard/client/${name}`, jar)).status, name).toBe(200);
+    for (const name of ["nope.js", "app.ts", "..%2Fapp.js", "%2E%2E%2F%2E%2E%2Fversion.js"])
+      expect((await get(`/dashboard/client/${name}`, jar)).status, name).toBe(404);
     const snapshot = await get("/dashboard/snapshot", jar);
     expect(snapshot.status).toBe(200);
     expect(await snapshot.json()).toMatchObject({ epics: [], workers: [] });

@@ -3,7 +3,8 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { JigContext } from "../../core/context.js";
 import { dashboardIssue } from "../../core/dashboard-snapshot.js";
-import { toJigError } from "../../errors.js";
+import { type ErrorCode, toJigError } from "../../errors.js";
+import { httpStatus, publicMessage } from "../http-status.js";
 import { isAdminToken, isSignedIn, sessionCookie } from "./auth.js";
 import { clientFile } from "./client-files.js";
 import { SnapshotFeed, type SnapshotFeedOptions } from "./feed.js";
@@ -28,21 +29,9 @@ export interface DashboardApp {
   close: () => Promise<void>;
 }
 
-const STATUS: Record<string, 400 | 401 | 403 | 404 | 500> = {
-  INVALID_INPUT: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-};
-
 /** The one place dashboard errors are rendered: the sign-in page for the page itself, JSON elsewhere. */
-function failure(
-  c: Context,
-  status: 400 | 401 | 403 | 404 | 500,
-  code: string,
-  message: string,
-  hint?: string,
-) {
+function failure(c: Context, code: ErrorCode, message: string, hint?: string) {
+  const status = httpStatus(code);
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
   if (new URL(c.req.url).pathname === "/") {
     const body = status === 401 ? signInPage(message) : signInPage(`[${code}] ${message}`);
@@ -62,9 +51,9 @@ export function createDashboardApp(options: DashboardOptions): DashboardApp {
   const sameOrigin: MiddlewareHandler = async (c, next) => {
     const origin = c.req.header("origin");
     if (origin !== undefined && origin !== new URL(c.req.url).origin)
-      return failure(c, 403, "FORBIDDEN", `Origin '${origin.slice(0, 100)}' is not allowed`);
+      return failure(c, "FORBIDDEN", `Origin '${origin.slice(0, 100)}' is not allowed`);
     if (c.req.header("sec-fetch-site") === "cross-site" && c.req.header("sec-fetch-mode") !== "navigate")
-      return failure(c, 403, "FORBIDDEN", "cross-site requests are refused");
+      return failure(c, "FORBIDDEN", "cross-site requests are refused");
     await next();
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
   };
@@ -73,7 +62,6 @@ export function createDashboardApp(options: DashboardOptions): DashboardApp {
     if (!(await isSignedIn(c, ctx)))
       return failure(
         c,
-        401,
         "UNAUTHORIZED",
         "the dashboard needs the admin token",
         "open the URL jig serve printed (it ends in /?token=…), or send Authorization: Bearer <token>",
@@ -85,7 +73,7 @@ export function createDashboardApp(options: DashboardOptions): DashboardApp {
     const token = c.req.query("token");
     if (token === undefined) return signedIn(c, next);
     if (!(await isAdminToken(ctx, token)))
-      return failure(c, 401, "UNAUTHORIZED", "the token in the URL is not this repository's admin token");
+      return failure(c, "UNAUTHORIZED", "the token in the URL is not this repository's admin token");
     // Trade the token for a cookie and drop it from the address bar.
     c.header("Set-Cookie", sessionCookie(ctx, token));
     return c.redirect("/", 303);
@@ -131,8 +119,7 @@ export function createDashboardApp(options: DashboardOptions): DashboardApp {
 
   app.onError((error, c) => {
     const jig = toJigError(error);
-    const status = STATUS[jig.code] ?? 500;
-    return failure(c, status, jig.code, status === 500 ? "internal error" : jig.message, jig.hint);
+    return failure(c, jig.code, publicMessage(jig), jig.hint);
   });
 
   return {
