@@ -1,13 +1,22 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { SubscribeRequestSchema, UnsubscribeRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
 import type { JigContext } from "../core/context.js";
 import type { Caller } from "../core/identity.js";
+import { WarningSchema } from "../core/warnings.js";
 import { RESOURCES } from "../resources/index.js";
 import { TOOLS } from "../tools/index.js";
 import { defineTool, type ToolDefinition } from "../tools/tool.js";
 import { VERSION } from "../version.js";
 import { answerToolCalls } from "./tool-calls.js";
 import { type ChangeEvent, watcherFor } from "./watch.js";
+
+const WARNINGS = z
+  .array(WarningSchema)
+  .optional()
+  .describe(
+    "Changes that concern you since your last call (e.g. a land that made your branch conflict): act on them first",
+  );
 
 export interface JigServer {
   server: McpServer;
@@ -48,7 +57,8 @@ export function createServer(options: { ctx: JigContext; caller: Caller }): JigS
         title: tool.title,
         description: tool.description,
         inputSchema: tool.inputSchema,
-        outputSchema: tool.outputSchema,
+        // Any result may carry warnings pushed to the worker (see core/warnings.ts).
+        outputSchema: tool.outputSchema && { ...tool.outputSchema, warnings: WARNINGS },
         annotations: tool.annotations,
       },
       // Never called: tools/call is answered by answerToolCalls (below), which validates the arguments itself.

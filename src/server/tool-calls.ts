@@ -3,6 +3,7 @@ import { CallToolRequestSchema, type CallToolResult } from "@modelcontextprotoco
 import { z } from "zod";
 import type { JigContext } from "../core/context.js";
 import type { Caller } from "../core/identity.js";
+import { takeWarnings } from "../core/warnings.js";
 import { JigError } from "../errors.js";
 import type { ToolDefinition } from "../tools/tool.js";
 import { renderToolError } from "./errors.js";
@@ -54,9 +55,17 @@ export function answerToolCalls(
       if (found.output && out.structured && !found.output.safeParse(out.structured).success) {
         throw new JigError("INTERNAL", `${name} produced a result that does not match its output schema`);
       }
+      // A worker learns what changed under it (a land that broke its branch) in its next result.
+      const warnings = env.caller.role === "worker" ? await takeWarnings(env.ctx, env.caller.name, name) : [];
+      if (warnings.length === 0)
+        return {
+          content: [{ type: "text", text: out.text }],
+          ...(out.structured ? { structuredContent: out.structured } : {}),
+        };
+      const said = warnings.map((w) => `⚠ ${w.message} ${w.next}`).join("\n");
       return {
-        content: [{ type: "text", text: out.text }],
-        ...(out.structured ? { structuredContent: out.structured } : {}),
+        content: [{ type: "text", text: `${out.text}\n${said}` }],
+        structuredContent: { ...(out.structured ?? {}), warnings },
       };
     } catch (error) {
       return renderToolError(error, root);

@@ -16,6 +16,7 @@ import {
   resolveCommit,
   updateBranchCAS,
 } from "../git-ops.js";
+import { warnOfNewConflicts } from "../warnings.js";
 import { writeWorkerStatus } from "../workers.js";
 import { worktreesWithBranch } from "../worktrees.js";
 import { batchFile, dequeue, type LandVerdict, listQueue, type QueueEntry, writeVerdict } from "./queue.js";
@@ -390,6 +391,12 @@ async function landBatch(
   crashPoint("after-cas");
   trace(started, "target moved");
   for (const path of checkedOut) await gitRun(path, ["read-tree", "-m", "-u", base, newTip]);
+  await warnOfNewConflicts(ctx, {
+    target,
+    base,
+    tip: newTip,
+    landed: landing.map((c) => ({ worker: c.entry.worker, commits: c.commits })),
+  });
   for (const candidate of landing) {
     await finish(
       ctx,
