@@ -52,10 +52,30 @@ export function buildProgram(): Command {
   program
     .command("init")
     .description(
-      "set this repo up for jig: issues dir, .jig/ excluded, agent skills, MCP config for Claude Code",
+      "set this repo up for jig: issues dir, .jig/ excluded, agent skills, jig.json, .mcp.json for Claude Code",
     )
+    .option("--example", "also write an example epic, issues/example.md")
+    .option("--npx", "start jig through npx in .mcp.json, even when jig is on PATH")
     .option("--json", "print JSON")
     .action(action(() => import("./cli/init.js")));
+
+  program
+    .command("new")
+    .description("create a file from a template")
+    .command("epic <name>")
+    .description("write issues/<name>.md: an epic with the frontmatter and sections the planner reads")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/new-epic.js"), ["name"]));
+
+  program
+    .command("doctor")
+    .description(
+      "check this machine and repo for jig: git, the agent CLI and its login, gate, .jig/, port, skills, MCP config, leftovers",
+    )
+    .option("--agent <name>", "check this agent backend instead of jig.json's default")
+    .option("--port <port>", "the HTTP port jig serve would use", parsePort, 7411)
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/doctor.js")));
 
   const issues = program.command("issues").description("read and check issue files");
   issues

@@ -4,6 +4,7 @@ import { createInterface } from "node:readline/promises";
 import { type JigContext, openContext } from "../core/context.js";
 import { isJigError, JigError } from "../errors.js";
 import { planEpicWithAgent } from "../orchestrator/plan-run.js";
+import { assertReady } from "../orchestrator/preflight.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
 import { executeEpic, runCommand } from "./run.js";
 
@@ -12,6 +13,7 @@ export async function run(
   io: CommandIO,
 ): Promise<CommandOutput> {
   const ctx = await openContext({ cwd: io.cwd });
+  await assertReady(ctx, { agent: args.agent });
   const plan = await planEpicWithAgent(ctx, args.epic, {
     agent: args.agent,
     onEvent: (line) => io.warn(colors.dim(line)),

@@ -3,6 +3,7 @@ import { openContext } from "../core/context.js";
 import { epicProgress } from "../core/epic-progress.js";
 import { JigError } from "../errors.js";
 import { epicIdFromArg } from "../orchestrator/plan-run.js";
+import { assertReady } from "../orchestrator/preflight.js";
 import { runEpic } from "../orchestrator/scheduler.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
 import { renderStatus } from "./status.js";
@@ -69,5 +70,6 @@ export async function run(
   io: CommandIO,
 ): Promise<CommandOutput> {
   const ctx = await openContext({ cwd: io.cwd });
+  await assertReady(ctx, { agent: args.agent });
   return executeEpic(ctx, epicIdFromArg(args.epic), args, io);
 }

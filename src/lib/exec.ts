@@ -72,3 +72,26 @@ export function killTree(pid: number | undefined, signal: NodeJS.Signals = "SIGK
     } catch {}
   }
 }
+
+/** Runs a program (no shell) and returns its exit code and output; never throws on a failure to start. */
+export async function runProgram(
+  file: string,
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string>; timeoutMs: number },
+): Promise<{ exitCode: number | null; stdout: string; stderr: string; error: string | null }> {
+  const result = await execa(file, [...args], {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: options.env === undefined,
+    stdin: "ignore",
+    reject: false,
+    timeout: options.timeoutMs,
+  });
+  const failedToRun = result.exitCode === undefined;
+  return {
+    exitCode: result.exitCode ?? null,
+    stdout: String(result.stdout ?? ""),
+    stderr: String(result.stderr ?? ""),
+    error: failedToRun ? ((result.cause as Error | undefined)?.message ?? "could not run") : null,
+  };
+}

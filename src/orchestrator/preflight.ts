@@ -1,0 +1,385 @@
+import { mkdir, readdir, stat, unlink, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { ConfigSchema, type JigConfig, loadConfig } from "../core/config.js";
+import type { JigContext } from "../core/context.js";
+import type { JigPaths } from "../core/paths.js";
+import { isJigError, JigError, toJigError } from "../errors.js";
+import { runProgram } from "../lib/exec.js";
+import { gitRun } from "../lib/git.js";
+import { STALE_AFTER_MS } from "../lib/lock.js";
+import { isProcessAlive } from "../lib/pid.js";
+import { resolveAgent } from "./backends/index.js";
+import { which } from "./backends/which.js";
+
+// What `jig doctor` checks, and the blockers `jig plan`/`jig run` check before they spawn anything.
+// Each check says what it saw and, when something is wrong, the one thing to do about it.
+
+export interface Check {
+  id: string;
+  ok: boolean;
+  /** A failed blocker stops `jig plan`/`jig run` (and makes `jig doctor` exit 1); the rest are warnings. */
+  blocker: boolean;
+  /** What was checked, or what was found. */
+  title: string;
+  /** When not ok: what is wrong. */
+  problem?: string;
+  /** When not ok: what to do. */
+  fix?: string;
+}
+
+const ok = (id: string, title: string): Check => ({ id, ok: true, blocker: false, title });
+const bad = (id: string, blocker: boolean, title: string, problem: string, fix: string): Check => ({
+  id,
+  ok: false,
+  blocker,
+  title,
+  problem,
+  fix,
+});
+
+/** The oldest git whose `merge-tree --write-tree` jig's landing and conflict checks use. */
+export const MIN_GIT = [2, 38] as const;
+
+export async function checkGit(cwd: string): Promise<Check> {
+  let version: string;
+  try {
+    const out = await gitRun(cwd, ["--version"]);
+    version = out.stdout.trim().replace(/^git version\s*/, "");
+  } catch {
+    return bad("git", true, "git", "git is not installed or not on PATH", "install git ≥ 2.38");
+  }
+  // Ask git itself (a build can report a version and still lack the mode): merge HEAD with itself.
+  const probe = await gitRun(cwd, ["merge-tree", "--write-tree", "HEAD", "HEAD"]).catch(() => null);
+  const numbers = version.split(".").map((n) => Number.parseInt(n, 10));
+  const newEnough =
+    (numbers[0] ?? 0) > MIN_GIT[0] || ((numbers[0] ?? 0) === MIN_GIT[0] && (numbers[1] ?? 0) >= MIN_GIT[1]);
+  const probed = probe !== null && probe.exitCode === 0 && /^[0-9a-f]{40,64}\s*$/.test(probe.stdout);
+  // No commit yet (a fresh repo) leaves only the version to go by.
+  const noHead =
+    probe !== null && /HEAD|not something we can merge|bad revision|not a git repository/i.test(probe.stderr);
+  if (probed || (noHead && newEnough)) return ok("git", `git ${version} (merge-tree --write-tree)`);
+  return bad(
+    "git",
+    true,
+    `git ${version}`,
+    "this git has no `git merge-tree --write-tree` (git ≥ 2.38), which landing and conflict checks use",
+    "upgrade git to 2.38 or newer (e.g. from your distribution's backports, or git-scm.com)",
+  );
+}
+
+/** Claude Code's own rule: as root, it refuses bypassPermissions unless IS_SANDBOX is exactly "1". */
+function claudeAcceptsBypass(env: Record<string, string | undefined>): boolean {
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  return !isRoot || env.IS_SANDBOX === "1";
+}
+
+const BYPASS_FLAGS = ["bypassPermissions", "--dangerously-skip-permissions"];
+
+/** The configured agent: its CLI present and usable; for Claude Code, logged in and the root rule met. */
+export async function checkAgent(
+  root: string,
+  config: JigConfig,
+  agentName: string | undefined,
+  paths: JigPaths,
+): Promise<Check[]> {
+  let agent: ReturnType<typeof resolveAgent>;
+  try {
+    agent = resolveAgent(config, agentName);
+  } catch (error) {
+    const e = toJigError(error);
+    return [bad("agent", true, `agent ${agentName ?? config.agent}`, e.message, e.hint ?? "")];
+  }
+  const label = `agent '${agent.name}' (${agent.config.type})`;
+  if (agent.config.type === "scripted") return [ok("agent", `${label}: built in, nothing to install`)];
+  if (agent.config.type === "custom") {
+    const first = (agent.config.command ?? "").trim().split(/\s+/)[0] ?? "";
+    if (!first)
+      return [bad("agent", true, label, "no command template", 'set "command" under agents in jig.json')];
+    return which(first)
+      ? [ok("agent", `${label}: ${first} found`)]
+      : [
+          bad(
+            "agent",
+            true,
+            label,
+            `'${first}' is not installed or not on PATH`,
+            `install ${first} or fix its command in jig.json`,
+          ),
+        ];
+  }
+  let spec: Awaited<ReturnType<typeof agent.backend.launch>>;
+  try {
+    spec = await agent.backend.launch({
+      name: "jig-doctor",
+      role: "worker",
+      cwd: root,
+      prompt: "(jig doctor)",
+      mcpConfigPath: join(paths.jigDir, "doctor.mcp.json"),
+      issue: null,
+      config: agent.config,
+    });
+  } catch (error) {
+    const e = toJigError(error);
+    return [bad("agent", true, label, e.message, e.hint ?? "")];
+  }
+  if (agent.config.type !== "claude") {
+    return which(spec.command)
+      ? [ok("agent", `${label}: ${spec.command}`)]
+      : [
+          bad(
+            "agent",
+            true,
+            label,
+            `'${spec.command}' is not installed or not on PATH`,
+            `install it, or pick another agent with --agent`,
+          ),
+        ];
+  }
+  const checks: Check[] = [];
+  // `claude auth status` runs the binary (usable) and says whether it can authenticate, with the
+  // environment a worker would get (jig.json's agents.<name>.env included).
+  const status = await runProgram(spec.command, ["auth", "status", "--json"], {
+    cwd: root,
+    env: { ...spec.env, DISABLE_TELEMETRY: "1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" },
+    timeoutMs: 30_000,
+  });
+  if (status.error) {
+    return [
+      bad(
+        "agent",
+        true,
+        label,
+        `${spec.command} does not run: ${status.error}`,
+        "reinstall Claude Code: npm install -g @anthropic-ai/claude-code",
+      ),
+    ];
+  }
+  let auth: { loggedIn?: boolean; authMethod?: string; apiKeySource?: string } | null = null;
+  try {
+    auth = JSON.parse(status.stdout);
+  } catch {}
+  const version = (
+    await runProgram(spec.command, ["--version"], { cwd: root, env: spec.env, timeoutMs: 30_000 })
+  ).stdout.trim();
+  checks.push(ok("agent", `${label}: ${spec.command}${version ? ` (${version})` : ""}`));
+  const envSays = [
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "CLAUDE_CODE_OAUTH_TOKEN",
+    "CLAUDE_CODE_USE_BEDROCK",
+    "CLAUDE_CODE_USE_VERTEX",
+  ].find((key) => spec.env[key]);
+  const loggedIn = auth ? auth.loggedIn === true : Boolean(envSays);
+  checks.push(
+    loggedIn
+      ? ok(
+          "agent-login",
+          `Claude Code can authenticate (${auth?.apiKeySource ?? auth?.authMethod ?? envSays})`,
+        )
+      : bad(
+          "agent-login",
+          true,
+          "Claude Code login",
+          "Claude Code is not logged in and no API key is set, so every session would fail at its first request",
+          "run `claude` once and /login, or set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL with ANTHROPIC_AUTH_TOKEN for a gateway) — in the environment or in jig.json agents.<name>.env",
+        ),
+  );
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  const bypass = spec.args.some((arg) => BYPASS_FLAGS.includes(arg));
+  const sandbox = spec.env.IS_SANDBOX || undefined;
+  if (bypass && !claudeAcceptsBypass(spec.env)) {
+    checks.push(
+      bad(
+        "root-sandbox",
+        true,
+        "permissions as root",
+        `jig would start Claude Code with bypassPermissions as root, which Claude Code refuses unless IS_SANDBOX=1 (IS_SANDBOX=${sandbox === undefined ? "unset" : `'${sandbox}'`}): every worker would exit at once`,
+        "set IS_SANDBOX=1 if this machine is a sandbox; otherwise unset it and remove bypass flags from jig.json agents.<name>.args",
+      ),
+    );
+  } else if (isRoot && sandbox !== undefined && sandbox !== "1") {
+    checks.push(
+      bad(
+        "root-sandbox",
+        false,
+        "permissions as root",
+        `IS_SANDBOX is '${sandbox}', but Claude Code only accepts exactly '1': it counts as unset, so workers run with only the tools jig pre-approves`,
+        "set IS_SANDBOX=1 (only in a sandbox) or unset it",
+      ),
+    );
+  } else {
+    checks.push(
+      ok(
+        "root-sandbox",
+        isRoot
+          ? sandbox === "1"
+            ? "root with IS_SANDBOX=1: Claude Code allows bypassPermissions"
+            : "root without IS_SANDBOX: workers run with pre-approved tools (--permission-mode dontAsk)"
+          : "not root: Claude Code allows bypassPermissions",
+      ),
+    );
+  }
+  return checks;
+}
+
+// Words a shell runs itself: nothing to find on PATH.
+const SHELL_WORDS = new Set(
+  "! { ( [ [[ : . break cd command continue echo eval exec exit export false if for printf read return set shift test times trap true type ulimit umask unset wait while case source".split(
+    " ",
+  ),
+);
+
+export function checkGate(root: string, config: JigConfig): Check {
+  if (!config.gate) return ok("gate", "gate: none configured (landing runs no check)");
+  const words = config.gate.command.trim().split(/\s+/);
+  const first = words.find((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) ?? "";
+  const found =
+    SHELL_WORDS.has(first) ||
+    first.startsWith("$") ||
+    which(first.startsWith("./") ? join(root, first) : first);
+  return found
+    ? ok("gate", `gate: ${config.gate.command}`)
+    : bad(
+        "gate",
+        true,
+        `gate: ${config.gate.command}`,
+        `'${first}' is not installed or not on PATH, so every land would fail its gate`,
+        `install ${first}, or fix gate.command in jig.json`,
+      );
+}
+
+export async function checkJigDir(paths: JigPaths): Promise<Check[]> {
+  const probe = join(paths.jigDir, `.doctor-${process.pid}`);
+  let writable: Check;
+  try {
+    await mkdir(paths.jigDir, { recursive: true });
+    await writeFile(probe, "");
+    await unlink(probe);
+    writable = ok("jig-dir", ".jig/ is writable");
+  } catch (error) {
+    writable = bad(
+      "jig-dir",
+      true,
+      ".jig/",
+      `cannot write ${paths.jigDir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      "make .jig/ a directory you can write (check its owner and permissions, or remove a file in its way)",
+    );
+  }
+  const ignored = await gitRun(paths.root, ["check-ignore", "-q", "--no-index", ".jig/probe"]).catch(
+    () => null,
+  );
+  const excluded =
+    ignored?.exitCode === 0
+      ? ok("jig-excluded", ".jig/ is git-excluded")
+      : bad(
+          "jig-excluded",
+          false,
+          ".jig/ excluded from git",
+          ".jig/ (tokens, logs, worktrees) is not git-ignored",
+          "run jig init (it adds .jig/ to .git/info/exclude)",
+        );
+  return [writable, excluded];
+}
+
+/** Whether the HTTP port `jig serve` would use is free on its host. */
+export async function checkPort(port: number, host = "127.0.0.1"): Promise<Check> {
+  const free = await new Promise<string | null>((resolve) => {
+    const server = createServer();
+    server.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    server.listen(port, host, () => server.close(() => resolve(null)));
+  });
+  return free === null
+    ? ok("port", `port ${port} on ${host} is free for jig serve`)
+    : bad(
+        "port",
+        false,
+        `port ${port} on ${host}`,
+        `jig serve could not listen on ${host}:${port} (${free})`,
+        `stop what uses it, or run jig serve --port <another> (0 picks a free one)`,
+      );
+}
+
+/** Lock directories whose holder stopped refreshing them, and sessions whose process is gone. */
+export async function checkLeftovers(ctx: JigContext): Promise<Check[]> {
+  const stale: string[] = [];
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isDirectory() || entry.name === "worktrees") continue;
+      const path = join(dir, entry.name);
+      if (entry.name.endsWith(".lock")) {
+        const info = await stat(path).catch(() => null);
+        if (info && Date.now() - info.mtimeMs > STALE_AFTER_MS * 2)
+          stale.push(path.slice(ctx.paths.root.length + 1));
+      } else if (depth < 4) await walk(path, depth + 1);
+    }
+  };
+  await walk(ctx.paths.jigDir, 0);
+  const records = await ctx.workers.list().catch(() => []);
+  const dead = records.filter((r) => r.exited === null && r.pid !== null && !isProcessAlive(r.pid));
+  return [
+    stale.length === 0
+      ? ok("locks", "no stale locks")
+      : bad(
+          "locks",
+          false,
+          "stale locks",
+          `${stale.length} lock${stale.length === 1 ? "" : "s"} left by a process that died: ${stale.slice(0, 5).join(", ")}${stale.length > 5 ? ", …" : ""}`,
+          "nothing to do if no jig runs: the next jig that needs one takes it over; or remove them (rm -r)",
+        ),
+    dead.length === 0
+      ? ok("sessions", `no dead sessions (${records.length} recorded)`)
+      : bad(
+          "sessions",
+          false,
+          "dead sessions",
+          `${dead.map((r) => r.name).join(", ")}: the session process is gone without recording an exit`,
+          `jig run <epic> respawns their tasks (jig ps shows them)`,
+        ),
+  ];
+}
+
+/** The checks that stop `jig plan`/`jig run` when they fail. */
+export async function blockerChecks(
+  root: string,
+  config: JigConfig,
+  paths: JigPaths,
+  options: { agent?: string } = {},
+): Promise<Check[]> {
+  const [git, agent, jigDir] = await Promise.all([
+    checkGit(root),
+    checkAgent(root, config, options.agent, paths),
+    checkJigDir(paths),
+  ]);
+  return [git, ...agent, checkGate(root, config), ...jigDir];
+}
+
+/** Runs the blocker checks and throws one error naming every failed blocker and its fix. */
+export async function assertReady(ctx: JigContext, options: { agent?: string } = {}): Promise<void> {
+  const failed = (await blockerChecks(ctx.paths.root, ctx.config, ctx.paths, options)).filter(
+    (c) => !c.ok && c.blocker,
+  );
+  if (failed.length === 0) return;
+  throw new JigError(
+    "PRECONDITION_FAILED",
+    `not started — ${failed.map((c) => `${c.title}: ${c.problem}`).join("; ")}`,
+    {
+      hint: `${failed.map((c) => c.fix).join("; ")} (jig doctor shows every check)`,
+      details: { checks: failed.map((c) => c.id) },
+    },
+  );
+}
+
+/** jig.json, read for the doctor: a broken file is a failed check, not an exception. */
+export async function loadConfigCheck(root: string): Promise<{ config: JigConfig; check: Check }> {
+  try {
+    return { config: await loadConfig(root), check: ok("config", "jig.json is valid (or absent: defaults)") };
+  } catch (error) {
+    if (!isJigError(error)) throw error;
+    return {
+      config: ConfigSchema.parse({}),
+      check: bad("config", true, "jig.json", error.message, error.hint ?? "fix jig.json"),
+    };
+  }
+}
