@@ -304,8 +304,14 @@ export function toolCallingModel(steps: ToolStep[], finalText = "Done."): ToolCa
         const input = typeof step.input === "function" ? step.input(stepResults) : step.input;
         return { content: [{ type: "tool_use", id, name: step.tool, input }] };
       }
-      const searchId = `toolu_search_${index}`;
-      if (ctx.callableTools.includes("ToolSearch") && !byId.has(searchId)) {
+      // The CLI may answer a search before an MCP server has connected ("still connecting … try searching
+      // again"): search again, as a real model would, a bounded number of times.
+      const searches = ctx.toolResults.filter((r) => r.toolUseId.startsWith(`toolu_search_${index}`));
+      const last = searches.at(-1);
+      const searchAgain = last !== undefined && /still connecting/i.test(last.text) && searches.length < 100;
+      const searchId =
+        searches.length === 0 ? `toolu_search_${index}` : `toolu_search_${index}_${searches.length}`;
+      if (ctx.callableTools.includes("ToolSearch") && (searches.length === 0 || searchAgain)) {
         return {
           content: [
             {
@@ -319,7 +325,7 @@ export function toolCallingModel(steps: ToolStep[], finalText = "Done."): ToolCa
       }
       throw new Error(
         `step ${index}: tool ${step.tool} is not available (callable: ${ctx.callableTools.join(", ")}; ` +
-          `deferred: ${ctx.deferredTools.join(", ") || "none"}; ToolSearch said: ${byId.get(searchId)?.text ?? "-"})`,
+          `deferred: ${ctx.deferredTools.join(", ") || "none"}; ToolSearch said: ${last?.text ?? "-"})`,
       );
     }
     return { content: [{ type: "text", text: finalText }] };
