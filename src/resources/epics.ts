@@ -2,7 +2,7 @@ import { ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { epicProgress } from "../core/epic-progress.js";
 import { loadEpicStats } from "../core/epic-stats.js";
 import { assertSafeId } from "../core/ids.js";
-import { type RegisterResource, variable } from "./resource.js";
+import { type RegisterResource, reads, variable } from "./resource.js";
 
 // jig://epics/{epic}: the epic's progress as JSON (each subtask's state, worker, what it waits on, target diff).
 export const registerEpics: RegisterResource = (server, ctx) => {
@@ -32,12 +32,12 @@ export const registerEpics: RegisterResource = (server, ctx) => {
         "Each subtask's status, worker and dependency wait; the target branch and its diff size; and `stats`: time to claim, work and land per task, retries, cost per landed change, the critical path",
       mimeType: "application/json",
     },
-    async (uri, variables) => {
+    reads(async (uri, variables) => {
       const id = assertSafeId(variable(variables.epic), "epic id");
       const progress = { ...(await epicProgress(ctx, id)), stats: await loadEpicStats(ctx, id) };
       return {
         contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(progress, null, 2) }],
       };
-    },
+    }),
   );
 };

@@ -1,6 +1,6 @@
 import { ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { assertSafeId } from "../core/ids.js";
-import { type RegisterResource, variable } from "./resource.js";
+import { type RegisterResource, reads, variable } from "./resource.js";
 
 // jig://issues/{id}: the issue file itself, as markdown.
 export const registerIssues: RegisterResource = (server, ctx) => {
@@ -29,9 +29,9 @@ export const registerIssues: RegisterResource = (server, ctx) => {
       description: "An epic or subtask issue file (markdown with YAML frontmatter)",
       mimeType: "text/markdown",
     },
-    async (uri, variables) => {
+    reads(async (uri, variables) => {
       const issue = await ctx.issues.get(assertSafeId(variable(variables.id), "issue id"));
       return { contents: [{ uri: uri.href, mimeType: "text/markdown", text: issue.raw }] };
-    },
+    }),
   );
 };

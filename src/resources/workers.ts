@@ -1,5 +1,5 @@
 import { listWorkerViews } from "../core/worker-view.js";
-import type { RegisterResource } from "./resource.js";
+import { type RegisterResource, reads } from "./resource.js";
 
 // jig://workers: what `jig ps` shows, as JSON.
 export const registerWorkers: RegisterResource = (server, ctx) => {
@@ -11,7 +11,7 @@ export const registerWorkers: RegisterResource = (server, ctx) => {
       description: "Every worker: status, message, issue, branch, changes (+/-), liveness, cost",
       mimeType: "application/json",
     },
-    async (uri) => ({
+    reads(async (uri) => ({
       contents: [
         {
           uri: uri.href,
@@ -19,6 +19,6 @@ export const registerWorkers: RegisterResource = (server, ctx) => {
           text: JSON.stringify(await listWorkerViews(ctx), null, 2),
         },
       ],
-    }),
+    })),
   );
 };

@@ -64,7 +64,12 @@ describe("MCP Inspector CLI against jig serve --stdio", () => {
     expect(text(call("get_task", "id=e-01-t1"))).toContain("# Task 1");
     expect(text(call("claim_task", "issue=e-01-t1"))).toContain("Claimed task e-01-t1");
     expect(text(call("set_status", "worker=e-02-t2", "status=working"))).toContain("e-02-t2");
-    expect(call("check_conflicts", "worker=e-02-t2").isError).toBeFalsy();
+    const conflicts = call("check_conflicts", "worker=e-02-t2") as ReturnType<typeof call> & {
+      structuredContent: { target: string[]; targetBranch: string; workers: unknown[] };
+    };
+    expect(conflicts.isError).toBeFalsy();
+    expect(conflicts.structuredContent).toMatchObject({ target: [], targetBranch: "feature/e", workers: [] });
+    expect(text(conflicts)).toContain("No conflict with the target feature/e.");
     const land = call("land", "worker=e-02-t2");
     expect(land.isError).toBe(true);
     expect(text(land)).toContain("has no commits that are not already on feature/e");

@@ -147,7 +147,23 @@ describe("HTTP sessions expire when idle (jig serve --idle-timeout)", () => {
       const idle = await connect();
       expect((await idle.client.listTools()).tools.length).toBe(7);
       const id = idle.transport.sessionId!;
-      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      // The event: the server closes the expired session's event stream, and the client's reconnect is
+      // answered 404 (its session is gone). No fixed sleep.
+      const seen: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(new Error(`the idle session did not expire within 20 s; client saw: ${seen.join(" | ")}`)),
+          20_000,
+        );
+        idle.client.onerror = (error) => {
+          seen.push(String(error));
+          if (/Failed to open SSE stream: Not Found/.test(String(error))) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+      });
       const stale = await postMcp(server.url, {
         token: server.token,
         session: id,
@@ -158,6 +174,7 @@ describe("HTTP sessions expire when idle (jig serve --idle-timeout)", () => {
       const fresh = await connect();
       expect((await fresh.client.listTools()).tools.length).toBe(7);
       await fresh.client.close();
+      await idle.client.close();
     } finally {
       server.stop();
     }

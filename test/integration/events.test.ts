@@ -12,19 +12,27 @@ import { commitIn, epicFiles, makeWorker } from "../helpers/workers.js";
 
 const WRITER = join(import.meta.dirname, "..", "fixtures", "event-writer.mjs");
 
-function writer(root: string, label: string, count: number): { child: ChildProcess; out: () => string } {
+function writer(
+  root: string,
+  label: string,
+  count: number,
+): { child: ChildProcess; out: () => string; writing: Promise<void> } {
   const child = spawn(process.execPath, [WRITER, root, "e", String(count), label], {
     env: { ...process.env, ...testEnv },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
-  child.stdout!.on("data", (c) => {
-    out += c;
+  let sawWriting: () => void = () => {};
+  const writing = new Promise<void>((resolve) => {
+    sawWriting = resolve;
   });
-  child.stderr!.on("data", (c) => {
-    out += c;
-  });
-  return { child, out: () => out };
+  const take = (chunk: Buffer) => {
+    out += chunk;
+    if (out.includes("writing")) sawWriting();
+  };
+  child.stdout!.on("data", take);
+  child.stderr!.on("data", take);
+  return { child, out: () => out, writing };
 }
 const exited = (child: ChildProcess) => new Promise((resolve) => child.on("exit", resolve));
 
@@ -54,11 +62,18 @@ describe("the per-epic event record", () => {
   it("survives writers killed with SIGKILL mid-stream: no torn line, everything before the kill kept", async () => {
     const { root, ctx } = await setup();
     const writers = Array.from({ length: 3 }, (_, i) => writer(root, `k${i}`, 0));
-    const deadline = Date.now() + 30_000;
-    while (!writers.every((w) => w.out().includes("writing"))) {
-      if (Date.now() > deadline) throw new Error(`writers never started: ${writers.map((w) => w.out())}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    // Wait for each writer to say it is writing (its output event), not for a while.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(writers.map((w) => w.writing)),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`writers never started: ${writers.map((w) => w.out()).join(" | ")}`)),
+          30_000,
+        );
+      }),
+    ]);
+    clearTimeout(timer);
     for (const w of writers) w.child.kill("SIGKILL");
     await Promise.all(writers.map((w) => exited(w.child)));
     const record = await readEvents(ctx, "e");

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stripVTControlCharacters as plain } from "node:util";
-import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { McpError, ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { renderPs } from "../../src/cli/ps.js";
 import { renderStatus } from "../../src/cli/status.js";
@@ -376,12 +376,26 @@ describe("resources", () => {
         ((await client.readResource({ uri: "jig://workers" })).contents[0] as { text: string }).text,
       ),
     ).toEqual([]);
-    for (const uri of [
-      "jig://issues/..%2F..%2Fetc%2Fpasswd",
-      "jig://issues/%2Fetc%2Fpasswd",
-      "jig://issues/nope",
-    ]) {
-      await expect(client.readResource({ uri })).rejects.toThrow();
+    // Each refusal names the value and why, with a JSON-RPC code that says which kind it is.
+    const refusals: [string, number, RegExp][] = [
+      [
+        "jig://issues/..%2F..%2Fetc%2Fpasswd",
+        -32602,
+        /^MCP error -32602: \[INVALID_INPUT\] issue id "\.\.\/\.\.\/etc\/passwd" is not a safe name: it contains '\.\.'/,
+      ],
+      [
+        "jig://issues/%2Fetc%2Fpasswd",
+        -32602,
+        /^MCP error -32602: \[INVALID_INPUT\] issue id "\/etc\/passwd" is not a safe name: it contains a path separator/,
+      ],
+      ["jig://issues/nope", -32002, /^MCP error -32002: \[NOT_FOUND\] no issue matches "nope"/],
+      ["jig://epics/..%2Fsecrets", -32602, /^MCP error -32602: \[INVALID_INPUT\] epic id "\.\.\/secrets"/],
+    ];
+    for (const [uri, code, message] of refusals) {
+      const error = (await client.readResource({ uri }).catch((e: unknown) => e)) as McpError;
+      expect(error, uri).toBeInstanceOf(McpError);
+      expect(error.code, uri).toBe(code);
+      expect(error.message, uri).toMatch(message);
     }
     const completion = await client.complete({
       ref: { type: "ref/resource", uri: "jig://issues/{id}" },

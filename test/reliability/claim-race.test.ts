@@ -29,10 +29,15 @@ describe("claim race", () => {
         ])),
       );
       let claims = 0;
+      // A task handed to two claimers: counted from what the claimers were told, then asserted zero.
+      let doubleClaims = 0;
       for (const epic of epics) {
         const results = await Promise.all(clients.map((client) => callTool(client, "claim_task", { epic })));
         claims += results.length;
         const won = results.filter((r) => !r.isError).map((r) => (r.data as { id: string }).id);
+        doubleClaims += won.length - new Set(won).size;
+        tally("claim-race", { claimers: CLAIMERS, tasks: TASKS, rounds: ROUNDS, claims, doubleClaims });
+        expect(doubleClaims).toBe(0);
         expect(won).toHaveLength(TASKS);
         expect(new Set(won).size).toBe(TASKS);
         for (const lost of results.filter((r) => r.isError))
@@ -42,7 +47,6 @@ describe("claim race", () => {
         expect(subtasks.filter((i) => i.status === "in-progress")).toHaveLength(TASKS);
         expect(new Set(subtasks.map((i) => i.assigned)).size).toBe(1); // all by the admin identity
       }
-      tally("claim-race", { claimers: CLAIMERS, tasks: TASKS, rounds: ROUNDS, claims, doubleClaims: 0 });
     } finally {
       await Promise.all(clients.map((c) => c.close().catch(() => {})));
       served.stop();
