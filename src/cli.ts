@@ -113,8 +113,9 @@ export function buildProgram(): Command {
     )
     .option("--auto", "spawn workers and run the epic to completion")
     .option("-y, --yes", "do not ask for confirmation (same as --auto)")
-    .option("--agent <name>", "agent backend (claude, scripted, or one from jig.json)")
+    .option("--agent <name>", "agent backend (claude, codex, gemini, scripted, or one from jig.json)")
     .option("--max-workers <n>", "parallel workers", parsePositive)
+    .option("--budget <amount>", 'the epic\'s spending limit, e.g. "$5", "200k" tokens, or both')
     .option("--json", "print JSON")
     .action(action(() => import("./cli/plan.js"), ["epic"]));
 
@@ -125,6 +126,7 @@ export function buildProgram(): Command {
     )
     .option("--agent <name>", "agent backend")
     .option("--max-workers <n>", "parallel workers", parsePositive)
+    .option("--budget <amount>", 'the epic\'s spending limit, e.g. "$5", "200k" tokens, or both')
     .option("--json", "print JSON")
     .action(action(() => import("./cli/run.js"), ["epic"]));
 
@@ -134,8 +136,17 @@ export function buildProgram(): Command {
     .option("--issue <id>", "the issue (path or id) this worker takes")
     .option("--context <text>", "ad-hoc task description")
     .option("--agent <name>", "agent backend")
+    .option("--budget <amount>", 'this worker\'s spending limit, e.g. "$5", "200k" tokens, or both')
     .option("--json", "print JSON")
     .action(action(() => import("./cli/spawn.js"), ["name"]));
+
+  program
+    .command("budget <id> [amount]")
+    .description(
+      'show a task\'s or epic\'s spend against its budget, or set it ("$5", "200k" tokens, "$5,200k"); raising it resumes tasks stopped at it',
+    )
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/budget.js"), ["id", "amount"]));
 
   program
     .command("ps")

@@ -1,19 +1,23 @@
 import { existsSync } from "node:fs";
 import { basename, isAbsolute, relative, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
+import { parseBudget, setBudget } from "../core/budgets.js";
 import { type JigContext, openContext } from "../core/context.js";
 import { isJigError, JigError } from "../errors.js";
-import { planEpicWithAgent } from "../orchestrator/plan-run.js";
+import { epicIdFromArg, planEpicWithAgent } from "../orchestrator/plan-run.js";
 import { assertReady } from "../orchestrator/preflight.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
 import { executeEpic, runCommand } from "./run.js";
 
 export async function run(
-  args: { epic: string; auto?: boolean; yes?: boolean; agent?: string; maxWorkers?: number },
+  args: { epic: string; auto?: boolean; yes?: boolean; agent?: string; maxWorkers?: number; budget?: string },
   io: CommandIO,
 ): Promise<CommandOutput> {
   const ctx = await openContext({ cwd: io.cwd });
   await assertReady(ctx, { agent: args.agent });
+  // The epic's budget counts the planner's session too, so it is set before the planner starts.
+  if (args.budget !== undefined)
+    await setBudget(ctx, "epic", epicIdFromArg(args.epic), parseBudget(args.budget));
   const plan = await planEpicWithAgent(ctx, args.epic, {
     agent: args.agent,
     onEvent: (line) => io.warn(colors.dim(line)),

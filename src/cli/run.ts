@@ -1,3 +1,4 @@
+import { parseBudget, setBudget } from "../core/budgets.js";
 import type { JigContext } from "../core/context.js";
 import { openContext } from "../core/context.js";
 import { epicProgress } from "../core/epic-progress.js";
@@ -66,10 +67,12 @@ export function runCommand(epic: string, options: { agent?: string; maxWorkers?:
 }
 
 export async function run(
-  args: { epic: string; agent?: string; maxWorkers?: number },
+  args: { epic: string; agent?: string; maxWorkers?: number; budget?: string },
   io: CommandIO,
 ): Promise<CommandOutput> {
   const ctx = await openContext({ cwd: io.cwd });
   await assertReady(ctx, { agent: args.agent });
-  return executeEpic(ctx, epicIdFromArg(args.epic), args, io);
+  const epic = epicIdFromArg(args.epic);
+  if (args.budget !== undefined) await setBudget(ctx, "epic", epic, parseBudget(args.budget));
+  return executeEpic(ctx, epic, args, io);
 }

@@ -1,4 +1,5 @@
 import { relative } from "node:path";
+import { parseBudget, setBudget } from "../core/budgets.js";
 import { openContext } from "../core/context.js";
 import type { WorkerRecord } from "../core/workers.js";
 import { JigError } from "../errors.js";
@@ -6,7 +7,7 @@ import { spawnAdhocWorker, spawnTaskWorker } from "../orchestrator/spawn.js";
 import type { CommandIO, CommandOutput } from "./output.js";
 
 export async function run(
-  args: { name?: string; issue?: string; context?: string; agent?: string },
+  args: { name?: string; issue?: string; context?: string; agent?: string; budget?: string },
   io: CommandIO,
 ): Promise<CommandOutput> {
   const ctx = await openContext({ cwd: io.cwd });
@@ -14,6 +15,11 @@ export async function run(
     throw new JigError("INVALID_INPUT", 'use either --issue <id> or <name> --context "…", not both', {
       hint: "jig spawn --issue feature-auth-01",
     });
+  }
+  const budget = args.budget === undefined ? null : parseBudget(args.budget);
+  if (budget) {
+    const id = args.issue ? (await ctx.issues.get(args.issue)).id : args.name;
+    if (id) await setBudget(ctx, "task", id, budget);
   }
   let record: WorkerRecord;
   if (args.issue) record = await spawnTaskWorker(ctx, args.issue, { agent: args.agent });

@@ -5,15 +5,22 @@ import { JigError } from "../errors.js";
 
 // jig.json at the repo root: optional, and every field has a working default.
 export const AgentBackendSchema = z.object({
-  /** `claude`, `scripted`, or `custom` (a command template). */
-  type: z.enum(["claude", "scripted", "custom"]),
-  /** For claude: the binary (default `claude`). For custom: the command template with {prompt} {mcpConfig} {worktree} {issue} {worker}. */
+  /** `claude` (Claude Code), `codex` (OpenAI Codex CLI), `gemini` (Gemini CLI), `scripted`, or `custom` (a command template). */
+  type: z.enum(["claude", "codex", "gemini", "scripted", "custom"]),
+  /** For claude/codex/gemini: the binary (default: the type's name). For custom: the command template with {prompt} {mcpConfig} {worktree} {issue} {worker}. */
   command: z.string().min(1).optional(),
   model: z.string().min(1).optional(),
   args: z.array(z.string()).default([]),
   env: z.record(z.string(), z.string()).default({}),
+  /** codex/gemini: merged over the settings jig writes into the session's own config.toml / settings.json (e.g. a model provider). */
+  settings: z.record(z.string(), z.unknown()).optional(),
 });
 export type AgentBackendConfig = z.infer<typeof AgentBackendSchema>;
+
+/** A spending limit: dollars and/or tokens (input + output). */
+export const BudgetSchema = z
+  .object({ usd: z.number().positive().optional(), tokens: z.number().int().positive().optional() })
+  .strict();
 
 export const GateSchema = z.object({
   command: z.string().min(1),
@@ -80,6 +87,8 @@ export const ConfigSchema = z
     agents: z.record(z.string(), AgentBackendSchema).default({}),
     events: EventsConfigSchema.default(EventsConfigSchema.parse({})),
     alarms: AlarmsConfigSchema.default(AlarmsConfigSchema.parse({})),
+    /** Default limits for each task and each epic (`jig budget` sets one task's or epic's). */
+    budget: z.object({ task: BudgetSchema.optional(), epic: BudgetSchema.optional() }).strict().optional(),
   })
   .strict();
 export type JigConfig = z.infer<typeof ConfigSchema>;

@@ -14,6 +14,13 @@ import { worktreeStatusFile } from "./paths.js";
 
 export const WorkerKindSchema = z.enum(["task", "adhoc", "planner"]);
 
+export const UsageSchema = z.object({
+  costUsd: z.number().nullable(),
+  inputTokens: z.number().nullable(),
+  outputTokens: z.number().nullable(),
+  turns: z.number().nullable(),
+});
+
 export const WorkerRecordSchema = z.object({
   name: z.string(),
   kind: WorkerKindSchema,
@@ -41,18 +48,16 @@ export const WorkerRecordSchema = z.object({
     .nullable()
     .default(null),
   attempt: z.number().int().default(1),
-  /** Cost and usage the agent reported (Claude Code's final `result` event). */
-  usage: z
-    .object({
-      costUsd: z.number().nullable(),
-      inputTokens: z.number().nullable(),
-      outputTokens: z.number().nullable(),
-      turns: z.number().nullable(),
-    })
-    .nullable()
-    .default(null),
+  /** Cost and usage the agent reported, summed over every attempt of this worker (what its budget counts). */
+  usage: UsageSchema.nullable().default(null),
+  /** The part of `usage` spent by earlier attempts (this attempt's own is added to it). */
+  usageBefore: UsageSchema.nullable().default(null),
+  /** The agent CLI's conversation id, so a retry can resume the conversation. */
+  session: z.string().nullable().default(null),
 });
 export type WorkerRecord = z.infer<typeof WorkerRecordSchema>;
+/** A record as written: fields with defaults may be left out. */
+export type WorkerRecordInput = z.input<typeof WorkerRecordSchema>;
 
 export const WorkerStateSchema = z.enum(["working", "blocked", "done"]);
 export type WorkerState = z.infer<typeof WorkerStateSchema>;
@@ -73,7 +78,7 @@ export class WorkerRegistry {
     return join(this.paths.workersDir, `${assertSafeId(name, "worker name")}.json`);
   }
 
-  async save(record: WorkerRecord): Promise<void> {
+  async save(record: WorkerRecordInput): Promise<void> {
     await writeFileAtomic(this.fileOf(record.name), `${JSON.stringify(record, null, 2)}\n`);
   }
 

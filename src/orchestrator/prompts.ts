@@ -24,3 +24,13 @@ export function plannerPrompt(epic: string, epicFile: string): string {
 export function adhocPrompt(name: string, context: string): string {
   return `You are jig worker ${name}, working in your own git worktree on branch _jig/${name}. Your task:\n\n${context}\n\nCommit your work with git when done. A human reviews and merges your branch.`;
 }
+
+/** The prompt a resumed session gets: what happened since it stopped, then its original instructions. */
+export function resumePrompt(whatHappened: string, original: string): string {
+  return [
+    `jig here: you are resuming your earlier session; ${whatHappened}.`,
+    "Your worktree and commits are as you left them. Continue where you stopped: check what is committed, finish the work, commit, and call land.",
+    "",
+    original,
+  ].join("\n");
+}

@@ -1,5 +1,6 @@
 import { watch } from "node:fs";
 import { join } from "node:path";
+import { reachedBudget, reachedMessage } from "../core/budgets.js";
 import type { JigContext } from "../core/context.js";
 import { epicBranches } from "../core/epics.js";
 import { recordEvent } from "../core/events.js";
@@ -100,7 +101,8 @@ export async function runEpic(
           note(task.id, "complete", `✓ ${task.id} landed`);
           continue;
         }
-        if (record.attempt <= ctx.config.maxRetries) {
+        const overBudget = await reachedBudget(ctx, { task: task.id, epic: epic.id });
+        if (record.attempt <= ctx.config.maxRetries && !overBudget) {
           say(
             `↻ ${task.id} session ended (${describeExit(record)}); retrying (attempt ${record.attempt + 1})`,
           );
@@ -114,6 +116,13 @@ export async function runEpic(
           });
           await spawnTaskWorker(ctx, task.id, { agent: options.agent ?? record.agent });
           running++;
+        } else if (overBudget) {
+          const reason = reachedMessage(overBudget);
+          await ctx.issues.update(task.id, (current) =>
+            current.status === "complete" ? null : { status: "blocked" },
+          );
+          await writeWorkerStatus(record.worktree, { status: "blocked", message: reason });
+          note(task.id, "blocked", `✗ ${task.id} blocked: ${reason}`);
         } else {
           const reason = `the agent session ended ${record.attempt} time(s) without landing (${describeExit(record)}); see jig logs ${record.name}`;
           const now = await ctx.issues.update(task.id, (current) =>
@@ -137,7 +146,11 @@ export async function runEpic(
         task.assigned === task.id &&
         !registered.has(task.id) &&
         waitingOn(task, freshById).length === 0;
-      const ready = fresh.filter((task) => isReady(task, freshById) || orphaned(task));
+      // An epic whose budget is spent starts nothing more (running sessions finish or hit their own cap).
+      const epicSpent = await reachedBudget(ctx, { task: null, epic: epic.id });
+      if (epicSpent)
+        note(epic.id, "budget", `✗ ${epic.id}: ${reachedMessage(epicSpent)}; no new task starts`);
+      const ready = epicSpent ? [] : fresh.filter((task) => isReady(task, freshById) || orphaned(task));
       for (const task of ready) {
         if (running >= maxWorkers) break;
         const record = await spawnTaskWorker(ctx, task.id, { agent: options.agent });
@@ -154,7 +167,7 @@ export async function runEpic(
       ) {
         return { ...(await summarize(ctx, epic.id)), outcome: "complete" };
       }
-      if (running === 0 && !fresh.some((task) => isReady(task, freshById) || orphaned(task))) {
+      if (running === 0 && (epicSpent || !fresh.some((task) => isReady(task, freshById) || orphaned(task)))) {
         return { ...(await summarize(ctx, epic.id)), outcome: "blocked" };
       }
       await waitForChange(ctx, 1_000, options.signal);

@@ -1,6 +1,7 @@
 import { spawn as spawnProcess } from "node:child_process";
-import { appendFile, chmod, cp, mkdir, readdir } from "node:fs/promises";
+import { appendFile, chmod, cp, mkdir, readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { budgetStates, headroom, isReached, reachedMessage } from "../core/budgets.js";
 import type { JigContext } from "../core/context.js";
 import { currentBranch, epicBranches, taskTarget } from "../core/epics.js";
 import { recordEvent } from "../core/events.js";
@@ -8,30 +9,38 @@ import { ensureExcluded } from "../core/exclude.js";
 import { branchCommit } from "../core/git-ops.js";
 import { issueToken } from "../core/identity.js";
 import { assertSafeId } from "../core/ids.js";
-import { sessionRunning, type WorkerRecord, writeWorkerStatus } from "../core/workers.js";
+import {
+  describeExit,
+  readWorkerStatus,
+  sessionRunning,
+  type WorkerRecord,
+  writeWorkerStatus,
+} from "../core/workers.js";
 import { createWorktree } from "../core/worktrees.js";
 import { JigError } from "../errors.js";
 import { writeFileAtomic } from "../lib/fs.js";
+import { git } from "../lib/git.js";
 import { CLI_ENTRY, PACKAGE_ROOT } from "../version.js";
-import type { LaunchRequest, LaunchSpec } from "./backends/backend.js";
+import type { Budget, LaunchRequest, LaunchSpec, McpServerLaunch } from "./backends/backend.js";
 import { resolveAgent } from "./backends/index.js";
-import { adhocPrompt, plannerPrompt, workerPrompt } from "./prompts.js";
+import { adhocPrompt, plannerPrompt, resumePrompt, workerPrompt } from "./prompts.js";
 
 // Starting sessions: a worktree and branch, an identity and MCP config, the skills, a registry record,
 // and the agent itself under a detached supervisor, so `jig spawn` returns at once.
 
-/** The MCP config a session gets: jig over stdio, with the session's own identity. */
+/** How a session starts jig's MCP server: over stdio, with the session's own identity. */
+export function mcpServer(ctx: JigContext, token: string): McpServerLaunch {
+  return {
+    command: process.execPath,
+    args: [CLI_ENTRY, "serve", "--stdio"],
+    env: { JIG_ROOT: ctx.paths.root, JIG_TOKEN: token },
+  };
+}
+
+/** The MCP config a session gets (Claude Code's `--mcp-config` format): jig over stdio, with the session's own identity. */
 export async function writeMcpConfig(ctx: JigContext, name: string, token: string): Promise<string> {
   const file = join(ctx.paths.workersDir, `${name}.mcp.json`);
-  const config = {
-    mcpServers: {
-      jig: {
-        command: process.execPath,
-        args: [CLI_ENTRY, "serve", "--stdio"],
-        env: { JIG_ROOT: ctx.paths.root, JIG_TOKEN: token },
-      },
-    },
-  };
+  const config = { mcpServers: { jig: mcpServer(ctx, token) } };
   await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`, 0o600);
   await chmod(file, 0o600);
   return file;
@@ -46,7 +55,11 @@ async function installSkills(ctx: JigContext, dir: string): Promise<void> {
 }
 
 /** Starts the supervisor (detached) that runs the agent and records how it ended. */
-async function startSupervised(ctx: JigContext, record: WorkerRecord, spec: LaunchSpec): Promise<number> {
+async function startSupervised(
+  ctx: JigContext,
+  record: WorkerRecord,
+  spec: LaunchSpec & { budget: Budget | null },
+): Promise<number> {
   await writeFileAtomic(
     join(ctx.paths.workersDir, `${record.name}.launch.json`),
     JSON.stringify(spec),
@@ -77,9 +90,24 @@ async function startSession(
   ctx: JigContext,
   who: Pick<WorkerRecord, "name" | "kind" | "issue" | "epic" | "branch" | "target" | "worktree">,
   agent: Agent,
-  launch: Pick<LaunchRequest, "role" | "cwd" | "prompt" | "mcpConfigPath" | "issue">,
+  launch: Pick<LaunchRequest, "role" | "cwd" | "prompt" | "mcpConfigPath" | "mcpServer" | "issue">,
+  options: SpawnOptions = {},
 ): Promise<WorkerRecord> {
   const previous = await ctx.workers.get(who.name);
+  const budgets = await budgetStates(ctx, { task: who.kind === "planner" ? null : who.name, epic: who.epic });
+  const reached = budgets.find(isReached);
+  if (reached)
+    throw new JigError("PRECONDITION_FAILED", `${who.name}: ${reachedMessage(reached)}`, {
+      hint: `raise it with \`jig budget ${reached.id} <amount>\``,
+    });
+  // A retry continues the earlier conversation where the CLI can (same agent, a conversation id recorded).
+  const resume =
+    !options.fresh && previous?.session && previous.agent === agent.name && agent.backend.resumes
+      ? previous.session
+      : null;
+  const prompt = resume
+    ? resumePrompt(options.note ?? (await whatHappened(previous!)), launch.prompt)
+    : launch.prompt;
   const record: WorkerRecord = {
     ...who,
     agent: agent.name,
@@ -88,12 +116,27 @@ async function startSession(
     logPath: join(ctx.paths.logsDir, `${who.name}.log`),
     exited: null,
     attempt: (previous?.attempt ?? 0) + 1,
-    usage: null,
+    usage: previous?.usage ?? null,
+    usageBefore: previous?.usage ?? null,
+    session: resume,
   };
   await ctx.workers.save(record);
   await writeWorkerStatus(who.worktree, { status: "working", message: null, landing: null });
-  const spec = await agent.backend.launch({ ...launch, name: who.name, config: agent.config });
-  const pid = await startSupervised(ctx, record, spec);
+  const privateDir = join(ctx.paths.jigDir, "agents", who.name);
+  await mkdir(privateDir, { recursive: true, mode: 0o700 });
+  const budget = headroom(budgets);
+  const spec = await agent.backend.launch({
+    ...launch,
+    prompt,
+    name: who.name,
+    config: agent.config,
+    privateDir,
+    writableRoots: [await gitCommonDir(ctx.paths.root)],
+    instructions: await readSkill(launch.role === "planner" ? "jig-planner" : "jig-worker"),
+    resume,
+    budget,
+  });
+  const pid = await startSupervised(ctx, record, { ...spec, budget });
   if (who.kind === "task")
     await recordEvent(ctx, {
       type: "spawned",
@@ -106,8 +149,29 @@ async function startSession(
   return ctx.workers.update(who.name, (current) => ({ ...current, pid }));
 }
 
+/** What ended the previous session, in a line for the resumed one: its exit, or why its land was refused. */
+async function whatHappened(previous: WorkerRecord): Promise<string> {
+  const status = await readWorkerStatus(previous.worktree);
+  const landing = status?.landing as { state?: string; reason?: string } | null | undefined;
+  if (landing?.reason && landing.state !== "landed") return `your land was refused: ${landing.reason}`;
+  if (status?.status === "blocked" && status.message) return `you were blocked: ${status.message}`;
+  return `the session ended (${describeExit(previous)})`;
+}
+
+async function readSkill(name: string): Promise<string> {
+  return readFile(join(PACKAGE_ROOT, "skills", name, "SKILL.md"), "utf8").catch(() => "");
+}
+
+async function gitCommonDir(root: string): Promise<string> {
+  return (await git(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"])).trim();
+}
+
 export interface SpawnOptions {
   agent?: string;
+  /** Start a new conversation even where the last one could be resumed. */
+  fresh?: boolean;
+  /** For a resumed session: what happened since it stopped (default: read from its exit and status). */
+  note?: string;
 }
 
 /** One worker for one subtask. Refuses a task that is complete, or assigned to a live worker. */
@@ -163,7 +227,15 @@ export async function spawnTaskWorker(
     ctx,
     { name, kind: "task", issue: issue.id, epic: issue.epic, branch, target, worktree: path },
     agent,
-    { role: "worker", cwd: path, prompt: workerPrompt(issue.id, target), mcpConfigPath, issue: issue.id },
+    {
+      role: "worker",
+      cwd: path,
+      prompt: workerPrompt(issue.id, target),
+      mcpConfigPath,
+      mcpServer: mcpServer(ctx, token),
+      issue: issue.id,
+    },
+    options,
   );
 }
 
@@ -195,7 +267,15 @@ export async function spawnAdhocWorker(
     ctx,
     { name, kind: "adhoc", issue: null, epic: null, branch, target: from, worktree: path },
     agent,
-    { role: "adhoc", cwd: path, prompt: adhocPrompt(name, context), mcpConfigPath, issue: null },
+    {
+      role: "adhoc",
+      cwd: path,
+      prompt: adhocPrompt(name, context),
+      mcpConfigPath,
+      mcpServer: mcpServer(ctx, token),
+      issue: null,
+    },
+    options,
   );
 }
 
@@ -222,7 +302,9 @@ export async function spawnPlanner(
       cwd: ctx.paths.root,
       prompt: plannerPrompt(epic.id, epicFile),
       mcpConfigPath,
+      mcpServer: mcpServer(ctx, token),
       issue: epic.id,
     },
+    options,
   );
 }

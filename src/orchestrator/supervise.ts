@@ -1,24 +1,51 @@
 import { spawn } from "node:child_process";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { describeBudget, reachedBudget, reachedMessage } from "../core/budgets.js";
 import type { JigContext } from "../core/context.js";
 import { recordEvent } from "../core/events.js";
-import type { WorkerRecord } from "../core/workers.js";
+import { type WorkerRecord, writeWorkerStatus } from "../core/workers.js";
 import { readJsonFile } from "../lib/fs.js";
-import type { LaunchSpec } from "./backends/backend.js";
+import type { Budget, LaunchSpec, SessionOutput, Usage } from "./backends/backend.js";
+import { backendOf } from "./backends/index.js";
 
 // The supervisor of one session (`jig agent-supervise <name>`, started detached by spawn): runs the agent
-// with its output in the worker's log, then records the exit code and the agent's reported cost/usage.
+// with its output in the worker's log, reads that output through the backend while it runs (conversation
+// id, usage against the budget: over it, the session is stopped) and when it ends (exit, usage, what the
+// agent said last). A session stopped at its budget leaves its task blocked with the reason.
+
+const POLL_MS = 1_000;
 
 export async function superviseSession(ctx: JigContext, name: string): Promise<number> {
   const record = await ctx.workers.require(name);
-  const spec = await readJsonFile<LaunchSpec>(join(ctx.paths.workersDir, `${name}.launch.json`));
+  const spec = await readJsonFile<LaunchSpec & { budget?: Budget | null }>(
+    join(ctx.paths.workersDir, `${name}.launch.json`),
+  );
   if (!spec) return 1;
+  const backend = backendOf(spec.type ?? "custom");
+  // The log is appended to across attempts: this session's output starts here.
+  const start = sizeOf(record.logPath);
   const log = openSync(record.logPath, "a");
   const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ["ignore", log, log] });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on("SIGTERM", () => forward("SIGTERM"));
   process.on("SIGINT", () => forward("SIGINT"));
+  let overBudget = false;
+  let sessionSeen = record.session;
+  const read = (): SessionOutput => backend.readOutput(readFrom(record.logPath, start));
+  const watch = setInterval(() => {
+    if (!spec.budget && sessionSeen) return;
+    const out = read();
+    if (out.session && out.session !== sessionSeen) {
+      sessionSeen = out.session;
+      void ctx.workers.update(name, (current) => ({ ...current, session: out.session })).catch(() => {});
+    }
+    if (!overBudget && spec.budget && exceeds(out.usage, spec.budget)) {
+      overBudget = true;
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+    }
+  }, POLL_MS);
   let spawnError: string | null = null;
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
     child.once("exit", (c, s) => resolve([c, s]));
@@ -27,28 +54,67 @@ export async function superviseSession(ctx: JigContext, name: string): Promise<n
       resolve([127, null]);
     });
   });
+  clearInterval(watch);
   closeSync(log);
-  const tail = readTail(record.logPath, 512 * 1024);
-  const result = spec.usageFormat === "claude-stream-json" ? claudeResult(tail) : null;
-  // What the agent said last: Claude Code's result (its answer, or why it failed); for other agents,
-  // the last line they printed when they failed.
-  const said =
-    spawnError ?? result?.said ?? (signal === null && code !== 0 && !result ? lastLine(tail) : null);
-  const ended = await ctx.workers.update(name, (current: WorkerRecord) => ({
+  const out = read();
+  const tail = readFrom(record.logPath, Math.max(start, sizeOf(record.logPath) - 64 * 1024));
+  // What the agent said last: the backend's reading of its output, or the last line a failing agent printed.
+  const said = spawnError ?? out.said ?? (signal === null && code !== 0 ? lastLine(tail) : null);
+  const updated = await ctx.workers.update(name, (current: WorkerRecord) => ({
     ...current,
     exited: { code, signal, at: new Date().toISOString(), said: said ? clip(said) : null },
-    usage: result?.usage ?? current.usage,
+    usage: out.usage ? addUsage(current.usageBefore, out.usage) : current.usage,
+    session: out.session ?? current.session,
   }));
   await recordEvent(ctx, {
     type: "session-ended",
-    epic: ended.epic,
+    epic: updated.epic,
     worker: name,
-    task: ended.issue,
+    task: updated.issue,
     code,
     signal,
-    usage: ended.usage,
+    usage: updated.usage,
   });
+  if (overBudget || out.capped || (spec.budget && exceeds(out.usage, spec.budget)))
+    await blockAtBudget(ctx, updated);
   return code ?? 1;
+}
+
+/** Usage at or over the session's budget (dollars where the CLI reports them, tokens otherwise). */
+function exceeds(usage: Usage | null, budget: Budget): boolean {
+  if (!usage) return false;
+  if (budget.usd !== null && usage.costUsd !== null && usage.costUsd >= budget.usd) return true;
+  const tokens = (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
+  return budget.tokens !== null && tokens >= budget.tokens;
+}
+
+// The task waits for a human to raise the budget: blocked, with the spend and the command that raises it.
+async function blockAtBudget(ctx: JigContext, record: WorkerRecord): Promise<void> {
+  const task = record.kind === "planner" ? null : record.name;
+  const state = await reachedBudget(ctx, { task, epic: record.epic });
+  const message = state
+    ? reachedMessage(state)
+    : "budget reached: the session was stopped at the budget it was given";
+  if (record.kind === "task" && record.issue)
+    await ctx.issues
+      .update(record.issue, (current) => (current.status === "complete" ? null : { status: "blocked" }))
+      .catch(() => {});
+  await writeWorkerStatus(record.worktree, {
+    status: "blocked",
+    message,
+    budget: state ? describeBudget(state) : null,
+  });
+}
+
+export function addUsage(a: Usage | null, b: Usage): Usage {
+  const add = (x: number | null | undefined, y: number | null) =>
+    x == null && y == null ? null : (x ?? 0) + (y ?? 0);
+  return {
+    costUsd: add(a?.costUsd, b.costUsd),
+    inputTokens: add(a?.inputTokens, b.inputTokens),
+    outputTokens: add(a?.outputTokens, b.outputTokens),
+    turns: add(a?.turns, b.turns),
+  };
 }
 
 const clip = (text: string) => {
@@ -56,14 +122,23 @@ const clip = (text: string) => {
   return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 };
 
-function readTail(path: string, bytes: number): string {
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+// The log from `offset` on (bounded: a runaway log is read from its last 8 MB).
+function readFrom(path: string, offset: number): string {
   try {
     const fd = openSync(path, "r");
     try {
       const size = fstatSync(fd).size;
-      const length = Math.min(size, bytes);
-      const buffer = Buffer.alloc(length);
-      readSync(fd, buffer, 0, length, size - length);
+      const from = Math.max(offset, size - 8 * 1024 * 1024);
+      const buffer = Buffer.alloc(Math.max(0, size - from));
+      readSync(fd, buffer, 0, buffer.length, from);
       return buffer.toString("utf8");
     } finally {
       closeSync(fd);
@@ -79,30 +154,3 @@ const lastLine = (text: string): string | null =>
     .map((line) => line.trim())
     .filter(Boolean)
     .at(-1) ?? null;
-
-/** Cost, tokens and the final message from the last `result` event of Claude Code's stream-json output. */
-export function claudeResult(tail: string): { usage: WorkerRecord["usage"]; said: string | null } | null {
-  for (const line of tail.split("\n").reverse()) {
-    if (!line.includes('"type":"result"')) continue;
-    try {
-      const event = JSON.parse(line) as {
-        total_cost_usd?: number;
-        num_turns?: number;
-        usage?: { input_tokens?: number; output_tokens?: number };
-        result?: string;
-        is_error?: boolean;
-        subtype?: string;
-      };
-      return {
-        usage: {
-          costUsd: event.total_cost_usd ?? null,
-          inputTokens: event.usage?.input_tokens ?? null,
-          outputTokens: event.usage?.output_tokens ?? null,
-          turns: event.num_turns ?? null,
-        },
-        said: event.result || (event.is_error ? (event.subtype ?? "error") : null),
-      };
-    } catch {}
-  }
-  return null;
-}

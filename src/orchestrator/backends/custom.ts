@@ -1,8 +1,9 @@
 import { JigError } from "../../errors.js";
-import type { AgentBackend, LaunchRequest, LaunchSpec } from "./backend.js";
+import { type AgentBackend, childEnv, type LaunchRequest, type LaunchSpec, NO_OUTPUT } from "./backend.js";
 
 // Any other agent CLI, from a command template in jig.json, e.g.
-// "codex exec --config mcp_servers_file={mcpConfig} {prompt}". Values are shell-quoted when substituted.
+// "my-agent --mcp {mcpConfig} {prompt}". Values are shell-quoted when substituted. jig cannot read its
+// output, so it reports no usage, and a retry starts a new conversation.
 
 export const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
 
@@ -19,7 +20,8 @@ export function renderTemplate(template: string, values: Record<string, string>)
 }
 
 export const customBackend: AgentBackend = {
-  name: "custom",
+  type: "custom",
+  resumes: false,
   async launch(request: LaunchRequest): Promise<LaunchSpec> {
     if (!request.config.command) {
       throw new JigError("INVALID_INPUT", "a custom agent needs a `command` template in jig.json", {
@@ -33,14 +35,13 @@ export const customBackend: AgentBackend = {
       issue: request.issue ?? "",
       worker: request.name,
     });
-    const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
     return {
+      type: "custom",
       command: "/bin/sh",
       args: ["-c", line],
-      env: { ...env, ...request.config.env, JIG_WORKER: request.name },
+      env: childEnv(process.env, { ...request.config.env, JIG_WORKER: request.name }),
       cwd: request.cwd,
-      usageFormat: "none",
     };
   },
+  readOutput: () => NO_OUTPUT,
 };

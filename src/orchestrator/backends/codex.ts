@@ -1,0 +1,144 @@
+import { existsSync } from "node:fs";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { JigError } from "../../errors.js";
+import { toToml } from "../../lib/toml.js";
+import { PACKAGE_ROOT } from "../../version.js";
+import {
+  type AgentBackend,
+  childEnv,
+  jsonLines,
+  type LaunchRequest,
+  type LaunchSpec,
+  num,
+  type SessionOutput,
+} from "./backend.js";
+import { JIG_TOOL_NAMES } from "./claude.js";
+import { which } from "./which.js";
+
+// OpenAI Codex CLI, headless: `codex exec --json` with its own CODEX_HOME in the session's private
+// directory: config.toml (jig's MCP server under `mcp_servers.jig`, only jig's tools enabled and
+// pre-approved, approval_policy "never"; a planner in the read-only sandbox, a worker without one, as
+// Claude Code workers run with bypassPermissions: Codex's workspace-write sandbox keeps a worktree's git
+// directory read-only, so a worker there cannot commit — seen with 0.171) and AGENTS.md (the role's instructions). Usage: tokens from each
+// `turn.completed` (Codex reports no cost). Resume: `codex exec resume <thread_id>`.
+
+export const codexBackend: AgentBackend = {
+  type: "codex",
+  resumes: true,
+  async launch(request: LaunchRequest): Promise<LaunchSpec> {
+    const command = request.config.command ?? "codex";
+    const binary = which(command, [join(PACKAGE_ROOT, "node_modules", ".bin")]);
+    if (!binary) {
+      throw new JigError(
+        "PRECONDITION_FAILED",
+        `the codex backend needs the Codex CLI, but '${command}' is not installed or not on PATH`,
+        { hint: "install it with `npm install -g @openai/codex` (or set agents.<name>.command in jig.json)" },
+      );
+    }
+    const home = join(request.privateDir, "codex-home");
+    await mkdir(home, { recursive: true, mode: 0o700 });
+    await writeFile(join(home, "config.toml"), codexConfig(request), { mode: 0o600 });
+    await writeFile(join(home, "AGENTS.md"), request.instructions, { mode: 0o600 });
+    await linkLogin(home);
+    const options = [
+      "--json",
+      "--skip-git-repo-check",
+      "--cd",
+      request.cwd,
+      ...(request.config.model ? ["--model", request.config.model] : []),
+      ...request.config.args,
+    ];
+    const args = request.resume
+      ? ["exec", ...options, "resume", request.resume, request.prompt]
+      : ["exec", ...options, request.prompt];
+    return {
+      type: "codex",
+      command: binary,
+      args,
+      env: childEnv(process.env, { ...request.config.env, CODEX_HOME: home, JIG_WORKER: request.name }),
+      cwd: request.cwd,
+    };
+  },
+  readOutput: readCodexOutput,
+};
+
+/** config.toml for one session: jig's settings, then the agent's `settings` from jig.json on top. */
+export function codexConfig(request: LaunchRequest): string {
+  const isPlanner = request.role === "planner";
+  const config: Record<string, unknown> = {
+    approval_policy: "never",
+    sandbox_mode: isPlanner ? "read-only" : "danger-full-access",
+    check_for_update_on_startup: false,
+    mcp_servers: {
+      jig: {
+        command: request.mcpServer.command,
+        args: request.mcpServer.args,
+        env: request.mcpServer.env,
+        // Wait for jig before the first model request (otherwise the first turn may not see its tools).
+        required: true,
+        startup_timeout_sec: 60,
+        enabled_tools: JIG_TOOL_NAMES,
+        default_tools_approval_mode: "approve",
+      },
+    },
+  };
+  return toToml(mergeSettings(config, request.config.settings ?? {}));
+}
+
+/** Deep merge of plain objects: `extra` wins, arrays and scalars are replaced. */
+export function mergeSettings(
+  base: Record<string, unknown>,
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? mergeSettings(current, value) : value;
+  }
+  return out;
+}
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+// A user logged in to Codex (`codex login`) stays logged in: the private home links their auth.json.
+async function linkLogin(home: string): Promise<void> {
+  const source = join(process.env.CODEX_HOME ?? join(homedir(), ".codex"), "auth.json");
+  const target = join(home, "auth.json");
+  if (existsSync(source) && !existsSync(target)) await symlink(source, target).catch(() => {});
+}
+
+interface CodexEvent {
+  type?: string;
+  thread_id?: string;
+  usage?: { input_tokens?: number; output_tokens?: number };
+  item?: { type?: string; text?: string; message?: string };
+  error?: { message?: string };
+  message?: string;
+}
+
+/** `codex exec --json`: thread id, tokens summed over completed turns, the last agent message or error. */
+export function readCodexOutput(output: string): SessionOutput {
+  let session: string | null = null;
+  let said: string | null = null;
+  let input = 0;
+  let outputTokens = 0;
+  let turns = 0;
+  for (const event of jsonLines(output) as CodexEvent[]) {
+    if (event.type === "thread.started" && typeof event.thread_id === "string") session = event.thread_id;
+    else if (event.type === "turn.completed") {
+      turns++;
+      input += num(event.usage?.input_tokens) ?? 0;
+      outputTokens += num(event.usage?.output_tokens) ?? 0;
+    } else if (event.type === "item.completed" && event.item?.type === "agent_message")
+      said = event.item.text ?? said;
+    else if (event.type === "turn.failed") said = event.error?.message ?? said;
+  }
+  return {
+    usage: turns === 0 ? null : { costUsd: null, inputTokens: input, outputTokens, turns },
+    said,
+    session,
+    capped: false,
+  };
+}
