@@ -73,7 +73,8 @@ export async function superviseSession(ctx: JigContext, name: string): Promise<n
     task: updated.issue,
     code,
     signal,
-    usage: updated.usage,
+    // This session's own usage (the record's sums every attempt): stats add the sessions up.
+    usage: out.usage,
   });
   if (overBudget || out.capped || (spec.budget && exceeds(out.usage, spec.budget)))
     await blockAtBudget(ctx, updated);

@@ -91,8 +91,14 @@ export interface FakeAnthropic {
 
 const SIDE_ANSWER = "OK.";
 
-/** Starts the fake endpoint on 127.0.0.1, port 0. */
-export async function startFakeAnthropic(script: FakeScript): Promise<FakeAnthropic> {
+/**
+ * Starts the fake endpoint on 127.0.0.1, port 0. `usage` replaces the estimated token counts of every
+ * main-loop answer (a budget test reports large usage).
+ */
+export async function startFakeAnthropic(
+  script: FakeScript,
+  options: { usage?: { input_tokens: number; output_tokens: number } } = {},
+): Promise<FakeAnthropic> {
   const requests: RecordedRequest[] = [];
   const errors: Error[] = [];
   let nextId = 0;
@@ -150,7 +156,10 @@ export async function startFakeAnthropic(script: FakeScript): Promise<FakeAnthro
     );
     const stopReason =
       turn.stopReason ?? (content.some((b) => b.type === "tool_use") ? "tool_use" : "end_turn");
-    const usage = { input_tokens: estimateTokens(body), output_tokens: estimateTokens(content) };
+    const usage =
+      !isSide && options.usage
+        ? options.usage
+        : { input_tokens: estimateTokens(body), output_tokens: estimateTokens(content) };
     const message = {
       id: `msg_fake_${nextId++}`,
       type: "message",

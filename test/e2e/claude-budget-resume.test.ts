@@ -1,0 +1,140 @@
+// Budgets and resumed sessions with the REAL Claude Code CLI against the scripted Messages endpoint,
+// which reports 100k input tokens per answer: jig stops the session at the task's token budget, blocks
+// the task with the reason, keeps its commits; raising the budget resumes the same conversation.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
+import { taskIs, waitFor } from "../helpers/epic.js";
+import {
+  bashStep,
+  claudeBin,
+  type FakeAnthropic,
+  startFakeAnthropic,
+  toolCallingModel,
+} from "../helpers/fake-anthropic.js";
+import { gitIn, gitRepo, issueFile, tempDir } from "../helpers/repo.js";
+
+const CLAUDE = claudeBin();
+const PER_TURN = 100_000;
+
+function agentConfig(url: string) {
+  const home = tempDir("jig-claude-home-");
+  return {
+    agent: "cc",
+    maxRetries: 0,
+    agents: {
+      cc: {
+        type: "claude",
+        command: CLAUDE,
+        env: {
+          HOME: home,
+          CLAUDE_CONFIG_DIR: join(home, ".claude"),
+          ANTHROPIC_BASE_URL: url,
+          ANTHROPIC_API_KEY: "test-key",
+          CLAUDE_CODE_MAX_RETRIES: "0",
+          DISABLE_AUTOUPDATER: "1",
+          DISABLE_TELEMETRY: "1",
+          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+        },
+      },
+    },
+  };
+}
+
+describe.skipIf(!CLAUDE)("budgets and resume with the real Claude Code CLI", () => {
+  let fake: FakeAnthropic | null = null;
+  afterEach(async () => {
+    await fake?.close();
+    fake = null;
+  });
+
+  it("a token budget stops the session at its cap and blocks the task; jig budget raises it and the conversation resumes", async () => {
+    const root = gitRepo({
+      "README.md": "# r\n",
+      "issues/ep.md": issueFile({ target: "feature/ep" }, "# Epic\n"),
+    });
+    const worktree = join(root, ".jig", "worktrees", "ep-01-hello");
+    const model = toolCallingModel(
+      [
+        { tool: "mcp__jig__claim_task", input: {} },
+        { tool: "mcp__jig__set_status", input: { status: "working" } },
+        { tool: "Write", input: { file_path: join(worktree, "hello.txt"), content: "hello\n" } },
+        bashStep("git add -A && git commit -q -m 'Say hello'"),
+        { tool: "mcp__jig__land", input: {} },
+      ],
+      "Landed.",
+    );
+    // Past 550k tokens the model "thinks" until the budget is raised: only jig can end that session.
+    let holding = true;
+    let heldTurns = 0;
+    fake = await startFakeAnthropic(
+      async (ctx) => {
+        if (holding && ctx.turn * PER_TURN >= 550_000) {
+          heldTurns++;
+          await new Promise(() => {});
+        }
+        return model.script(ctx);
+      },
+      { usage: { input_tokens: PER_TURN, output_tokens: 10 } },
+    );
+    writeFileSync(join(root, "jig.json"), JSON.stringify(agentConfig(fake.url)));
+    expect(runCli(root, ["init"]).code).toBe(0);
+    const { openContext } = await import("../../src/core/context.js");
+    const { planEpic } = await import("../../src/core/plan.js");
+    const { ADMIN } = await import("../../src/core/identity.js");
+    await planEpic(await openContext({ root }), ADMIN, {
+      epic: "ep",
+      subtasks: [
+        {
+          title: "Say hello",
+          slug: "hello",
+          objective: "Write hello.txt",
+          acceptanceCriteria: ["hello.txt"],
+        },
+      ],
+    });
+    const spawned = runCli(root, ["spawn", "--issue", "ep-01", "--budget", "550k"], {
+      env: { IS_SANDBOX: "" },
+    });
+    expect(spawned.code, spawned.stderr).toBe(0);
+    const log = join(root, ".jig", "logs", "ep-01-hello.log");
+    const dump = () => `${readFileSync(log, "utf8").slice(-3000)}\nfake errors: ${fake?.errors.join("\n")}`;
+    await waitFor(taskIs(root, "ep-01-hello", "blocked"), "the task to be blocked at its budget", {
+      timeoutMs: 150_000,
+      dump,
+    });
+    expect(heldTurns).toBeGreaterThan(0);
+    const record = JSON.parse(readFileSync(join(root, ".jig", "workers", "ep-01-hello.json"), "utf8"));
+    expect(record.exited.signal ?? record.exited.code).toBeTruthy();
+    expect(record.session).toMatch(/^[0-9a-f-]{36}$/);
+    const ps = runCli(root, ["ps"]).stdout;
+    expect(ps).toMatch(/budget reached: 600k of 550k tokens \(task ep-01-hello\)/);
+    // Nothing lost: the commit made before the cap is on the worker's branch.
+    expect(gitIn(root, "log", "--format=%s", "-1", "_jig/ep-01-hello")).toBe("Say hello");
+    expect(runCli(root, ["budget", "ep-01-hello"]).stdout).toContain(
+      "task ep-01-hello: 600k of 550k tokens — reached",
+    );
+
+    // Raising the budget resumes the same conversation, told what happened.
+    holding = false;
+    const before = fake.requests.length;
+    const raised = runCli(root, ["budget", "ep-01-hello", "2m"], { env: { IS_SANDBOX: "" } });
+    expect(raised.code, raised.stderr).toBe(0);
+    expect(raised.stdout).toContain("resumed ep-01-hello");
+    await waitFor(taskIs(root, "ep-01-hello", "complete"), "the resumed session to land", {
+      timeoutMs: 150_000,
+      dump,
+    });
+    expect(gitIn(root, "show", "feature/ep:hello.txt")).toBe("hello");
+    const resumed = fake.requests.slice(before).find((r) => r.kind === "main");
+    const conversation = JSON.stringify((resumed?.body as { messages: unknown[] }).messages);
+    // The first request of the resumed session carries the earlier turns (the claim, the commit) and the note.
+    expect(conversation).toContain("toolu_step_0");
+    expect(conversation).toContain("git commit -q -m 'Say hello'");
+    expect(conversation).toContain("you are resuming your earlier session; you were stopped at your budget");
+    const after = JSON.parse(readFileSync(join(root, ".jig", "workers", "ep-01-hello.json"), "utf8"));
+    expect(after.attempt).toBe(2);
+    expect(after.usage.inputTokens).toBeGreaterThan(600_000);
+  }, 320_000);
+});
