@@ -1,5 +1,6 @@
-import { mkdir, readdir, stat, unlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, stat, unlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigSchema, type JigConfig, loadConfig } from "../core/config.js";
 import type { JigContext } from "../core/context.js";
@@ -116,6 +117,13 @@ export async function checkAgent(
       cwd: root,
       prompt: "(jig doctor)",
       mcpConfigPath: join(paths.jigDir, "doctor.mcp.json"),
+      mcpServer: { command: process.execPath, args: [], env: {} },
+      // Codex and Gemini write their session config here; a throwaway directory, not a session's.
+      privateDir: await mkdtemp(join(tmpdir(), "jig-doctor-")),
+      writableRoots: [],
+      instructions: "",
+      resume: null,
+      budget: null,
       issue: null,
       config: agent.config,
     });
