@@ -30,6 +30,8 @@ export const GateSchema = z.object({
     .positive()
     .max(24 * 3600)
     .default(600),
+  /** Variables the gate gets besides a minimal PATH/HOME/locale: it inherits nothing else from jig. */
+  env: z.record(z.string(), z.string()).default({}),
 });
 
 /** The per-epic event record's bound: the live file rotates past `segmentBytes`; `segments` files are kept. */
@@ -83,6 +85,8 @@ export const ConfigSchema = z
     maxWorkers: z.number().int().min(1).max(64).default(4),
     maxRetries: z.number().int().min(0).max(10).default(1),
     gate: GateSchema.nullable().default(null),
+    /** Task or epic ids whose lands may add or change jig's own paths (issues dir, .jig, .mcp.json, jig's skills). */
+    allowJigPaths: z.array(z.string().min(1)).default([]),
     agent: z.string().min(1).default("claude"),
     agents: z.record(z.string(), AgentBackendSchema).default({}),
     events: EventsConfigSchema.default(EventsConfigSchema.parse({})),

@@ -168,3 +168,84 @@ export async function predictConflicts(cwd: string, ours: string, theirs: string
     .filter(Boolean);
   return [...new Set(files)];
 }
+
+export interface MergeConflict {
+  file: string;
+  /** What git says the conflict is: `content`, `binary`, `rename/delete`, `modify/delete`, … */
+  kinds: string[];
+}
+
+export type TreeMerge =
+  | { clean: true; tree: string }
+  | { clean: false; tree: string; conflicts: MergeConflict[] };
+
+/**
+ * Merges two commits' trees in the object store (`git merge-tree --write-tree -z`): the resulting tree,
+ * or the conflicted files with the kinds of conflict git reported for each. Nothing else is touched.
+ */
+export async function mergeTrees(cwd: string, ours: string, theirs: string): Promise<TreeMerge> {
+  const out = await gitRun(cwd, ["merge-tree", "--write-tree", "-z", ours, theirs]);
+  if (out.exitCode !== 0 && out.exitCode !== 1)
+    throw new JigError("GIT_FAILED", `git merge-tree ${ours} ${theirs} failed: ${out.stderr.trim()}`, {
+      hint: "check that both commits exist",
+    });
+  const tokens = out.stdout.split("\0");
+  const tree = tokens[0]?.trim() ?? "";
+  if (out.exitCode === 0) return { clean: true, tree };
+  // Conflicted file info (`<mode> <oid> <stage>\t<path>` each), an empty token, then the messages:
+  // `<count>`, that many paths, the conflict type, the message.
+  const files: string[] = [];
+  let i = 1;
+  for (; i < tokens.length && tokens[i] !== ""; i++) {
+    const path = tokens[i]!.slice(tokens[i]!.indexOf("\t") + 1);
+    if (!files.includes(path)) files.push(path);
+  }
+  const kinds = new Map<string, Set<string>>(files.map((file) => [file, new Set<string>()]));
+  for (i++; i < tokens.length; ) {
+    const count = Number(tokens[i]);
+    if (!Number.isInteger(count) || count <= 0) break;
+    const paths = tokens.slice(i + 1, i + 1 + count);
+    const type = tokens[i + 1 + count] ?? "";
+    i += count + 3;
+    const kind = /^CONFLICT \((.+)\)$/.exec(type)?.[1];
+    if (!kind) continue;
+    const named = kind === "contents" ? "content" : kind;
+    for (const path of paths) {
+      if (!kinds.has(path)) {
+        kinds.set(path, new Set());
+        files.push(path);
+      }
+      kinds.get(path)!.add(named);
+    }
+  }
+  return { clean: false, tree, conflicts: files.map((file) => ({ file, kinds: [...kinds.get(file)!] })) };
+}
+
+/** The tree id of a commit. */
+export async function treeOf(cwd: string, commit: string): Promise<string> {
+  return (await git(cwd, ["rev-parse", `${commit}^{tree}`])).trim();
+}
+
+/**
+ * A new commit in the object store (`git commit-tree`), with the given author (name, email, raw date)
+ * kept; the committer is whoever runs jig, now. No ref moves.
+ */
+export async function commitTree(
+  cwd: string,
+  options: {
+    tree: string;
+    parents: string[];
+    message: string;
+    author?: { name: string; email: string; date: string };
+  },
+): Promise<string> {
+  const env: Record<string, string> = options.author
+    ? {
+        GIT_AUTHOR_NAME: options.author.name,
+        GIT_AUTHOR_EMAIL: options.author.email,
+        GIT_AUTHOR_DATE: options.author.date,
+      }
+    : {};
+  const args = ["commit-tree", options.tree, ...options.parents.flatMap((p) => ["-p", p]), "-F", "-"];
+  return (await git(cwd, args, { env, input: options.message })).trim();
+}

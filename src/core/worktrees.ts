@@ -12,7 +12,7 @@ import { assertSafeId } from "./ids.js";
 // Creating and removing them is serialized across processes: two `git worktree add` at once can read
 // each other's half-written admin directory ("failed to read .git/worktrees/<other>/commondir"), and a
 // `worktree prune` can delete it.
-const worktreeLock = (ctx: JigContext) => join(ctx.paths.locksDir, "worktrees");
+export const worktreeLock = (ctx: JigContext): string => join(ctx.paths.locksDir, "worktrees");
 
 export const workerBranch = (name: string): string => `_jig/${assertSafeId(name, "worker name")}`;
 export const worktreePath = (ctx: JigContext, name: string): string =>

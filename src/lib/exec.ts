@@ -18,6 +18,8 @@ export async function runShell(
     timeoutMs: number;
     maxOutput?: number;
     env?: Record<string, string>;
+    /** Only `env`, nothing inherited from this process (a gate must not see jig's or an agent's secrets). */
+    cleanEnv?: boolean;
     /** Called once the process group exists (its leader's pid), before waiting for it. */
     onSpawn?: (pid: number) => Promise<void> | void;
   },
@@ -29,6 +31,7 @@ export async function runShell(
     shell: true,
     cwd: options.cwd,
     env: options.env,
+    extendEnv: !options.cleanEnv,
     detached: true,
     buffer: false,
     all: true,

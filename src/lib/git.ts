@@ -1,9 +1,12 @@
 import { resolve } from "node:path";
 import { execa } from "execa";
 import { JigError } from "../errors.js";
+import { killTree } from "./exec.js";
 
 // Every git call goes through here: git itself through execa, the exit code authoritative. `gitRun`
-// returns it, `git` throws GIT_FAILED on it. (Not simple-git: its completion detection waits an extra
+// returns it, `git` throws GIT_FAILED on it. Every call has a timeout (a TIMEOUT error, git killed),
+// and hooks never run: jig runs git for itself, and a user's hanging `reference-transaction` or
+// `post-checkout` hook must not wedge a land or a spawn (core.hooksPath=/dev/null finds no hook). (Not simple-git: its completion detection waits an extra
 // 50 ms after every command that prints nothing — update-ref, reset -q, worktree add… — which was most
 // of the cost of a set_status and a third of a land; see docs/decisions.md.)
 
@@ -19,20 +22,49 @@ export class GitExit extends Error {
   }
 }
 
+export interface GitOptions {
+  env?: Record<string, string>;
+  /** Written to git's stdin (e.g. a commit message for `commit-tree -F -`). */
+  input?: string;
+  /** Default: `JIG_GIT_TIMEOUT_MS` or 120 s (a fetch or push can be slow; local plumbing takes ms). */
+  timeoutMs?: number;
+}
+
+// No hook, and no fsmonitor command (a hook by another name), ever runs from a git call of jig's.
+const NO_HOOKS = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"];
+
+const defaultTimeout = (): number => Number(process.env.JIG_GIT_TIMEOUT_MS) || 120_000;
+
 /** Runs git and returns its exit code and output without throwing on a non-zero exit. */
 export async function gitRun(
   cwd: string,
   args: readonly string[],
-  options: { env?: Record<string, string> } = {},
+  options: GitOptions = {},
 ): Promise<GitOutput> {
-  const result = await execa("git", [...args], {
+  const timeoutMs = options.timeoutMs ?? defaultTimeout();
+  // Its own process group, so a timeout kills what git started too (an upload-pack, a credential
+  // helper) — they hold git's output pipes open, and waiting for them would outlast the timeout.
+  const child = execa("git", [...NO_HOOKS, ...args], {
     cwd,
     env: { ...GIT_ENV, ...options.env },
-    stdin: "ignore",
+    ...(options.input === undefined ? { stdin: "ignore" as const } : { input: options.input }),
     reject: false,
     stripFinalNewline: false,
     maxBuffer: 256 * 1024 * 1024,
+    detached: true,
   });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killTree(child.pid);
+  }, timeoutMs);
+  const result = await child.finally(() => clearTimeout(timer));
+  if (timedOut) {
+    throw new JigError("TIMEOUT", `git ${args[0] ?? ""} did not finish within ${timeoutMs} ms (killed)`, {
+      hint: "is another process holding the repository, or a remote or filesystem stalled? Nothing was changed; try again",
+      details: { command: `git ${args.slice(0, 4).join(" ")}`, cwd },
+    });
+  }
   if (result.exitCode === undefined) {
     // Not an exit of git's: it could not start (no git, no such directory) or was killed.
     const why = result.signal ? `killed by ${result.signal}` : (result.cause as Error | undefined)?.message;
@@ -45,11 +77,7 @@ export async function gitRun(
 }
 
 /** Runs `git <args>` in `cwd` and returns stdout; a non-zero exit is a GIT_FAILED error keeping git's message. */
-export async function git(
-  cwd: string,
-  args: readonly string[],
-  options: { env?: Record<string, string> } = {},
-): Promise<string> {
+export async function git(cwd: string, args: readonly string[], options: GitOptions = {}): Promise<string> {
   const out = await gitRun(cwd, args, options);
   if (out.exitCode === 0) return out.stdout;
   const message = (out.stderr || out.stdout).trim().split("\n").slice(0, 6).join(" / ");

@@ -133,7 +133,7 @@ describe("land", () => {
     expect(await requestLand(ctx, id(4))).toMatchObject({ state: "blocked", conflicts: ["img.bin"] });
   });
 
-  it("refuses uncommitted work, a detached HEAD, no commits, and a missing target — clearly", async () => {
+  it("refuses uncommitted work, commits on a detached HEAD, no commits, and a missing target — clearly", async () => {
     const { root, ctx } = await setup(3);
     const a = await makeWorker(ctx, id(1));
     await expect(requestLand(ctx, id(1))).rejects.toThrow(
@@ -146,11 +146,19 @@ describe("land", () => {
     });
     const b = await makeWorker(ctx, id(2));
     commitIn(b.worktree, { "b.txt": "b" });
+    // Work committed on a detached HEAD is not on the branch: refused, with the command that puts it there.
     gitIn(b.worktree, "checkout", "-q", "--detach");
-    expect(await requestLand(ctx, id(2))).toMatchObject({
-      state: "blocked",
-      reason: expect.stringContaining("detached"),
+    const detached = commitIn(b.worktree, { "b2.txt": "b2" });
+    await expect(requestLand(ctx, id(2))).rejects.toMatchObject({
+      code: "PRECONDITION_FAILED",
+      message: expect.stringContaining(`detached at ${detached.slice(0, 10)}`),
+      hint: expect.stringContaining(
+        `git switch _jig/${id(2)} && git merge --ff-only ${detached.slice(0, 10)}`,
+      ),
     });
+    // A HEAD detached where the branch is (nothing of the worker's off the branch) lands the branch.
+    gitIn(b.worktree, "checkout", "-q", "--detach", `_jig/${id(2)}`);
+    expect(await requestLand(ctx, id(2))).toMatchObject({ state: "landed" });
     const c = await makeWorker(ctx, id(3));
     commitIn(c.worktree, { "c.txt": "c" });
     gitIn(root, "branch", "-D", "feature/e");

@@ -1,53 +1,46 @@
-import { existsSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative } from "node:path";
+import { rm } from "node:fs/promises";
 import pLimit from "p-limit";
 import { toJigError } from "../../errors.js";
-import { killTree, runShell } from "../../lib/exec.js";
-import { readJsonFile, writeFileAtomic } from "../../lib/fs.js";
-import { gitRun } from "../../lib/git.js";
+import { killTree } from "../../lib/exec.js";
+import { redactSecrets } from "../../lib/redact.js";
 import type { JigContext } from "../context.js";
-import { recordEvent, verdictEvent } from "../events.js";
+import { branchCommit, isAncestor, type MergeConflict } from "../git-ops.js";
+import type { WorkerRecord } from "../workers.js";
+import { checkoutBlocker, checkoutName, indexAt, targetCheckouts, updateCheckout } from "./checkout.js";
+import { bisect, runGate } from "./gate.js";
+import { jigPathsTouched } from "./jig-paths.js";
+import { Journal, readJournal } from "./journal.js";
+import { blocked, crashPoint, finish } from "./outcome.js";
+import { publish, targetTip, unpublishLocal } from "./publish.js";
 import {
-  branchCommit,
-  commitsBetween,
-  dirtyFiles,
-  isAncestor,
-  resolveCommit,
-  updateBranchCAS,
-} from "../git-ops.js";
-import { warnOfNewConflicts } from "../warnings.js";
-import { writeWorkerStatus } from "../workers.js";
-import { worktreesWithBranch } from "../worktrees.js";
-import { batchFile, dequeue, type LandVerdict, listQueue, type QueueEntry, writeVerdict } from "./queue.js";
+  batchFile,
+  type LandedRecord,
+  type LandVerdict,
+  listQueue,
+  type QueueEntry,
+  readLanded,
+  writeVerdict,
+} from "./queue.js";
+import { rebasePlumbing } from "./rebase.js";
 
-// The queue driver: whoever holds a target's lock lands everything waiting for that target, as a batch.
-// Each branch is rebased in its own worktree onto the previous one's result; the gate (if any) runs on
-// the batch's last commit, and on red, bisection finds the first bad branch in ~log2(N) runs; the target
-// then moves by compare-and-swap, or the whole batch is redone when someone else moved it meanwhile.
-//
-// A driver can die at any point (kill -9). What it was doing is journaled in batch.json beside the
-// queue — each branch's commit before its rebase, the gate's process group, the tip it was moving the
-// target to — and the next driver replays the journal before anything else: branches of a batch that
-// did not land go back to what their workers left, an orphaned gate is killed, and a batch whose
-// target did move is reported as landed with its commits.
+// The queue driver: whoever holds a target's lock lands everything waiting for that target, as a batch:
+// read each branch's ref → rebase the chain in the object store (rebase.ts) → gate the batch's last
+// commit, bisect on red (gate.ts) → check the human checkouts of the target (checkout.ts) → journal →
+// move the target by CAS or lease (publish.ts) → carry the checkouts along → verdicts (outcome.ts).
+// No worker worktree is read or written; a driver killed at any step is replayed from the journal.
 
 type Progress = ((message: string) => void) | undefined;
 
 interface Candidate {
   entry: QueueEntry;
-  worktree: string;
-  issue: string | null;
-  /** The branch's commit before this batch rebased it (restored when the batch does not land it). */
+  record: WorkerRecord;
+  /** The tree the branch was rebuilt on. */
   before: string;
+  /** The worker's branch commit that lands (its ref is left as the agent made it). */
+  source: string;
   head: string;
+  tree: string;
   commits: string[];
-}
-
-// A candidate rebased onto others that did not land would carry their commits into the next round.
-async function restore(candidates: Candidate[]): Promise<void> {
-  for (const candidate of candidates)
-    await gitRun(candidate.worktree, ["reset", "--hard", "-q", candidate.before]);
 }
 
 /** `JIG_TRACE_LANDING=1`: the driver's phases with timings on stderr (for measuring, not for users). */
@@ -55,107 +48,6 @@ const trace = process.env.JIG_TRACE_LANDING
   ? (start: number, message: string) =>
       process.stderr.write(`[landing ${process.pid}] +${Date.now() - start} ms ${message}\n`)
   : () => {};
-
-/** Test hook: SIGKILL this process at a named step, to prove a crash anywhere leaves a valid state. */
-function crashPoint(step: string): void {
-  if (process.env.JIG_TEST_CRASH_AT === step) process.kill(process.pid, "SIGKILL");
-}
-
-interface BatchJournal {
-  target: string;
-  /** The target's tip the batch was built on. */
-  base: string;
-  candidates: { worker: string; worktree: string; before: string; head?: string; commits?: string[] }[];
-  gatePid?: number;
-  /** Set just before the target moves: the tip it moves to and the workers that land with it. */
-  moving?: { tip: string; workers: string[] };
-}
-
-class Journal {
-  private data: BatchJournal;
-  constructor(
-    private readonly file: string,
-    target: string,
-    base: string,
-  ) {
-    this.data = { target, base, candidates: [] };
-  }
-  async rebasing(worker: string, worktree: string, before: string): Promise<void> {
-    this.data.candidates.push({ worker, worktree, before });
-    await this.save();
-  }
-  async gate(pid: number | undefined): Promise<void> {
-    this.data.gatePid = pid;
-    await this.save();
-  }
-  async moving(tip: string, landing: { worker: string; head: string; commits: string[] }[]): Promise<void> {
-    this.data.moving = { tip, workers: landing.map((c) => c.worker) };
-    for (const { worker, head, commits } of landing) {
-      const candidate = this.data.candidates.find((c) => c.worker === worker);
-      if (candidate) Object.assign(candidate, { head, commits });
-    }
-    await this.save();
-  }
-  async done(): Promise<void> {
-    await rm(this.file, { force: true });
-  }
-  private async save(): Promise<void> {
-    await mkdir(dirname(this.file), { recursive: true });
-    await writeFileAtomic(this.file, JSON.stringify(this.data));
-  }
-}
-
-/** Replays what a dead driver journaled (see the header); a no-op when the last batch finished. */
-async function recoverBatch(ctx: JigContext, target: string, onProgress: Progress): Promise<void> {
-  const file = batchFile(ctx.paths, target);
-  const journal = await readJsonFile<BatchJournal>(file);
-  if (!journal) return;
-  onProgress?.("recovering from a landing driver that stopped mid-batch");
-  if (journal.gatePid) killTree(journal.gatePid);
-  const root = ctx.paths.root;
-  const { base: tip } = await targetTip(ctx, target);
-  const moved = journal.moving && tip !== null && (await isAncestor(root, journal.moving.tip, tip));
-  const landedWorkers = new Set(moved ? journal.moving!.workers : []);
-  if (moved) {
-    // The target moved but the driver died before saying so (and before updating a checked-out target).
-    for (const path of await worktreesWithBranch(ctx, target)) {
-      const index = (await gitRun(path, ["write-tree"])).stdout.trim();
-      const baseTree = (await gitRun(path, ["rev-parse", `${journal.base}^{tree}`])).stdout.trim();
-      if (index && index === baseTree)
-        await gitRun(path, ["read-tree", "-m", "-u", journal.base, journal.moving!.tip]);
-    }
-    const queued = await listQueue(ctx.paths, target);
-    for (const candidate of journal.candidates) {
-      if (!landedWorkers.has(candidate.worker)) continue;
-      const entry = queued.find((e) => e.worker === candidate.worker);
-      if (!entry) continue;
-      const record = await ctx.workers.get(candidate.worker);
-      await finish(
-        ctx,
-        entry,
-        {
-          state: "landed",
-          worker: candidate.worker,
-          target,
-          commits: candidate.commits ?? [],
-          tip: journal.moving!.tip,
-        },
-        candidate.worktree,
-        record?.issue ?? null,
-      );
-    }
-  }
-  for (const candidate of journal.candidates) {
-    if (landedWorkers.has(candidate.worker) || !existsSync(candidate.worktree)) continue;
-    await abortStaleRebase(candidate.worktree);
-    const head = (await gitRun(candidate.worktree, ["rev-parse", "HEAD"])).stdout.trim();
-    if (head === candidate.before) continue;
-    // Only undo what the batch did: the journaled rebased head, or an unrecorded finished rebase.
-    if (candidate.head === undefined || head === candidate.head)
-      await gitRun(candidate.worktree, ["reset", "--keep", "-q", candidate.before]);
-  }
-  await rm(file, { force: true });
-}
 
 export async function drainQueue(ctx: JigContext, target: string, onProgress: Progress): Promise<void> {
   const gathering = Date.now();
@@ -165,7 +57,20 @@ export async function drainQueue(ctx: JigContext, target: string, onProgress: Pr
     await recoverBatch(ctx, target, onProgress);
     const entries = await listQueue(ctx.paths, target);
     if (entries.length === 0) return;
-    await landBatch(ctx, target, entries.slice(0, 64), onProgress);
+    const batch = entries.slice(0, 64);
+    try {
+      await landBatch(ctx, target, batch, onProgress);
+    } catch (error) {
+      // A git call that failed or timed out (a stalled fetch, a locked repository): unless the target
+      // may have moved (then the journal's replay decides), the batch's workers are told why, so
+      // nobody waits on a queue that would fail the same way again. The lock is released by the caller.
+      const journal = await readJournal(batchFile(ctx.paths, target));
+      if (journal?.moving) throw error;
+      await rm(batchFile(ctx.paths, target), { force: true });
+      const still = new Set((await listQueue(ctx.paths, target)).map((e) => e.request));
+      for (const entry of batch)
+        if (still.has(entry.request)) await finish(ctx, entry, failed(entry, error).verdict);
+    }
   }
 }
 
@@ -183,18 +88,53 @@ async function gather(ctx: JigContext, target: string): Promise<void> {
   }
 }
 
-/** The target's tip to build on: the remote's (fetched now) when jig.json names one, else the local branch. */
-async function targetTip(
-  ctx: JigContext,
-  target: string,
-): Promise<{ base: string | null; remoteHas: boolean }> {
+/**
+ * Replays what a dead driver journaled: its gate is killed; if it was moving the target and the target
+ * did move, the checkouts it meant to carry along are brought up to date (or, when one cannot follow,
+ * the local target is put back and the batch stays queued) and the workers are told they landed.
+ */
+async function recoverBatch(ctx: JigContext, target: string, onProgress: Progress): Promise<void> {
+  const file = batchFile(ctx.paths, target);
+  const journal = await readJournal(file);
+  if (!journal) return;
+  onProgress?.("recovering from a landing driver that stopped mid-batch");
+  if (journal.gatePid) killTree(journal.gatePid);
+  const moving = journal.moving;
   const root = ctx.paths.root;
-  const remote = ctx.config.remote;
-  if (!remote) return { base: await branchCommit(root, target), remoteHas: false };
-  await gitRun(root, ["fetch", "--quiet", remote, `+refs/heads/${target}:refs/remotes/${remote}/${target}`]);
-  const remoteTip = await resolveCommit(root, `refs/remotes/${remote}/${target}`);
-  return { base: remoteTip ?? (await branchCommit(root, target)), remoteHas: remoteTip !== null };
+  const tip = moving ? await branchCommit(root, target) : null;
+  if (moving && tip !== null && (await isAncestor(root, moving.tip, tip))) {
+    const from = moving.from ?? journal.base;
+    let followed = true;
+    for (const path of moving.checkouts) {
+      if (tip !== moving.tip || !(await indexAt(path, from).catch(() => false))) continue;
+      const blocker = await checkoutBlocker(ctx, { path, state: "on" }, target, from, tip);
+      if (blocker || (await updateCheckout(path, from, tip)) !== null) followed = false;
+    }
+    // A checkout that cannot follow: the local target goes back to where its checkout is. Without a
+    // remote nothing landed then (the entries stay queued and the next round says why); with one, the
+    // remote has it and the local branch simply stays behind.
+    if (!followed && (await unpublishLocal(ctx, target, tip, from)) && !ctx.config.remote) {
+      await rm(file, { force: true });
+      return;
+    }
+    const queued = await listQueue(ctx.paths, target);
+    for (const landing of moving.landing) {
+      const entry = queued.find((e) => e.worker === landing.worker);
+      if (!entry) continue;
+      await finish(ctx, entry, landedVerdict(entry, landing.commits, moving.tip, landing.source));
+    }
+  }
+  await rm(file, { force: true });
 }
+
+const landedVerdict = (entry: QueueEntry, commits: string[], tip: string, source: string): LandVerdict => ({
+  state: "landed",
+  worker: entry.worker,
+  target: entry.target,
+  commits,
+  tip,
+  head: source,
+});
 
 async function landBatch(
   ctx: JigContext,
@@ -202,34 +142,94 @@ async function landBatch(
   entries: QueueEntry[],
   onProgress: Progress,
 ): Promise<void> {
-  const root = ctx.paths.root;
-  const remote = ctx.config.remote;
   const started = Date.now();
   const { base, remoteHas } = await targetTip(ctx, target);
   trace(started, `batch of ${entries.length}: target read`);
   if (!base) {
     for (const entry of entries)
-      await finish(
-        ctx,
-        entry,
-        {
-          state: "blocked",
-          worker: entry.worker,
-          target,
-          reason: `target branch '${target}' does not exist`,
-        },
-        null,
-      );
+      await finish(ctx, entry, blocked(entry, `target branch '${target}' does not exist`));
     return;
   }
-
-  let tip = base;
   const journal = new Journal(batchFile(ctx.paths, target), target, base);
-  const candidates: Candidate[] = [];
-  // Inspecting each worktree (registered, on its branch, clean) does not depend on the others: done
-  // for the whole batch at once. Only the rebases form a chain, each onto the previous one's result.
+  const candidates = await rebaseChain(ctx, target, base, entries, onProgress);
+  crashPoint("after-rebase");
+  trace(started, "rebased");
+  if (candidates.length === 0) return journal.done();
+
+  const { good, failure } = await gateBatch(ctx, target, candidates, journal, onProgress);
+  crashPoint("after-gate");
+  if (failure) await finish(ctx, failure.candidate.entry, failure.verdict);
+  // Branches after a failing one were built on it: they stay queued for the next round.
+  const landing = candidates.slice(0, good);
+  if (landing.length === 0) return journal.done();
+  const newTip = landing.at(-1)!.head;
+  if (newTip === base) {
+    for (const c of landing) await finish(ctx, c.entry, landedVerdict(c.entry, c.commits, base, c.source));
+    return journal.done();
+  }
+
+  // The human checkouts of the target: each must be able to follow the move, or nothing moves.
+  const root = ctx.paths.root;
+  const from = ctx.config.remote ? ((await branchCommit(root, target)) ?? base) : base;
+  const checkouts = await targetCheckouts(ctx, target);
+  for (const checkout of checkouts) {
+    const why = await checkoutBlocker(ctx, checkout, target, from, newTip);
+    if (!why) continue;
+    for (const c of landing) await finish(ctx, c.entry, blocked(c.entry, why, { checkout: checkout.path }));
+    return journal.done();
+  }
+
+  onProgress?.(`moving ${target} to ${newTip.slice(0, 10)}`);
+  const paths = checkouts.map((c) => c.path);
+  await journal.moving(
+    newTip,
+    landing.map((c) => ({ worker: c.entry.worker, source: c.source, commits: c.commits })),
+    paths,
+    from,
+  );
+  const names = landing.map((c) => c.entry.worker).join(", ");
+  if (!(await publish(ctx, target, base, newTip, remoteHas, `jig land: ${names}`))) return journal.done(); // moved meanwhile: redo
+  crashPoint("after-cas");
+  trace(started, "target moved");
+  // With a remote, the local branch followed only if it was behind (never over a human's commits).
+  const localMoved = !ctx.config.remote || (await branchCommit(root, target)) === newTip;
+  let note: string | undefined;
+  for (const path of localMoved ? paths : []) {
+    const refused = await updateCheckout(path, from, newTip);
+    if (refused === null) continue;
+    const why = `the target branch ${target} is checked out in ${checkoutName(ctx, path)}, and git refused to update it there: ${refused}; fix that checkout (${path}), then land again`;
+    if (!(await unpublishLocal(ctx, target, newTip, from))) continue;
+    if (ctx.config.remote) {
+      note = `landed on ${ctx.config.remote}; the local ${target} stays at ${from.slice(0, 10)} because ${why.replace(/, then land again$/, "")} — then \`git pull\` there`;
+      break;
+    }
+    for (const c of landing) await finish(ctx, c.entry, blocked(c.entry, why, { checkout: path }));
+    return journal.done();
+  }
+  for (const c of landing)
+    await finish(ctx, c.entry, {
+      ...landedVerdict(c.entry, c.commits, newTip, c.source),
+      ...(note ? { reason: note } : {}),
+    });
+  await journal.done();
+  trace(started, "verdicts written");
+}
+
+/**
+ * Reads each queued branch's ref and rebuilds it on the previous one's result, in the object store.
+ * A conflict with the target is final (blocked, files and kinds named); a conflict with a batch-mate
+ * that has not landed yet (and may still fail the gate) leaves the branch queued for the next round.
+ */
+async function rebaseChain(
+  ctx: JigContext,
+  target: string,
+  base: string,
+  entries: QueueEntry[],
+  onProgress: Progress,
+): Promise<Candidate[]> {
+  const root = ctx.paths.root;
   const limit = pLimit(4);
-  const inspected = await Promise.all(
+  const read = await Promise.all(
     entries.map((entry) =>
       limit(async () => {
         await writeVerdict(ctx.paths, {
@@ -239,355 +239,168 @@ async function landBatch(
           request: entry.request,
           at: new Date().toISOString(),
         });
-        await recordEvent(ctx, {
-          type: "land-started",
-          worker: entry.worker,
-          task: null,
-          request: entry.request,
-        });
-        return inspect(ctx, entry).catch((error: unknown) => failed(entry, target, error));
+        return readBranch(ctx, entry).catch((error: unknown): Refusal => failed(entry, error));
       }),
     ),
   );
-  trace(started, "worktrees inspected");
-  for (const found of inspected) {
-    const prepared =
-      "verdict" in found
-        ? found
-        : await rebaseOnto(found, tip, journal, onProgress).catch((error: unknown) =>
-            failed(found.entry, target, error),
-          );
-    // A conflict with branches of this batch, which have not landed (and may yet fail the gate), is
-    // no conflict with the target yet: the branch stays queued and the next round rebases it onto
-    // the target they moved — a real conflict there is reported, or none if they did not land.
-    if ("verdict" in prepared && tip !== base && prepared.verdict.conflicts?.length) continue;
-    if ("verdict" in prepared) {
-      await finish(ctx, prepared.entry, prepared.verdict, prepared.worktree);
+  const candidates: Candidate[] = [];
+  let tip = base;
+  let tipTree: string | undefined;
+  for (const found of read) {
+    if ("verdict" in found) {
+      await finish(ctx, found.entry, found.verdict);
       continue;
     }
-    candidates.push(prepared);
-    tip = prepared.head;
-  }
-  crashPoint("after-rebase");
-  trace(started, "rebased");
-  if (candidates.length === 0) return journal.done();
-
-  // The gate: find the longest prefix of the batch whose last commit passes.
-  let good = candidates.length;
-  let failure: { index: number; output: string } | null = null;
-  if (ctx.config.gate) {
-    const results = new Map<number, { ok: boolean; output: string }>();
-    const test = async (count: number) => {
-      const cached = results.get(count);
-      if (cached) return cached;
-      const candidate = candidates[count - 1]!;
-      onProgress?.(`running the gate on ${count} branch(es)`);
-      const gateStarted = Date.now();
-      const run = await runShell(ctx.config.gate!.command, {
-        cwd: candidate.worktree,
-        timeoutMs: ctx.config.gate!.timeoutSeconds * 1000,
-        env: { JIG_GATE: "1", JIG_TARGET: target },
-        onSpawn: async (pid) => {
-          await journal.gate(pid);
-          crashPoint("gate-started");
-        },
-      });
-      await journal.gate(undefined);
-      const ok = run.exitCode === 0 && !run.timedOut;
-      await recordEvent(ctx, {
-        type: "gate",
-        workers: candidates.slice(0, count).map((c) => c.entry.worker),
-        ok,
-        ms: Date.now() - gateStarted,
-        timedOut: run.timedOut,
-      });
-      const tail = run.output.split("\n").slice(-40).join("\n").trim();
-      const result = {
-        ok,
-        output: run.timedOut
-          ? `gate timed out after ${ctx.config.gate!.timeoutSeconds}s\n${tail}`
-          : `gate exited ${run.exitCode}\n${tail}`,
-      };
-      results.set(count, result);
-      return result;
-    };
-    if (!(await test(candidates.length)).ok) {
-      let lo = 0;
-      let hi = candidates.length;
-      while (hi - lo > 1) {
-        const mid = Math.floor((lo + hi) / 2);
-        if ((await test(mid)).ok) lo = mid;
-        else hi = mid;
-      }
-      good = lo;
-      failure = { index: hi - 1, output: results.get(hi)!.output };
+    const { entry, record, source, landed } = found;
+    if (landed && landed.head === source) {
+      // Landed before, nothing since: the same answer again.
+      await finish(ctx, entry, landedVerdict(entry, landed.commits, landed.tip, source));
+      continue;
     }
-  }
-  crashPoint("after-gate");
-
-  if (failure) {
-    const bad = candidates[failure.index]!;
-    await finish(
-      ctx,
-      bad.entry,
-      {
-        state: "blocked",
-        worker: bad.entry.worker,
-        target,
-        reason: `the gate \`${ctx.config.gate!.command}\` failed on your branch rebased onto ${target}:\n${failure.output}`,
-      },
-      bad.worktree,
-    );
-  }
-  const landing = candidates.slice(0, good);
-  await restore(candidates.slice(good + (failure ? 1 : 0)));
-  if (landing.length === 0) return journal.done();
-  const newTip = landing[landing.length - 1]!.head;
-
-  // A target checked out in a human's worktree: refuse while it has local changes, else keep its files in step.
-  const checkedOut = await worktreesWithBranch(ctx, target);
-  for (const path of checkedOut) {
-    // Issue files are jig's own and change all the time; untracked files cannot be overwritten by read-tree -m.
-    const issuesPrefix = `${relative(path, ctx.paths.issuesDir)}/`;
-    const dirty = (await trackedChanges(path)).filter((file) => !file.startsWith(issuesPrefix));
-    if (dirty.length > 0) {
-      for (const candidate of landing) {
-        await finish(
-          ctx,
-          candidate.entry,
-          {
-            state: "blocked",
-            worker: candidate.entry.worker,
-            target,
-            reason: `the target branch ${target} is checked out in ${relative(root, path) || "the main worktree"} with uncommitted changes (${dirty.slice(0, 5).join(", ")}); commit or stash them there, or switch that worktree to another branch, then land again`,
-          },
-          candidate.worktree,
-        );
-      }
-      await restore(landing);
-      return journal.done();
+    onProgress?.(`rebasing ${record.branch} onto ${target}`);
+    const rebased = await rebasePlumbing(root, {
+      head: source,
+      onto: tip,
+      ...(tipTree ? { ontoTree: tipTree } : {}),
+      ...(landed ? { landed: landed.head } : {}),
+    }).catch((error: unknown) => failed(entry, error));
+    if ("verdict" in rebased) {
+      await finish(ctx, entry, rebased.verdict);
+      continue;
     }
-  }
-
-  onProgress?.(`moving ${target} to ${newTip.slice(0, 10)}`);
-  await journal.moving(
-    newTip,
-    landing.map((c) => ({ worker: c.entry.worker, head: c.head, commits: c.commits })),
-  );
-  const moved = remote
-    ? await pushWithLease(ctx, remote, target, remoteHas ? base : "", newTip)
-    : await updateBranchCAS(
-        root,
-        target,
-        newTip,
-        base,
-        `jig land: ${landing.map((c) => c.entry.worker).join(", ")}`,
+    if (!rebased.ok) {
+      if (tip !== base) continue;
+      await finish(
+        ctx,
+        entry,
+        conflictVerdict(ctx, entry, record.branch, record.worktree, rebased.conflicts, rebased.commit?.sha),
       );
-  if (!moved) {
-    // Someone else moved the target: the entries are still queued and the next round redoes them.
-    await restore(landing);
-    return journal.done();
+      continue;
+    }
+    candidates.push({
+      entry,
+      record,
+      source,
+      head: rebased.head,
+      tree: rebased.tree,
+      before: tipTree ?? `${tip}^{tree}`,
+      commits: rebased.commits,
+    });
+    tip = rebased.head;
+    tipTree = rebased.tree;
   }
-  crashPoint("after-cas");
-  trace(started, "target moved");
-  for (const path of checkedOut) await gitRun(path, ["read-tree", "-m", "-u", base, newTip]);
-  await warnOfNewConflicts(ctx, {
-    target,
-    base,
-    tip: newTip,
-    landed: landing.map((c) => ({ worker: c.entry.worker, commits: c.commits })),
-  });
-  for (const candidate of landing) {
+  return refuseJigPaths(ctx, base, candidates);
+}
+
+/**
+ * A branch that adds or changes jig's own files is refused (jig-paths.ts). One diff answers for the
+ * whole batch in the usual case; when it shows such a file, each branch is looked at: the first that
+ * is not allowed is blocked, and the branches built on it wait for the next round.
+ */
+async function refuseJigPaths(ctx: JigContext, base: string, candidates: Candidate[]): Promise<Candidate[]> {
+  if (candidates.length === 0) return candidates;
+  if ((await jigPathsTouched(ctx, null, `${base}^{tree}`, candidates.at(-1)!.tree)).length === 0)
+    return candidates;
+  for (let i = 0; i < candidates.length; i++) {
+    const { entry, record, before, tree } = candidates[i]!;
+    const touched = await jigPathsTouched(ctx, record, before, tree);
+    if (touched.length === 0) continue;
     await finish(
       ctx,
-      candidate.entry,
-      { state: "landed", worker: candidate.entry.worker, target, commits: candidate.commits, tip: newTip },
-      candidate.worktree,
-      candidate.issue,
+      entry,
+      blocked(
+        entry,
+        `your branch adds or changes jig's own files (${touched.slice(0, 10).join(", ")}); jig writes these itself (issues through plan_epic/set_status, .jig, .mcp.json, its skills). Remove those changes from ${record.branch} (in ${record.worktree}: \`git rm -r --cached -- ${touched.slice(0, 3).join(" ")}\` or revert them, then commit), or have a human add '${record.issue ?? entry.worker}' to allowJigPaths in jig.json, then land again`,
+        { files: touched },
+      ),
     );
+    return candidates.slice(0, i);
   }
-  await journal.done();
-  trace(started, "verdicts written");
+  return candidates;
 }
 
-async function trackedChanges(worktree: string): Promise<string[]> {
-  const out = await gitRun(worktree, ["status", "--porcelain=v1", "--untracked-files=no"]);
-  return out.stdout
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => line.slice(3));
-}
-
-async function pushWithLease(
+function conflictVerdict(
   ctx: JigContext,
-  remote: string,
-  target: string,
-  expected: string,
-  next: string,
-): Promise<boolean> {
-  const root = ctx.paths.root;
-  const pushed = await gitRun(root, [
-    "push",
-    "--quiet",
-    "--porcelain",
-    `--force-with-lease=refs/heads/${target}:${expected}`,
-    remote,
-    `${next}:refs/heads/${target}`,
-  ]);
-  if (pushed.exitCode !== 0) return false;
-  await gitRun(root, ["update-ref", `refs/remotes/${remote}/${target}`, next]);
-  await gitRun(root, ["update-ref", `refs/heads/${target}`, next]);
-  return true;
-}
-
-type Refusal = { entry: QueueEntry; verdict: LandVerdict; worktree: string | null };
-
-interface Inspected {
-  entry: QueueEntry;
-  worktree: string;
-  branch: string;
-  issue: string | null;
-  before: string;
-}
-
-function failed(entry: QueueEntry, target: string, error: unknown): Refusal {
-  return {
+  entry: QueueEntry,
+  branch: string,
+  worktree: string,
+  conflicts: MergeConflict[],
+  commit: string | undefined,
+): LandVerdict {
+  const files = conflicts.map((c) => c.file);
+  const named = conflicts.map((c) => `${c.file} (${c.kinds.join(", ") || "conflict"})`).join(", ");
+  const fix = [
+    `cd ${worktree}`,
+    `git rebase ${entry.target}`,
+    `# resolve ${files.slice(0, 5).join(", ")}, then: git add <files> && git rebase --continue`,
+  ];
+  void ctx;
+  return blocked(
     entry,
-    verdict: {
-      state: "blocked",
-      worker: entry.worker,
-      target,
-      reason: `landing failed: ${toJigError(error).message}`,
+    `your branch conflicts with ${entry.target} in ${named}${commit ? ` (at your commit ${commit.slice(0, 10)})` : ""}. In your worktree run \`git rebase ${entry.target}\` on ${branch}, resolve, \`git rebase --continue\`, then call land again`,
+    { conflicts: files, conflictKinds: conflicts, fix },
+  );
+}
+
+/** The gate on the batch's last commit; on red, the longest passing prefix by bisection. */
+async function gateBatch(
+  ctx: JigContext,
+  target: string,
+  candidates: Candidate[],
+  journal: Journal,
+  onProgress: Progress,
+): Promise<{ good: number; failure: { candidate: Candidate; verdict: LandVerdict } | null }> {
+  if (!ctx.config.gate) return { good: candidates.length, failure: null };
+  const outputs = new Map<number, string>();
+  const { good, firstBad } = await bisect(candidates.length, async (prefix) => {
+    onProgress?.(`running the gate on ${prefix} branch(es)`);
+    const run = await runGate(ctx, target, candidates[prefix - 1]!.head, async (pid) => {
+      await journal.gate(pid);
+      crashPoint("gate-started");
+    });
+    await journal.gate(undefined);
+    outputs.set(prefix, run.output);
+    return run.ok;
+  });
+  if (firstBad === null) return { good, failure: null };
+  const candidate = candidates[firstBad]!;
+  return {
+    good,
+    failure: {
+      candidate,
+      verdict: blocked(
+        candidate.entry,
+        redactSecrets(
+          `the gate \`${ctx.config.gate.command}\` failed on your branch rebased onto ${target}:\n${outputs.get(firstBad + 1) ?? ""}`,
+        ),
+      ),
     },
-    worktree: null,
   };
 }
 
-const refuse = (
-  entry: QueueEntry,
-  reason: string,
-  extra: Partial<LandVerdict> = {},
-  worktree: string | null = null,
-): Refusal => ({
-  entry,
-  verdict: { state: "blocked", worker: entry.worker, target: entry.target, reason, ...extra },
-  worktree,
-});
+type Refusal = { entry: QueueEntry; verdict: LandVerdict };
 
-/** Whether a queued branch can be taken: its worker registered, its worktree on its branch and clean. */
-async function inspect(ctx: JigContext, entry: QueueEntry): Promise<Inspected | Refusal> {
-  const record = await ctx.workers.get(entry.worker);
-  if (!record) return refuse(entry, `worker '${entry.worker}' is no longer registered`);
-  const wt = record.worktree;
-  if (!existsSync(wt)) return refuse(entry, `the worktree of '${entry.worker}' is gone`);
-  // One git call for what four would tell: a stale rebase's state dirs, the commit, and the branch.
-  let state = await worktreeState(wt);
-  if (state.rebasing) {
-    await gitRun(wt, ["rebase", "--abort"]);
-    state = await worktreeState(wt);
-  }
-  const head = state.ref === "HEAD" ? "" : state.ref;
-  if (head !== `refs/heads/${record.branch}`) {
-    return refuse(
-      entry,
-      `HEAD in the worktree is ${head ? `on ${head.replace("refs/heads/", "")}` : "detached"}, not on ${record.branch}; run \`git switch ${record.branch}\` there`,
-      {},
-      wt,
-    );
-  }
-  const dirty = await dirtyFiles(wt);
-  if (dirty.length > 0)
-    return refuse(
-      entry,
-      `uncommitted changes in ${dirty.slice(0, 10).join(", ")}; commit them (or discard them) first`,
-      { conflicts: [] },
-      wt,
-    );
-  return { entry, worktree: wt, branch: record.branch, issue: record.issue, before: state.commit };
+function failed(entry: QueueEntry, error: unknown): Refusal {
+  return { entry, verdict: blocked(entry, `landing failed: ${toJigError(error).message}`) };
 }
 
-async function rebaseOnto(
-  found: Inspected,
-  tip: string,
-  journal: Journal,
-  onProgress: Progress,
-): Promise<Candidate | Refusal> {
-  const { entry, worktree: wt, before } = found;
-  // No ancestry check first: a branch already on the target rebases to nothing (no commits, head =
-  // tip), which is also what a repeated land after success reports.
-  onProgress?.(`rebasing ${found.branch} onto ${entry.target}`);
-  await journal.rebasing(entry.worker, wt, before);
-  const rebased = await gitRun(wt, ["-c", "core.hooksPath=/dev/null", "rebase", "--no-autostash", tip]);
-  if (rebased.exitCode !== 0) {
-    const conflicts = (await gitRun(wt, ["diff", "--name-only", "--diff-filter=U"])).stdout
-      .split("\n")
-      .filter(Boolean);
-    await gitRun(wt, ["rebase", "--abort"]);
-    return refuse(
-      entry,
-      conflicts.length > 0
-        ? `your branch conflicts with ${entry.target} in ${conflicts.join(", ")}`
-        : `rebasing onto ${entry.target} failed: ${(rebased.stderr || rebased.stdout).trim().split("\n").slice(0, 3).join(" / ")}`,
-      { conflicts },
-      wt,
-    );
-  }
-  const commits = await commitsBetween(wt, tip, "HEAD");
-  const after = commits.at(-1) ?? tip;
-  return { entry, worktree: wt, issue: found.issue, before, head: after, commits };
-}
-
-async function worktreeState(worktree: string): Promise<{ rebasing: boolean; commit: string; ref: string }> {
-  const out = await gitRun(worktree, [
-    "rev-parse",
-    "--git-path",
-    "rebase-merge",
-    "--git-path",
-    "rebase-apply",
-    "HEAD",
-    "--symbolic-full-name",
-    "HEAD",
-  ]);
-  const [merge = "", apply = "", commit = "", ref = ""] = out.stdout.split("\n").map((line) => line.trim());
-  const exists = (path: string) => path !== "" && existsSync(isAbsolute(path) ? path : join(worktree, path));
-  return { rebasing: exists(merge) || exists(apply), commit, ref };
-}
-
-async function abortStaleRebase(worktree: string): Promise<void> {
-  if ((await worktreeState(worktree)).rebasing) await gitRun(worktree, ["rebase", "--abort"]);
-}
-
-/** Records a final verdict: verdict file, issue status, worker status; then removes the queue entry. */
-async function finish(
+/** The worker's committed work: its branch ref, read from the repository (its worktree is never used). */
+async function readBranch(
   ctx: JigContext,
   entry: QueueEntry,
-  verdict: LandVerdict,
-  worktree: string | null,
-  issue?: string | null,
-): Promise<void> {
+): Promise<
+  Refusal | { entry: QueueEntry; record: WorkerRecord; source: string; landed: LandedRecord | null }
+> {
   const record = await ctx.workers.get(entry.worker);
-  // The worker's status (with the why) first, so whoever sees the issue change can read the reason;
-  // the verdict last, so whoever is woken by it sees the issue and the worker already updated.
-  const wt = worktree ?? record?.worktree;
-  if (wt && existsSync(wt)) {
-    const message = verdict.state === "landed" ? null : (verdict.reason ?? "landing failed");
-    await writeWorkerStatus(wt, {
-      status: verdict.state === "landed" ? "done" : "blocked",
-      message,
-      landing: { ...verdict, at: new Date().toISOString() },
-    });
-  }
-  const issueId = issue ?? record?.issue ?? null;
-  if (issueId) {
-    const status = verdict.state === "landed" ? "complete" : "blocked";
-    await ctx.issues
-      .update(issueId, (current) =>
-        current.status === status || current.status === "cancelled" ? null : { status },
-      )
-      .catch(() => {});
-  }
-  await recordEvent(ctx, verdictEvent(entry.request, verdict, record));
-  await writeVerdict(ctx.paths, { ...verdict, request: entry.request, at: new Date().toISOString() });
-  crashPoint("after-verdict");
-  await dequeue(entry);
+  if (!record) return { entry, verdict: blocked(entry, `worker '${entry.worker}' is no longer registered`) };
+  const source = await branchCommit(ctx.paths.root, record.branch);
+  if (!source) return { entry, verdict: blocked(entry, `branch '${record.branch}' does not exist`) };
+  const previous = await readLanded(ctx.paths, entry.worker);
+  let landed: LandedRecord | null = null;
+  if (
+    previous &&
+    (previous.head === source || (await isAncestor(ctx.paths.root, previous.head, source).catch(() => false)))
+  )
+    landed = previous;
+  return { entry, record, source, landed };
 }

@@ -1,13 +1,11 @@
-import { type FSWatcher, watch } from "node:fs";
+import { existsSync, type FSWatcher, watch } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import pLimit from "p-limit";
+import { isAbsolute, join } from "node:path";
 import { JigError } from "../../errors.js";
 import { gitRun } from "../../lib/git.js";
 import { tryLock } from "../../lib/lock.js";
-import { isProcessAlive } from "../../lib/pid.js";
 import type { JigContext } from "../context.js";
-import { recordEvent } from "../events.js";
-import { branchCommit, branchTips, dirtyFiles } from "../git-ops.js";
+import { branchCommit, dirtyFiles, isAncestor } from "../git-ops.js";
 import type { WorkerRecord } from "../workers.js";
 import { drainQueue } from "./drive.js";
 import {
@@ -15,6 +13,7 @@ import {
   type LandVerdict,
   listQueue,
   lockPath,
+  readLanded,
   readVerdict,
   verdictDir,
   writeVerdict,
@@ -43,18 +42,17 @@ export async function requestLand(
       `'${worker}' is an ${record.kind} worker; only task workers land onto a shared target`,
       {
         hint: `review and merge it by hand: jig review ${worker} && jig merge ${worker}`,
-        toolHint:
-          "an ad-hoc worker does not land: commit your work on your branch and stop; a human reviews and merges it",
       },
     );
   }
   const target = record.target;
-  // Asking again while queued only waits: the driver may be rebasing this very worktree right now, so
-  // its files are not the worker's to judge (the driver checks them itself when it takes the branch).
+  // Asking again while queued only waits (the driver reads the branch itself when it takes it).
   const queued = (await listQueue(ctx.paths, target)).some((entry) => entry.worker === worker);
-  const tips = queued ? null : await checkLandable(ctx, record);
   const previous = await readVerdict(ctx.paths, worker);
-  if (tips) {
+  if (!queued) {
+    const landed = await readLanded(ctx.paths, worker);
+    const tips = await checkLandable(ctx, record, landed?.head ?? null);
+    if (landed && tips.head === landed.head && previous?.state === "landed") return strip(previous);
     if (tips.ahead === 0) {
       if (previous?.state === "landed") return strip(previous);
       throw new JigError(
@@ -67,13 +65,6 @@ export async function requestLand(
 
   const entry = await enqueue(ctx.paths, worker, target);
   if (previous?.request !== entry.request) {
-    await recordEvent(ctx, {
-      type: "land-queued",
-      epic: record.epic,
-      worker,
-      task: record.issue,
-      request: entry.request,
-    });
     await writeVerdict(ctx.paths, {
       state: "queued",
       worker,
@@ -101,15 +92,22 @@ export async function requestLand(
   }
 }
 
-/** What must hold before a branch joins the queue: a clean worktree, the branch, the target. */
-async function checkLandable(ctx: JigContext, record: WorkerRecord): Promise<{ ahead: number | null }> {
+/**
+ * What must hold before a branch joins the queue. The worker's committed work is its branch ref; its
+ * worktree is only read (never written), and a worktree git cannot read right now — another git
+ * process holding its index.lock, a stale rebase directory — does not stop the land.
+ */
+async function checkLandable(
+  ctx: JigContext,
+  record: WorkerRecord,
+  landedHead: string | null,
+): Promise<{ ahead: number | null; head: string | null }> {
   const { name: worker, target } = record;
-  const dirty = await dirtyFiles(record.worktree).catch(() => null);
-  if (dirty === null)
+  if (!existsSync(record.worktree))
     throw new JigError("NOT_FOUND", `the worktree of '${worker}' is missing`, {
       hint: `respawn it: jig spawn --issue ${record.issue}`,
-      toolHint: "set_status blocked with this message: a human must respawn the worker",
     });
+  const dirty = await dirtyFiles(record.worktree).catch(() => [] as string[]);
   if (dirty.length > 0) {
     throw new JigError(
       "PRECONDITION_FAILED",
@@ -120,25 +118,57 @@ async function checkLandable(ctx: JigContext, record: WorkerRecord): Promise<{ a
       },
     );
   }
+  const root = ctx.paths.root;
   // One call answers the common case: both branches exist, and how many commits would land.
-  const count = await gitRun(ctx.paths.root, [
+  const count = await gitRun(root, [
     "rev-list",
     "--count",
+    "--ignore-missing",
     `refs/heads/${target}..refs/heads/${record.branch}`,
+    ...(landedHead ? [`^${landedHead}`] : []),
   ]);
-  if (count.exitCode === 0) return { ahead: Number(count.stdout.trim()) };
-  const head = await branchCommit(ctx.paths.root, record.branch);
+  const head = await branchCommit(root, record.branch);
   if (!head)
     throw new JigError("NOT_FOUND", `branch '${record.branch}' does not exist`, {
       hint: `respawn the worker: jig spawn --issue ${record.issue}`,
-      toolHint: `set_status blocked with this message: a human must respawn the worker of ${record.issue}`,
     });
+  await refuseDetachedWork(record, head);
+  if (count.exitCode === 0) return { ahead: Number(count.stdout.trim()), head };
   if (!ctx.config.remote)
     throw new JigError("PRECONDITION_FAILED", `target branch '${target}' does not exist`, {
       hint: "run `jig plan` for the epic (it creates the target), or create the branch",
-      toolHint: `set_status blocked with this message: a human must create ${target} (planning the epic does)`,
     });
-  return { ahead: null }; // the target lives on the remote only: the driver fetches it
+  return { ahead: null, head }; // the target lives on the remote only: the driver fetches it
+}
+
+/**
+ * Commits made on a detached HEAD are not on the branch, so they would not land: say so, with the
+ * command that puts them there. (A HEAD detached by a rebase under way is the agent's business.)
+ */
+async function refuseDetachedWork(record: WorkerRecord, branchHead: string): Promise<void> {
+  const out = await gitRun(record.worktree, [
+    "rev-parse",
+    "--git-path",
+    "rebase-merge",
+    "--git-path",
+    "rebase-apply",
+    "HEAD",
+    "--symbolic-full-name",
+    "HEAD",
+  ]).catch(() => null);
+  if (out?.exitCode !== 0) return;
+  const [merge = "", apply = "", commit = "", ref = ""] = out.stdout.split("\n").map((line) => line.trim());
+  const exists = (path: string) =>
+    path !== "" && existsSync(isAbsolute(path) ? path : join(record.worktree, path));
+  if (ref !== "HEAD" || exists(merge) || exists(apply) || commit === branchHead) return;
+  if (await isAncestor(record.worktree, commit, branchHead).catch(() => true)) return;
+  throw new JigError(
+    "PRECONDITION_FAILED",
+    `HEAD in ${record.worktree} is detached at ${commit.slice(0, 10)}, with commits that are not on ${record.branch}; only ${record.branch} lands`,
+    {
+      hint: `put them on the branch: cd ${record.worktree} && git switch ${record.branch} && git merge --ff-only ${commit.slice(0, 10)} (or git cherry-pick them), then land again`,
+    },
+  );
 }
 
 // Starts a driver in this process if the target's lock is free; returns without waiting for it.
@@ -237,91 +267,4 @@ function strip(verdict: LandVerdict & { request?: string; at?: string }): LandVe
   return rest;
 }
 
-export interface ConflictReport {
-  target: string[];
-  workers: { name: string; files: string[] }[];
-}
-
-/**
- * Would this worker's committed work conflict with its target, or with other active workers' branches?
- * Computed with `git merge-tree` in the object store: no worktree is touched.
- */
-export async function checkConflicts(ctx: JigContext, worker: string): Promise<ConflictReport> {
-  const record = await ctx.workers.require(worker);
-  const report = (await conflictReports(ctx, [worker])).get(worker);
-  if (!report)
-    throw new JigError("NOT_FOUND", `branch '${record.branch}' does not exist`, {
-      hint: "spawn the worker again",
-    });
-  return report;
-}
-
-/**
- * `checkConflicts` for many workers at once (jig ps, the dashboard, set_status). Each branch's own
- * changes (`target...branch`) are listed once; `git merge-tree` runs against the target for each branch
- * with work, and between two branches only when their changed files overlap — branches that touch
- * disjoint files cannot conflict. Every answer is about fixed commits, so it is kept in the git memo:
- * git runs again only for branches or targets that moved. A worker whose branch is gone gets no report.
- */
-export async function conflictReports(
-  ctx: JigContext,
-  names: string[],
-): Promise<Map<string, ConflictReport>> {
-  const limit = pLimit(4);
-  const all = await ctx.workers.list();
-  const wanted = all.filter((w) => names.includes(w.name));
-  const targets = new Set(wanted.map((w) => w.target));
-  const peers = all.filter(
-    (o) =>
-      names.includes(o.name) ||
-      (o.kind === "task" && targets.has(o.target) && (o.exited === null || isProcessAlive(o.pid))),
-  );
-  const tips = await branchTips(ctx.paths.root);
-  const own = new Map<string, Set<string>>();
-  const changedFiles = (group: WorkerRecord[]) =>
-    Promise.all(
-      group.map((peer) =>
-        limit(async () => {
-          const from = tips.get(peer.target);
-          const to = tips.get(peer.branch);
-          if (!from || !to) return;
-          const changes = await ctx.git.changes(from, to).catch(() => null);
-          if (changes) own.set(peer.name, new Set(changes.names));
-        }),
-      ),
-    );
-  // The asked-for workers first: without changes of their own (a worker that has not committed yet, the
-  // common case at set_status) nothing can conflict, and the other branches need not be looked at.
-  await changedFiles(wanted);
-  if (wanted.some((w) => (own.get(w.name)?.size ?? 0) > 0))
-    await changedFiles(peers.filter((peer) => !names.includes(peer.name)));
-  const conflicts = (a: string, b: string) => limit(() => ctx.git.conflicts(tips.get(a)!, tips.get(b)!));
-  const reports = new Map<string, ConflictReport>();
-  await Promise.all(
-    wanted.map(async (w) => {
-      if (!tips.has(w.branch)) return; // no branch, no report
-      const mine = own.get(w.name);
-      if (!mine || mine.size === 0) {
-        reports.set(w.name, { target: [], workers: [] });
-        return;
-      }
-      const others = peers.filter((o) => {
-        if (o.name === w.name || o.target !== w.target) return false;
-        const theirs = own.get(o.name);
-        return theirs !== undefined && [...theirs].some((file) => mine.has(file));
-      });
-      const [target, ...perOther] = await Promise.all([
-        conflicts(w.target, w.branch),
-        ...others.map((o) => conflicts(w.branch, o.branch)),
-      ]);
-      reports.set(w.name, {
-        target: target ?? [],
-        workers: others
-          .map((o, i) => ({ name: o.name, files: perOther[i] ?? [] }))
-          .filter((o) => o.files.length > 0),
-      });
-    }),
-  );
-  await ctx.git.flush();
-  return reports;
-}
+export { type ConflictReport, checkConflicts, conflictReports } from "./conflicts.js";

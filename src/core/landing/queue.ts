@@ -26,6 +26,23 @@ export interface LandVerdict {
   conflicts?: string[];
   reason?: string;
   position?: number;
+  /** landed: the worker's branch commit that landed (the branch itself is left as the agent made it). */
+  head?: string;
+  /** blocked on a conflict: each file with the kinds of conflict git reported. */
+  conflictKinds?: { file: string; kinds: string[] }[];
+  /** blocked: the commands to run in the worker's worktree, with the real branch names. */
+  fix?: string[];
+  /** blocked by a human's checkout of the target: its path. */
+  checkout?: string;
+  /** blocked for touching jig's own paths: those files. */
+  files?: string[];
+}
+
+/** What a worker last landed: its branch commit, the new commits, the tip (so a land is never replayed). */
+export interface LandedRecord {
+  head: string;
+  commits: string[];
+  tip: string;
 }
 
 export interface StoredVerdict extends LandVerdict {
@@ -44,6 +61,8 @@ export const batchFile = (paths: JigPaths, target: string): string =>
   join(paths.landDir, targetKey(target), "batch.json");
 export const verdictDir = (paths: JigPaths): string => join(paths.landDir, "verdicts");
 const verdictFile = (paths: JigPaths, worker: string): string => join(verdictDir(paths), `${worker}.json`);
+const landedFile = (paths: JigPaths, worker: string): string =>
+  join(paths.landDir, "landed", `${worker}.json`);
 
 export async function listQueue(paths: JigPaths, target: string): Promise<QueueEntry[]> {
   const dir = queueDir(paths, target);
@@ -86,4 +105,13 @@ export async function readVerdict(paths: JigPaths, worker: string): Promise<Stor
 
 export async function writeVerdict(paths: JigPaths, verdict: StoredVerdict): Promise<void> {
   await writeFileAtomic(verdictFile(paths, verdict.worker), `${JSON.stringify(verdict, null, 2)}\n`);
+}
+
+export async function readLanded(paths: JigPaths, worker: string): Promise<LandedRecord | null> {
+  return readJsonFile<LandedRecord>(landedFile(paths, worker));
+}
+
+export async function writeLanded(paths: JigPaths, worker: string, landed: LandedRecord): Promise<void> {
+  await mkdir(join(paths.landDir, "landed"), { recursive: true });
+  await writeFileAtomic(landedFile(paths, worker), JSON.stringify(landed));
 }

@@ -1,0 +1,56 @@
+import { existsSync } from "node:fs";
+import type { JigContext } from "../context.js";
+import { writeWorkerStatus } from "../workers.js";
+import { dequeue, type LandVerdict, type QueueEntry, writeLanded, writeVerdict } from "./queue.js";
+
+// The one place a land's outcome is written: the worker's status, the issue's status, the verdict, and
+// the queue entry removed — in that order, so whoever is woken by the verdict sees the rest already.
+
+/** Test hook: SIGKILL this process at a named step, to prove a crash anywhere leaves a valid state. */
+export function crashPoint(step: string): void {
+  if (process.env.JIG_TEST_CRASH_AT === step) process.kill(process.pid, "SIGKILL");
+}
+
+export async function finish(ctx: JigContext, entry: QueueEntry, verdict: LandVerdict): Promise<void> {
+  const record = await ctx.workers.get(entry.worker);
+  const wt = record?.worktree;
+  if (wt && existsSync(wt)) {
+    const message = verdict.state === "landed" ? null : (verdict.reason ?? "landing failed");
+    await writeWorkerStatus(wt, {
+      status: verdict.state === "landed" ? "done" : "blocked",
+      message,
+      landing: { ...verdict, at: new Date().toISOString() },
+    });
+  }
+  const issueId = record?.issue ?? null;
+  if (issueId) {
+    const status = verdict.state === "landed" ? "complete" : "blocked";
+    await ctx.issues
+      .update(issueId, (current) =>
+        current.status === status || current.status === "cancelled" ? null : { status },
+      )
+      .catch(() => {});
+  }
+  if (verdict.state === "landed" && verdict.head && verdict.tip)
+    await writeLanded(ctx.paths, entry.worker, {
+      head: verdict.head,
+      commits: verdict.commits ?? [],
+      tip: verdict.tip,
+    });
+  await writeVerdict(ctx.paths, { ...verdict, request: entry.request, at: new Date().toISOString() });
+  crashPoint("after-verdict");
+  await dequeue(entry);
+}
+
+/** A `blocked` verdict for `entry`. */
+export const blocked = (
+  entry: QueueEntry,
+  reason: string,
+  extra: Partial<LandVerdict> = {},
+): LandVerdict => ({
+  state: "blocked",
+  worker: entry.worker,
+  target: entry.target,
+  reason,
+  ...extra,
+});
