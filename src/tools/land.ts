@@ -92,7 +92,7 @@ export const landTool = defineTool({
       verdict.state === "landed"
         ? `Landed ${verdict.commits?.length ?? 0} commit(s) on ${verdict.target} (tip ${verdict.tip?.slice(0, 10)}).`
         : verdict.state === "blocked"
-          ? `Blocked: ${verdict.reason ?? "see conflicts"}${verdict.conflicts?.length ? `\nConflicting files: ${verdict.conflicts.join(", ")}` : ""}`
+          ? `Blocked: ${verdict.reason ?? "see conflicts"}${verdict.conflicts?.length ? `\nConflicting files: ${verdict.conflicts.join(", ")}` : ""}${verdict.fix?.length ? `\nIn your worktree:\n${verdict.fix.map((line) => `  ${line}`).join("\n")}` : ""}`
           : verdict.state === "queued"
             ? `Queued for ${verdict.target}, position ${verdict.position ?? "?"}.`
             : `Landing onto ${verdict.target} now.`;

@@ -1,47 +1,22 @@
 import { rm } from "node:fs/promises";
-import pLimit from "p-limit";
-import { toJigError } from "../../errors.js";
 import { killTree } from "../../lib/exec.js";
 import { redactSecrets } from "../../lib/redact.js";
 import type { JigContext } from "../context.js";
-import { branchCommit, isAncestor, type MergeConflict } from "../git-ops.js";
-import type { WorkerRecord } from "../workers.js";
+import { recordEvent } from "../events.js";
+import { branchCommit, isAncestor } from "../git-ops.js";
+import { type Candidate, failed, type Progress, rebaseChain } from "./chain.js";
 import { checkoutBlocker, checkoutName, indexAt, targetCheckouts, updateCheckout } from "./checkout.js";
 import { bisect, runGate } from "./gate.js";
-import { jigPathsTouched } from "./jig-paths.js";
 import { Journal, readJournal } from "./journal.js";
-import { blocked, crashPoint, finish } from "./outcome.js";
+import { blocked, crashPoint, finish, landedVerdict } from "./outcome.js";
 import { publish, targetTip, unpublishLocal } from "./publish.js";
-import {
-  batchFile,
-  type LandedRecord,
-  type LandVerdict,
-  listQueue,
-  type QueueEntry,
-  readLanded,
-  writeVerdict,
-} from "./queue.js";
-import { rebasePlumbing } from "./rebase.js";
+import { batchFile, type LandVerdict, listQueue, type QueueEntry } from "./queue.js";
 
 // The queue driver: whoever holds a target's lock lands everything waiting for that target, as a batch:
 // read each branch's ref → rebase the chain in the object store (rebase.ts) → gate the batch's last
 // commit, bisect on red (gate.ts) → check the human checkouts of the target (checkout.ts) → journal →
 // move the target by CAS or lease (publish.ts) → carry the checkouts along → verdicts (outcome.ts).
 // No worker worktree is read or written; a driver killed at any step is replayed from the journal.
-
-type Progress = ((message: string) => void) | undefined;
-
-interface Candidate {
-  entry: QueueEntry;
-  record: WorkerRecord;
-  /** The tree the branch was rebuilt on. */
-  before: string;
-  /** The worker's branch commit that lands (its ref is left as the agent made it). */
-  source: string;
-  head: string;
-  tree: string;
-  commits: string[];
-}
 
 /** `JIG_TRACE_LANDING=1`: the driver's phases with timings on stderr (for measuring, not for users). */
 const trace = process.env.JIG_TRACE_LANDING
@@ -127,15 +102,6 @@ async function recoverBatch(ctx: JigContext, target: string, onProgress: Progres
   await rm(file, { force: true });
 }
 
-const landedVerdict = (entry: QueueEntry, commits: string[], tip: string, source: string): LandVerdict => ({
-  state: "landed",
-  worker: entry.worker,
-  target: entry.target,
-  commits,
-  tip,
-  head: source,
-});
-
 async function landBatch(
   ctx: JigContext,
   target: string,
@@ -215,133 +181,6 @@ async function landBatch(
   trace(started, "verdicts written");
 }
 
-/**
- * Reads each queued branch's ref and rebuilds it on the previous one's result, in the object store.
- * A conflict with the target is final (blocked, files and kinds named); a conflict with a batch-mate
- * that has not landed yet (and may still fail the gate) leaves the branch queued for the next round.
- */
-async function rebaseChain(
-  ctx: JigContext,
-  target: string,
-  base: string,
-  entries: QueueEntry[],
-  onProgress: Progress,
-): Promise<Candidate[]> {
-  const root = ctx.paths.root;
-  const limit = pLimit(4);
-  const read = await Promise.all(
-    entries.map((entry) =>
-      limit(async () => {
-        await writeVerdict(ctx.paths, {
-          state: "landing",
-          worker: entry.worker,
-          target,
-          request: entry.request,
-          at: new Date().toISOString(),
-        });
-        return readBranch(ctx, entry).catch((error: unknown): Refusal => failed(entry, error));
-      }),
-    ),
-  );
-  const candidates: Candidate[] = [];
-  let tip = base;
-  let tipTree: string | undefined;
-  for (const found of read) {
-    if ("verdict" in found) {
-      await finish(ctx, found.entry, found.verdict);
-      continue;
-    }
-    const { entry, record, source, landed } = found;
-    if (landed && landed.head === source) {
-      // Landed before, nothing since: the same answer again.
-      await finish(ctx, entry, landedVerdict(entry, landed.commits, landed.tip, source));
-      continue;
-    }
-    onProgress?.(`rebasing ${record.branch} onto ${target}`);
-    const rebased = await rebasePlumbing(root, {
-      head: source,
-      onto: tip,
-      ...(tipTree ? { ontoTree: tipTree } : {}),
-      ...(landed ? { landed: landed.head } : {}),
-    }).catch((error: unknown) => failed(entry, error));
-    if ("verdict" in rebased) {
-      await finish(ctx, entry, rebased.verdict);
-      continue;
-    }
-    if (!rebased.ok) {
-      if (tip !== base) continue;
-      await finish(
-        ctx,
-        entry,
-        conflictVerdict(ctx, entry, record.branch, record.worktree, rebased.conflicts, rebased.commit?.sha),
-      );
-      continue;
-    }
-    candidates.push({
-      entry,
-      record,
-      source,
-      head: rebased.head,
-      tree: rebased.tree,
-      before: tipTree ?? `${tip}^{tree}`,
-      commits: rebased.commits,
-    });
-    tip = rebased.head;
-    tipTree = rebased.tree;
-  }
-  return refuseJigPaths(ctx, base, candidates);
-}
-
-/**
- * A branch that adds or changes jig's own files is refused (jig-paths.ts). One diff answers for the
- * whole batch in the usual case; when it shows such a file, each branch is looked at: the first that
- * is not allowed is blocked, and the branches built on it wait for the next round.
- */
-async function refuseJigPaths(ctx: JigContext, base: string, candidates: Candidate[]): Promise<Candidate[]> {
-  if (candidates.length === 0) return candidates;
-  if ((await jigPathsTouched(ctx, null, `${base}^{tree}`, candidates.at(-1)!.tree)).length === 0)
-    return candidates;
-  for (let i = 0; i < candidates.length; i++) {
-    const { entry, record, before, tree } = candidates[i]!;
-    const touched = await jigPathsTouched(ctx, record, before, tree);
-    if (touched.length === 0) continue;
-    await finish(
-      ctx,
-      entry,
-      blocked(
-        entry,
-        `your branch adds or changes jig's own files (${touched.slice(0, 10).join(", ")}); jig writes these itself (issues through plan_epic/set_status, .jig, .mcp.json, its skills). Remove those changes from ${record.branch} (in ${record.worktree}: \`git rm -r --cached -- ${touched.slice(0, 3).join(" ")}\` or revert them, then commit), or have a human add '${record.issue ?? entry.worker}' to allowJigPaths in jig.json, then land again`,
-        { files: touched },
-      ),
-    );
-    return candidates.slice(0, i);
-  }
-  return candidates;
-}
-
-function conflictVerdict(
-  ctx: JigContext,
-  entry: QueueEntry,
-  branch: string,
-  worktree: string,
-  conflicts: MergeConflict[],
-  commit: string | undefined,
-): LandVerdict {
-  const files = conflicts.map((c) => c.file);
-  const named = conflicts.map((c) => `${c.file} (${c.kinds.join(", ") || "conflict"})`).join(", ");
-  const fix = [
-    `cd ${worktree}`,
-    `git rebase ${entry.target}`,
-    `# resolve ${files.slice(0, 5).join(", ")}, then: git add <files> && git rebase --continue`,
-  ];
-  void ctx;
-  return blocked(
-    entry,
-    `your branch conflicts with ${entry.target} in ${named}${commit ? ` (at your commit ${commit.slice(0, 10)})` : ""}. In your worktree run \`git rebase ${entry.target}\` on ${branch}, resolve, \`git rebase --continue\`, then call land again`,
-    { conflicts: files, conflictKinds: conflicts, fix },
-  );
-}
-
 /** The gate on the batch's last commit; on red, the longest passing prefix by bisection. */
 async function gateBatch(
   ctx: JigContext,
@@ -354,11 +193,19 @@ async function gateBatch(
   const outputs = new Map<number, string>();
   const { good, firstBad } = await bisect(candidates.length, async (prefix) => {
     onProgress?.(`running the gate on ${prefix} branch(es)`);
+    const gateStarted = Date.now();
     const run = await runGate(ctx, target, candidates[prefix - 1]!.head, async (pid) => {
       await journal.gate(pid);
       crashPoint("gate-started");
     });
     await journal.gate(undefined);
+    await recordEvent(ctx, {
+      type: "gate",
+      workers: candidates.slice(0, prefix).map((c) => c.entry.worker),
+      ok: run.ok,
+      ms: Date.now() - gateStarted,
+      timedOut: run.timedOut,
+    });
     outputs.set(prefix, run.output);
     return run.ok;
   });
@@ -376,31 +223,4 @@ async function gateBatch(
       ),
     },
   };
-}
-
-type Refusal = { entry: QueueEntry; verdict: LandVerdict };
-
-function failed(entry: QueueEntry, error: unknown): Refusal {
-  return { entry, verdict: blocked(entry, `landing failed: ${toJigError(error).message}`) };
-}
-
-/** The worker's committed work: its branch ref, read from the repository (its worktree is never used). */
-async function readBranch(
-  ctx: JigContext,
-  entry: QueueEntry,
-): Promise<
-  Refusal | { entry: QueueEntry; record: WorkerRecord; source: string; landed: LandedRecord | null }
-> {
-  const record = await ctx.workers.get(entry.worker);
-  if (!record) return { entry, verdict: blocked(entry, `worker '${entry.worker}' is no longer registered`) };
-  const source = await branchCommit(ctx.paths.root, record.branch);
-  if (!source) return { entry, verdict: blocked(entry, `branch '${record.branch}' does not exist`) };
-  const previous = await readLanded(ctx.paths, entry.worker);
-  let landed: LandedRecord | null = null;
-  if (
-    previous &&
-    (previous.head === source || (await isAncestor(ctx.paths.root, previous.head, source).catch(() => false)))
-  )
-    landed = previous;
-  return { entry, record, source, landed };
 }

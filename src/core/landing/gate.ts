@@ -86,6 +86,7 @@ export function gateEnv(ctx: JigContext, target: string): Record<string, string>
 
 export interface GateRun {
   ok: boolean;
+  timedOut: boolean;
   /** `gate exited N` / `gate timed out…` and the output's last 40 lines, secrets removed. */
   output: string;
 }
@@ -109,6 +110,7 @@ export async function runGate(
   const tail = redactSecrets(run.output.split("\n").slice(-40).join("\n").trim()).slice(-8_000);
   return {
     ok: run.exitCode === 0 && !run.timedOut,
+    timedOut: run.timedOut,
     output: run.timedOut
       ? `gate timed out after ${gate.timeoutSeconds}s\n${tail}`
       : `gate exited ${run.exitCode}\n${tail}`,

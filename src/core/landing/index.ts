@@ -5,7 +5,8 @@ import { JigError } from "../../errors.js";
 import { gitRun } from "../../lib/git.js";
 import { tryLock } from "../../lib/lock.js";
 import type { JigContext } from "../context.js";
-import { branchCommit, dirtyFiles, isAncestor } from "../git-ops.js";
+import { recordEvent } from "../events.js";
+import { branchCommit, dirtyFiles, isAncestor, resolveCommit } from "../git-ops.js";
 import type { WorkerRecord } from "../workers.js";
 import { drainQueue } from "./drive.js";
 import {
@@ -42,6 +43,8 @@ export async function requestLand(
       `'${worker}' is an ${record.kind} worker; only task workers land onto a shared target`,
       {
         hint: `review and merge it by hand: jig review ${worker} && jig merge ${worker}`,
+        toolHint:
+          "an ad-hoc worker does not land: commit your work on your branch and stop; a human reviews and merges it",
       },
     );
   }
@@ -65,6 +68,13 @@ export async function requestLand(
 
   const entry = await enqueue(ctx.paths, worker, target);
   if (previous?.request !== entry.request) {
+    await recordEvent(ctx, {
+      type: "land-queued",
+      epic: record.epic,
+      worker,
+      task: record.issue,
+      request: entry.request,
+    });
     await writeVerdict(ctx.paths, {
       state: "queued",
       worker,
@@ -106,6 +116,7 @@ async function checkLandable(
   if (!existsSync(record.worktree))
     throw new JigError("NOT_FOUND", `the worktree of '${worker}' is missing`, {
       hint: `respawn it: jig spawn --issue ${record.issue}`,
+      toolHint: "set_status blocked with this message: a human must respawn the worker",
     });
   const dirty = await dirtyFiles(record.worktree).catch(() => [] as string[]);
   if (dirty.length > 0) {
@@ -123,20 +134,21 @@ async function checkLandable(
   const count = await gitRun(root, [
     "rev-list",
     "--count",
-    "--ignore-missing",
     `refs/heads/${target}..refs/heads/${record.branch}`,
-    ...(landedHead ? [`^${landedHead}`] : []),
+    ...(landedHead && (await resolveCommit(root, landedHead)) ? [`^${landedHead}`] : []),
   ]);
   const head = await branchCommit(root, record.branch);
   if (!head)
     throw new JigError("NOT_FOUND", `branch '${record.branch}' does not exist`, {
       hint: `respawn the worker: jig spawn --issue ${record.issue}`,
+      toolHint: `set_status blocked with this message: a human must respawn the worker of ${record.issue}`,
     });
   await refuseDetachedWork(record, head);
   if (count.exitCode === 0) return { ahead: Number(count.stdout.trim()), head };
   if (!ctx.config.remote)
     throw new JigError("PRECONDITION_FAILED", `target branch '${target}' does not exist`, {
       hint: "run `jig plan` for the epic (it creates the target), or create the branch",
+      toolHint: `set_status blocked with this message: a human must create ${target} (planning the epic does)`,
     });
   return { ahead: null, head }; // the target lives on the remote only: the driver fetches it
 }

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import type { JigContext } from "../context.js";
+import { recordEvent, verdictEvent } from "../events.js";
 import { writeWorkerStatus } from "../workers.js";
 import { dequeue, type LandVerdict, type QueueEntry, writeLanded, writeVerdict } from "./queue.js";
 
@@ -31,6 +32,7 @@ export async function finish(ctx: JigContext, entry: QueueEntry, verdict: LandVe
       )
       .catch(() => {});
   }
+  await recordEvent(ctx, verdictEvent(entry.request, verdict, record));
   if (verdict.state === "landed" && verdict.head && verdict.tip)
     await writeLanded(ctx.paths, entry.worker, {
       head: verdict.head,
@@ -53,4 +55,19 @@ export const blocked = (
   target: entry.target,
   reason,
   ...extra,
+});
+
+/** A `landed` verdict: the new commit ids, the tip, and the worker's branch commit that landed. */
+export const landedVerdict = (
+  entry: QueueEntry,
+  commits: string[],
+  tip: string,
+  source: string,
+): LandVerdict => ({
+  state: "landed",
+  worker: entry.worker,
+  target: entry.target,
+  commits,
+  tip,
+  head: source,
 });
