@@ -61,7 +61,7 @@ function snapshot(worktree: string) {
 describe("a worker's worktree is the agent's: the land uses only its branch", () => {
   it("lands while another git process holds the worktree's index.lock, and leaves the lock and worktree alone", async () => {
     const { root, ctx, workers } = await setup(2);
-    const [a, b] = workers as [{ worktree: string }, { worktree: string }];
+    const [a, b] = workers as unknown as [{ worktree: string }, { worktree: string }];
     commitIn(a.worktree, { "a.txt": "a\n" }, "a");
     const mine = commitIn(b.worktree, { "b.txt": "b\n" }, "b");
     expect((await requestLand(ctx, id(1))).state).toBe("landed");
@@ -84,7 +84,7 @@ describe("a worker's worktree is the agent's: the land uses only its branch", ()
 
   it("lands while a stale rebase-merge/ directory sits in the worktree (a rebase someone else left)", async () => {
     const { root, ctx, workers } = await setup(2);
-    const [a, b] = workers as [{ worktree: string }, { worktree: string }];
+    const [a, b] = workers as unknown as [{ worktree: string }, { worktree: string }];
     commitIn(a.worktree, { "a.txt": "a\n" }, "a");
     const mine = commitIn(b.worktree, { "b.txt": "b\n" }, "b");
     expect((await requestLand(ctx, id(1))).state).toBe("landed");
@@ -100,7 +100,7 @@ describe("a worker's worktree is the agent's: the land uses only its branch", ()
 
   it("a worker that keeps committing after a land lands only its new commits next time", async () => {
     const { root, ctx, workers } = await setup(2);
-    const [a, b] = workers as [{ worktree: string }, { worktree: string }];
+    const [a, b] = workers as unknown as [{ worktree: string }, { worktree: string }];
     commitIn(a.worktree, { "a.txt": "a\n" }, "a");
     commitIn(b.worktree, { "b.txt": "b\n" }, "b1");
     expect((await requestLand(ctx, id(1))).state).toBe("landed");
