@@ -4,6 +4,7 @@ import { redactSecrets } from "../../lib/redact.js";
 import type { JigContext } from "../context.js";
 import { recordEvent } from "../events.js";
 import { branchCommit, isAncestor } from "../git-ops.js";
+import { warnOfNewConflicts } from "../warnings.js";
 import { type Candidate, failed, type Progress, rebaseChain } from "./chain.js";
 import { checkoutBlocker, checkoutName, indexAt, targetCheckouts, updateCheckout } from "./checkout.js";
 import { bisect, runGate } from "./gate.js";
@@ -172,6 +173,12 @@ async function landBatch(
     for (const c of landing) await finish(ctx, c.entry, blocked(c.entry, why, { checkout: path }));
     return journal.done();
   }
+  await warnOfNewConflicts(ctx, {
+    target,
+    base,
+    tip: newTip,
+    landed: landing.map((c) => ({ worker: c.entry.worker, commits: c.commits })),
+  });
   for (const c of landing)
     await finish(ctx, c.entry, {
       ...landedVerdict(c.entry, c.commits, newTip, c.source),
