@@ -28,20 +28,35 @@ const forbidden: Record<string, string> = {
   "src/server/dashboard/orchestrator.ts": "../../orchestrator/spawn.js",
   "src/server/dashboard/client/outside.ts": "../page.js",
   "src/server/dashboard/client/package.ts": "hono",
+  "src/core/execa.ts": "execa",
+  "src/cli/execa.ts": "execa",
+  "src/orchestrator/gray-matter.ts": "gray-matter",
+  "src/tools/lockfile.ts": "proper-lockfile",
+  "src/orchestrator/backends/toml.ts": "smol-toml",
+  "src/server/colours.ts": "picocolors",
+  "src/core/table.ts": "cli-table3",
+  "src/orchestrator/commander.ts": "commander",
   "src/errors.ts": "./lib/fs.js",
   "src/version.ts": "./core/paths.js",
 };
 
 const allowed: Record<string, string[]> = {
-  "src/lib/ok.ts": ["../errors.js", "./fs.js", "execa"],
+  "src/lib/ok.ts": ["../errors.js", "./fs.js", "execa", "gray-matter", "proper-lockfile", "smol-toml"],
   "src/core/landing/ok.ts": ["../../lib/git.js", "../issue.js", "../../errors.js", "../../version.js"],
   "src/tools/ok.ts": ["@modelcontextprotocol/sdk/server/mcp.js", "../core/tasks.js", "./tool.js"],
   "src/resources/ok.ts": ["@modelcontextprotocol/sdk/server/mcp.js", "../core/issue-store.js"],
   "src/orchestrator/backends/ok.ts": ["../../core/config.js", "../spawn.js", "../../lib/exec.js"],
   "src/server/dashboard/ok.ts": ["../../tools/index.js", "../../resources/index.js", "hono", "../http.js"],
   "src/server/dashboard/client/ok.ts": ["./dom.js", "./markdown.js"],
-  "src/cli/ok.ts": ["../server/http.js", "../orchestrator/spawn.js", "../core/tasks.js", "./output.js"],
-  "src/cli.ts": ["./cli/output.js", "./errors.js"],
+  "src/cli/ok.ts": [
+    "../server/http.js",
+    "../orchestrator/spawn.js",
+    "../core/tasks.js",
+    "./output.js",
+    "picocolors",
+    "cli-table3",
+  ],
+  "src/cli.ts": ["./cli/output.js", "./errors.js", "commander"],
 };
 
 const source = (specs: string[]): string =>

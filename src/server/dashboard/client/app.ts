@@ -1,14 +1,9 @@
 // The dashboard page's entry (/dashboard/client/app.js, a module): finds the shell's elements, keeps
 // the last snapshot and the selected issue, and wires live updates to rendering.
+
+import { markSelected, showIssue, showIssueError } from "./issue-panel.js";
 import { fetchIssue, startLive } from "./live.js";
-import {
-  markSelected,
-  type PageActions,
-  type PageElements,
-  renderSnapshot,
-  showIssue,
-  showIssueError,
-} from "./render.js";
+import { type PageActions, type PageElements, renderSnapshot } from "./render.js";
 import type { Snapshot } from "./snapshot.js";
 
 function element(id: string): HTMLElement {

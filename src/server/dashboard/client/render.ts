@@ -1,9 +1,8 @@
 // The page from one snapshot: totals, blocked workers, issue-file problems, each epic with its
-// dependency graph and landed commits, the workers table; and the issue side panel.
-import { append, clear, h, markdownNode, on, s } from "./dom.js";
-import { layoutGraph, NODE_HEIGHT, NODE_WIDTH } from "./graph-layout.js";
-import { parseMarkdown } from "./markdown.js";
-import type { Changes, Epic, Issue, Snapshot, Worker } from "./snapshot.js";
+// dependency graph (graph-view.ts) and landed commits, the workers table. The side panel: issue-panel.ts.
+import { append, clear, h, on } from "./dom.js";
+import { graphView } from "./graph-view.js";
+import type { Changes, Epic, Snapshot, Worker } from "./snapshot.js";
 
 export interface PageElements {
   app: HTMLElement;
@@ -30,15 +29,6 @@ export function ago(iso: string | null): string {
 
 const money = (value: number | null): string => (typeof value === "number" ? `$${value.toFixed(2)}` : "");
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
-
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-/** `ep-03-three` → `03`, for the short "waiting on" list in a graph node. */
-function shortId(id: string): string {
-  return /-(\d{2})-/.exec(id)?.[1] ?? id;
-}
 
 function changes(c: Changes | null): Node | string {
   if (!c) return "—";
@@ -132,7 +122,7 @@ function renderEpic(epic: Epic, issueButton: IssueButton, actions: PageActions):
         ),
       ),
     );
-    body.push(h("div", { class: "graph-wrap" }, graph(epic, actions)));
+    body.push(h("div", { class: "graph-wrap" }, graphView(epic, actions.select)));
   } else if (!epic.error) {
     body.push(h("p", { class: "muted" }, "Not planned yet (no subtasks)."));
   }
@@ -157,96 +147,6 @@ function renderEpic(epic: Epic, issueButton: IssueButton, actions: PageActions):
         ),
   );
   return h("section", { class: "card epic", "data-epic": epic.id }, [head, ...body]);
-}
-
-function graph(epic: Epic, actions: PageActions): SVGSVGElement {
-  const layout = layoutGraph(
-    epic.subtasks.map((t) => ({
-      id: t.id,
-      depth: t.depth,
-      depends: t.depends,
-      complete: t.status === "complete",
-    })),
-  );
-  const { width, height } = layout;
-  const svg = s("svg", {
-    class: "graph",
-    width,
-    height,
-    viewBox: `0 0 ${width} ${height}`,
-    role: "img",
-    "aria-label": `dependency graph of ${epic.id}`,
-  });
-  const markerId = `arrow-${epic.id}`;
-  svg.appendChild(
-    s(
-      "defs",
-      null,
-      s(
-        "marker",
-        {
-          id: markerId,
-          viewBox: "0 0 10 10",
-          refX: 9,
-          refY: 5,
-          markerWidth: 7,
-          markerHeight: 7,
-          orient: "auto-start-reverse",
-        },
-        s("path", { class: "arrow", d: "M0,0 L10,5 L0,10 z" }),
-      ),
-    ),
-  );
-  for (const edge of layout.edges)
-    svg.appendChild(
-      s("path", {
-        class: edge.pending ? "edge pending" : "edge",
-        d: edge.path,
-        "marker-end": `url(#${markerId})`,
-        "data-from": edge.from,
-        "data-to": edge.to,
-      }),
-    );
-  const positions = new Map(layout.nodes.map((node) => [node.id, node]));
-  for (const t of epic.subtasks) {
-    const p = positions.get(t.id);
-    if (!p) continue;
-    const num = t.number !== null ? `${String(t.number).padStart(2, "0")} · ` : "";
-    let detail: string = t.state;
-    if (t.state === "waiting") detail += ` on ${t.waitingOn.map(shortId).join(", ")}`;
-    else if (t.worker && t.state !== "complete") detail += ` · ${t.worker.status}`;
-    else if (t.assigned && t.state !== "complete") detail += ` · ${t.assigned}`;
-    const node = s(
-      "g",
-      {
-        class: `node state-${t.state}`,
-        "data-id": t.id,
-        "data-state": t.state,
-        tabindex: 0,
-        role: "button",
-        transform: `translate(${p.x},${p.y})`,
-        "aria-label": `${t.id}: ${t.title} (${t.state})`,
-      },
-      [
-        s(
-          "title",
-          null,
-          `${t.id}\n${t.title}\n${t.state}${t.worker?.message ? `\n${t.worker.message}` : ""}`,
-        ),
-        s("rect", { width: NODE_WIDTH, height: NODE_HEIGHT }),
-        s("text", { class: "label", x: 8, y: 18 }, truncate(num + t.title, 30)),
-        s("text", { class: "sub", x: 8, y: 36 }, truncate(detail, 34)),
-      ],
-    );
-    on(node, "click", () => actions.select(t.id));
-    on(node, "keydown", (event) => {
-      if (event.key !== "Enter" && event.key !== " ") return;
-      event.preventDefault();
-      actions.select(t.id);
-    });
-    svg.appendChild(node);
-  }
-  return svg;
 }
 
 function renderWorkers(workers: Worker[], issueButton: IssueButton): HTMLElement {
@@ -287,37 +187,4 @@ function renderWorkers(workers: Worker[], issueButton: IssueButton): HTMLElement
   });
   section.appendChild(h("table", null, [h("thead", null, head), h("tbody", null, rows)]));
   return section;
-}
-
-/** Marks the selected subtask in every graph. */
-export function markSelected(selected: string | null): void {
-  for (const node of document.querySelectorAll("svg.graph .node"))
-    node.classList.toggle("selected", node.getAttribute("data-id") === selected);
-}
-
-function panelHead(title: string, actions: PageActions): Node[] {
-  return [
-    on(h("button", { class: "link close", type: "button" }, "close"), "click", actions.close),
-    h("h2", { class: "issue-title" }, title),
-  ];
-}
-
-export function showIssue(issue: Issue, page: PageElements, actions: PageActions): void {
-  const meta = [issue.id, `status: ${issue.status}`];
-  if (issue.assigned) meta.push(`assigned: ${issue.assigned}`);
-  if (issue.depends.length) meta.push(`depends: ${issue.depends.join(", ")}`);
-  clear(page.aside);
-  append(page.aside, [
-    panelHead(issue.title, actions),
-    h("div", { class: "meta" }, meta.join(" · ")),
-    markdownNode(parseMarkdown(issue.body)),
-  ]);
-  page.aside.setAttribute("data-issue", issue.id);
-  page.aside.hidden = false;
-}
-
-export function showIssueError(id: string, message: string, page: PageElements, actions: PageActions): void {
-  clear(page.aside);
-  append(page.aside, [panelHead(id, actions), h("p", { class: "conflict" }, message)]);
-  page.aside.hidden = false;
 }
