@@ -1,3 +1,4 @@
+import { listAlarms } from "../core/alarms.js";
 import { openContext } from "../core/context.js";
 import { sessionTokens } from "../core/epic-progress.js";
 import { conflictWarnings, landingInFlight, listWorkerViews, type WorkerView } from "../core/worker-view.js";
@@ -37,6 +38,7 @@ export async function renderPs(cwd: string, epic?: string): Promise<CommandOutpu
       .filter((warning) => warning.kind === "target" || warning.with > name)
       .map((warning) => ({ name, with: warning.with, files: warning.files })),
   );
+  const alarms = await listAlarms(ctx, workers);
   const rows = workers.map((w) => [
     w.name,
     STATUS_COLOR[w.status](w.status) + inFlight(w),
@@ -44,7 +46,7 @@ export async function renderPs(cwd: string, epic?: string): Promise<CommandOutpu
     formatChanges(w.changes),
     cost(w),
   ]);
-  const lines: string[] = [];
+  const lines: string[] = alarms.map((a) => `${colors.red(`⚠ ${a.kind}`)} ${a.message}`);
   lines.push(
     workers.length === 0 ? "no workers" : renderTable(["Worker", "Status", "Issue", "Changes", "Cost"], rows),
   );
@@ -58,7 +60,7 @@ export async function renderPs(cwd: string, epic?: string): Promise<CommandOutpu
   }
   for (const c of conflicts)
     lines.push(`${colors.yellow(`${c.name} would conflict with ${c.with}:`)} ${c.files.join(", ")}`);
-  return { text: lines.join("\n"), json: { workers, conflicts } };
+  return { text: lines.join("\n"), json: { workers, conflicts, alarms } };
 }
 
 export async function run(

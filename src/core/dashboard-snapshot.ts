@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import { toJigError } from "../errors.js";
+import { type Alarm, listAlarms } from "./alarms.js";
 import type { JigContext } from "./context.js";
 import { type EpicProgress, epicProgress } from "./epic-progress.js";
 import { type CommitInfo, logBetween } from "./git-ops.js";
@@ -64,6 +65,8 @@ export interface DashboardSnapshot {
   /** Issue files that do not parse or validate (file name, field, message). */
   problems: IssueProblem[];
   costUsd: number | null;
+  /** Stuck work, most urgent first (see core/alarms.ts). */
+  alarms: Alarm[];
 }
 
 export const LANDED_LIMIT = 50;
@@ -113,6 +116,7 @@ export async function dashboardSnapshot(ctx: JigContext): Promise<DashboardSnaps
       .map((w) => ({ worker: w.name, issue: w.issue, message: w.message, updated: w.updated })),
     problems,
     costUsd: costs.length ? costs.reduce((a, b) => a + b, 0) : null,
+    alarms: await listAlarms(ctx, shown),
   };
 }
 

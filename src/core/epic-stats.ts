@@ -13,6 +13,8 @@ export interface TaskStats {
   state: "planned" | "claimed" | "queued" | "blocked" | "landed";
   readyAt: string | null;
   claimedAt: string | null;
+  /** When the final (or current) land request was queued. */
+  queuedAt: string | null;
   landedAt: string | null;
   /** ready → first claim. */
   toClaimMs: number | null;
@@ -256,6 +258,7 @@ export function computeEpicStats(
       state,
       readyAt: ready,
       claimedAt: a.claimedAt,
+      queuedAt: last?.queuedAt ?? null,
       landedAt: a.landedAt,
       toClaimMs: ready ? ms(ready, a.claimedAt ?? now) : null,
       workingMs: working,

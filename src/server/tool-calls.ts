@@ -1,6 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { CallToolRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { touchSeen } from "../core/alarms.js";
 import type { JigContext } from "../core/context.js";
 import type { Caller } from "../core/identity.js";
 import { takeWarnings } from "../core/warnings.js";
@@ -51,6 +52,7 @@ export function answerToolCalls(
     const parsed = found.input.safeParse(args);
     if (!parsed.success) return renderToolError(argumentsError(name, parsed.error, args), root);
     try {
+      if (env.caller.role === "worker") await touchSeen(env.ctx, env.caller.name);
       const out = await found.tool.run(parsed.data as never, { ...env, extra });
       if (found.output && out.structured && !found.output.safeParse(out.structured).success) {
         throw new JigError("INTERNAL", `${name} produced a result that does not match its output schema`);

@@ -283,3 +283,17 @@ describe("remote mode", () => {
     void local;
   });
 });
+
+describe("the landing queue", () => {
+  it("serves the oldest waiting work first: commits land in the order their lands were queued", async () => {
+    const { root, ctx } = await setup(3);
+    const workers = await Promise.all([1, 2, 3].map((n) => makeWorker(ctx, id(n))));
+    workers.forEach((w, i) => commitIn(w.worktree, { [`f${i + 1}.txt`]: "x\n" }, `work ${i + 1}`));
+    // Queued 3, then 1, then 2 — not in name order — and driven by 2's request.
+    for (const n of [3, 1]) await enqueue(ctx.paths, id(n), "feature/e");
+    expect(await requestLand(ctx, id(2))).toMatchObject({ state: "landed" });
+    await settleDrivers();
+    const log = gitIn(root, "log", "--reverse", "--format=%s", "feature/e").split("\n");
+    expect(log.slice(-3)).toEqual(["work 3", "work 1", "work 2"]);
+  });
+});

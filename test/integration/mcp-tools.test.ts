@@ -375,7 +375,7 @@ describe("resources", () => {
       JSON.parse(
         ((await client.readResource({ uri: "jig://workers" })).contents[0] as { text: string }).text,
       ),
-    ).toEqual([]);
+    ).toEqual({ workers: [], alarms: [] });
     // Each refusal names the value and why, with a JSON-RPC code that says which kind it is.
     const refusals: [string, number, RegExp][] = [
       [
