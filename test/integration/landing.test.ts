@@ -288,7 +288,8 @@ describe("the landing queue", () => {
   it("serves the oldest waiting work first: commits land in the order their lands were queued", async () => {
     const { root, ctx } = await setup(3);
     const workers = await Promise.all([1, 2, 3].map((n) => makeWorker(ctx, id(n))));
-    workers.forEach((w, i) => commitIn(w.worktree, { [`f${i + 1}.txt`]: "x\n" }, `work ${i + 1}`));
+    for (const [i, w] of workers.entries())
+      commitIn(w.worktree, { [`f${i + 1}.txt`]: "x\n" }, `work ${i + 1}`);
     // Queued 3, then 1, then 2 — not in name order — and driven by 2's request.
     for (const n of [3, 1]) await enqueue(ctx.paths, id(n), "feature/e");
     expect(await requestLand(ctx, id(2))).toMatchObject({ state: "landed" });
