@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from "commander";
+import { Argument, Command, CommanderError, Option } from "commander";
 import { type CommandIO, type CommandOutput, colors, printOutput } from "./cli/output.js";
 import { isJigError, toJigError } from "./errors.js";
 import { VERSION } from "./version.js";
@@ -233,6 +233,24 @@ export function buildProgram(): Command {
     .command("agent-supervise <name>", { hidden: true })
     .description("run a worker's agent session and record how it ended (started by spawn)")
     .action(action(() => import("./cli/agent-supervise.js"), ["name"]));
+
+  program
+    .command("completion")
+    .description("print the completion script for bash, zsh or fish (source it from your shell's rc file)")
+    .addArgument(new Argument("<shell>", "bash, zsh or fish").choices(["bash", "zsh", "fish"]))
+    .action(async (shell: string, _options: unknown, command: Command) =>
+      (await import("./cli/completion.js")).printScript(command.parent!, shell),
+    );
+
+  program
+    .command("complete [words...]", { hidden: true })
+    .description(
+      "the completions of a command line (called by the completion script: jig complete -- <words>)",
+    )
+    .allowUnknownOption()
+    .action(async (words: string[] = [], _options: unknown, command: Command) =>
+      (await import("./cli/completion.js")).printWords(command.parent!, words),
+    );
 
   return program;
 }
