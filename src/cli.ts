@@ -169,9 +169,8 @@ export function buildProgram(): Command {
     .action(action(() => import("./cli/stats.js"), ["epic"]));
 
   program
-    .command("land [worker]")
+    .command("land <worker>")
     .description("land a worker's branch onto its target (as the worker's land tool does)")
-    .option("--worker <name>", "the worker to land")
     .option("--json", "print JSON")
     .action(action(() => import("./cli/land.js"), ["worker"]));
 

@@ -66,9 +66,16 @@ function projectFor(tarball: string, dir: string): void {
       engines: tarballPkg.engines,
     },
   };
+  // The repo's lock leaves out download addresses (omit-lockfile-registry-resolved); spelled out here,
+  // npm fetches each tarball by its integrity from the cache instead of asking the registry where it is.
+  const registry = run(dir, "npm", ["config", "get", "registry"]).trim().replace(/\/$/, "");
   for (const [key, entry] of Object.entries(lock.packages)) {
     if (key === "" || entry.dev || entry.devOptional) continue;
-    packages[key] = entry;
+    const name = key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
+    packages[key] = {
+      resolved: `${registry}/${name}/-/${name.split("/").at(-1)}-${String(entry.version)}.tgz`,
+      ...entry,
+    };
   }
   writeFileSync(
     join(dir, "package.json"),
