@@ -10,6 +10,7 @@ import { runProgram } from "../lib/exec.js";
 import { gitRun } from "../lib/git.js";
 import { STALE_AFTER_MS } from "../lib/lock.js";
 import { isProcessAlive } from "../lib/pid.js";
+import { claudeAllowsBypass } from "./backends/claude.js";
 import { resolveAgent } from "./backends/index.js";
 import { which } from "./backends/which.js";
 
@@ -67,12 +68,6 @@ export async function checkGit(cwd: string): Promise<Check> {
     "this git has no `git merge-tree --write-tree` (git ≥ 2.38), which landing and conflict checks use",
     "upgrade git to 2.38 or newer (e.g. from your distribution's backports, or git-scm.com)",
   );
-}
-
-/** Claude Code's own rule: as root, it refuses bypassPermissions unless IS_SANDBOX is exactly "1". */
-function claudeAcceptsBypass(env: Record<string, string | undefined>): boolean {
-  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-  return !isRoot || env.IS_SANDBOX === "1";
 }
 
 const BYPASS_FLAGS = ["bypassPermissions", "--dangerously-skip-permissions"];
@@ -193,10 +188,11 @@ export async function checkAgent(
           "run `claude` once and /login, or set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL with ANTHROPIC_AUTH_TOKEN for a gateway) — in the environment or in jig.json agents.<name>.env",
         ),
   );
-  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  // As root, the only difference between the two is IS_SANDBOX: Claude Code's rule, in one place.
+  const isRoot = !claudeAllowsBypass({});
   const bypass = spec.args.some((arg) => BYPASS_FLAGS.includes(arg));
   const sandbox = spec.env.IS_SANDBOX || undefined;
-  if (bypass && !claudeAcceptsBypass(spec.env)) {
+  if (bypass && !claudeAllowsBypass(spec.env)) {
     checks.push(
       bad(
         "root-sandbox",
