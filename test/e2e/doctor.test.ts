@@ -118,10 +118,10 @@ describe.skipIf(!CLAUDE)("jig doctor", () => {
     const root = goodRepo();
     const bin = tempDir("jig-fake-git-");
     const realGit = spawnSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).stdout.trim();
-    // Behaves like git 2.30: no --write-tree mode, everything else passed through.
+    // Behaves like git 2.30: no --write-tree mode, everything else passed through (jig puts -c options first).
     writeFileSync(
       join(bin, "git"),
-      `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "git version 2.30.0"; exit 0; fi\nif [ "$1" = "merge-tree" ]; then echo "usage: git merge-tree <base-tree> <branch1> <branch2>" >&2; exit 129; fi\nexec ${realGit} "$@"\n`,
+      `#!/bin/sh\nfor a in "$@"; do case "$a" in --version) echo "git version 2.30.0"; exit 0;; merge-tree) echo "usage: git merge-tree <base-tree> <branch1> <branch2>" >&2; exit 129;; esac; done\nexec ${realGit} "$@"\n`,
       { mode: 0o755 },
     );
     const PATH = `${bin}:${process.env.PATH}`;
