@@ -1,4 +1,5 @@
 import { listAlarms } from "../core/alarms.js";
+import { budgetBook, budgetSummary } from "../core/budgets.js";
 import { openContext } from "../core/context.js";
 import { sessionTokens } from "../core/epic-progress.js";
 import { conflictWarnings, landingInFlight, listWorkerViews, type WorkerView } from "../core/worker-view.js";
@@ -39,12 +40,18 @@ export async function renderPs(cwd: string, epic?: string): Promise<CommandOutpu
       .map((warning) => ({ name, with: warning.with, files: warning.files })),
   );
   const alarms = await listAlarms(ctx, workers);
+  const budgets = await budgetBook(ctx);
+  // Spend against the worker's budget where it has one: "$1.20 of $5.00".
+  const costOf = (w: WorkerView) => {
+    const budget = budgetSummary(budgets.task(w.name));
+    return budget ? `${budget.text}${budget.reached ? " (reached)" : ""}` : cost(w);
+  };
   const rows = workers.map((w) => [
     w.name,
     STATUS_COLOR[w.status](w.status) + inFlight(w),
     w.issue ?? (w.kind === "adhoc" ? "(ad-hoc)" : "—"),
     formatChanges(w.changes),
-    cost(w),
+    costOf(w),
   ]);
   const lines: string[] = alarms.map((a) => `${colors.red(`⚠ ${a.kind}`)} ${a.message}`);
   lines.push(
@@ -60,7 +67,8 @@ export async function renderPs(cwd: string, epic?: string): Promise<CommandOutpu
   }
   for (const c of conflicts)
     lines.push(`${colors.yellow(`${c.name} would conflict with ${c.with}:`)} ${c.files.join(", ")}`);
-  return { text: lines.join("\n"), json: { workers, conflicts, alarms } };
+  const budgetJson = Object.fromEntries(workers.map((w) => [w.name, budgetSummary(budgets.task(w.name))]));
+  return { text: lines.join("\n"), json: { workers, conflicts, alarms, budgets: budgetJson } };
 }
 
 export async function run(

@@ -42,6 +42,9 @@ export async function executeEpic(
     }
     io.write(`${status}\n`);
     const why = [
+      ...(progress.budget?.reached
+        ? [`its budget is spent (${progress.budget.text}); raise it with jig budget ${epic} <amount>`]
+        : []),
       ...outcome.blocked.map((b) => `${b.id} is blocked: ${b.reason.split("\n")[0]}`),
       ...outcome.waiting.map((w) => `${w.id} waits on ${w.on.join(", ")}`),
     ];

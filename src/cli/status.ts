@@ -29,7 +29,9 @@ export function renderStatus(progress: EpicProgress): string {
       : " (not created yet)";
   const spent = spend(progress.costUsd, progress.tokens);
   const lines = [
-    `Epic: ${epic} (${progress.complete}/${progress.total} complete)${spent ? ` · ${spent}` : ""}`,
+    `Epic: ${epic} (${progress.complete}/${progress.total} complete)${spent ? ` · ${spent}` : ""}${
+      progress.budget ? ` · budget ${progress.budget.text}${progress.budget.reached ? " — reached" : ""}` : ""
+    }`,
     `Target: ${progress.target}${diff} from ${progress.base}`,
     "",
   ];

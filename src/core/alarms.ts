@@ -1,6 +1,7 @@
 import { mkdir, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { git } from "../lib/git.js";
+import { budgetBook } from "./budgets.js";
 import type { AlarmsConfigSchema } from "./config.js";
 import type { JigContext } from "./context.js";
 import { listQueue, readVerdict } from "./landing/queue.js";
@@ -28,7 +29,7 @@ export interface AlarmInputs {
   lastCommit: Map<string, number>;
   queuedSince: Map<string, number>;
   blockedSince: Map<string, number>;
-  /** Per worker, its spending cap in USD where one is set (none is, until budgets exist). */
+  /** Per worker, its spending cap in USD where one is set (jig budget / --budget / jig.json budget.task). */
   budgets?: Map<string, number>;
 }
 
@@ -151,6 +152,13 @@ export async function listAlarms(ctx: JigContext, views: readonly WorkerView[]):
       if (at) lastCommit.set(w.name, at);
     }
   }
+  const book = await budgetBook(ctx);
+  const budgets = new Map(
+    active.flatMap((w) => {
+      const usd = book.task(w.name).limit?.usd;
+      return usd === undefined ? [] : [[w.name, usd] as const];
+    }),
+  );
   return computeAlarms(views, {
     now: Date.now(),
     limits: ctx.config.alarms,
@@ -158,5 +166,6 @@ export async function listAlarms(ctx: JigContext, views: readonly WorkerView[]):
     lastCommit,
     queuedSince,
     blockedSince,
+    budgets,
   });
 }

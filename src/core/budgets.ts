@@ -111,34 +111,42 @@ export async function setBudget(
   });
 }
 
+/** Every limit and spend, read once: for views that show many tasks (`jig ps`, the dashboard). */
+export async function budgetBook(
+  ctx: JigContext,
+): Promise<{ task(id: string): BudgetState; epic(id: string): BudgetState }> {
+  const budgets = await readBudgets(ctx);
+  const records = await ctx.workers.list();
+  return {
+    task: (id) => ({
+      scope: "task",
+      id,
+      limit: budgets.tasks[id] ?? ctx.config.budget?.task ?? null,
+      spent: spendOf(records.filter((r) => r.name === id)),
+    }),
+    epic: (id) => ({
+      scope: "epic",
+      id,
+      limit: budgets.epics[id] ?? ctx.config.budget?.epic ?? null,
+      spent: spendOf(records.filter((r) => r.epic === id)),
+    }),
+  };
+}
+
 /** The limit and spend of a task (its worker's sessions, every attempt) and of its epic (every session of the epic). */
 export async function budgetStates(
   ctx: JigContext,
   who: { task: string | null; epic: string | null },
 ): Promise<BudgetState[]> {
-  const budgets = await readBudgets(ctx);
-  const records = await ctx.workers.list();
-  const states: BudgetState[] = [];
-  if (who.task) {
-    const limit = budgets.tasks[who.task] ?? ctx.config.budget?.task ?? null;
-    states.push({
-      scope: "task",
-      id: who.task,
-      limit,
-      spent: spendOf(records.filter((r) => r.name === who.task)),
-    });
-  }
-  if (who.epic) {
-    const limit = budgets.epics[who.epic] ?? ctx.config.budget?.epic ?? null;
-    states.push({
-      scope: "epic",
-      id: who.epic,
-      limit,
-      spent: spendOf(records.filter((r) => r.epic === who.epic)),
-    });
-  }
-  return states;
+  const book = await budgetBook(ctx);
+  return [...(who.task ? [book.task(who.task)] : []), ...(who.epic ? [book.epic(who.epic)] : [])];
 }
+
+/** What a view shows: spend against the limit, or null when there is no limit. */
+export const budgetSummary = (state: BudgetState): { text: string; reached: boolean } | null =>
+  state.limit && (state.limit.usd !== undefined || state.limit.tokens !== undefined)
+    ? { text: describeBudget(state), reached: isReached(state) }
+    : null;
 
 /** The first limit already reached, if any. */
 export async function reachedBudget(

@@ -29,6 +29,8 @@ export interface DashboardEpic {
   complete: number;
   total: number;
   costUsd: number | null;
+  /** Spend against the epic's budget, or null without one. */
+  budget: EpicProgress["budget"];
   subtasks: DashboardSubtask[];
   /** Commits on the target not on the base, newest first (at most LANDED_LIMIT). */
   landed: CommitInfo[];
@@ -137,6 +139,7 @@ async function dashboardEpic(ctx: JigContext, id: string): Promise<DashboardEpic
       complete: 0,
       total: 0,
       costUsd: null,
+      budget: null,
       subtasks: [],
       landed: [],
     };
@@ -156,6 +159,7 @@ async function dashboardEpic(ctx: JigContext, id: string): Promise<DashboardEpic
     complete: progress.complete,
     total: progress.total,
     costUsd: progress.costUsd,
+    budget: progress.budget,
     subtasks: progress.subtasks.map((subtask) => ({
       ...subtask,
       depth: depths.get(subtask.id) ?? 0,

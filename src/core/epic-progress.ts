@@ -1,3 +1,4 @@
+import { budgetBook, budgetSummary } from "./budgets.js";
 import type { JigContext } from "./context.js";
 import { epicBranches } from "./epics.js";
 import { branchTips, resolveCommit } from "./git-ops.js";
@@ -32,6 +33,8 @@ export interface EpicProgress {
   costUsd: number | null;
   /** Input + output tokens the epic's sessions reported (null when none did). */
   tokens: number | null;
+  /** Spend against the epic's budget ("$1.20 of $5.00, 600k of 1m tokens"), or null without one. */
+  budget: { text: string; reached: boolean } | null;
   /** The epic's issue files that do not parse or check (they are missing from `subtasks`). */
   problems: { file: string; message: string }[];
 }
@@ -108,6 +111,7 @@ export async function epicProgress(ctx: JigContext, epicId: string): Promise<Epi
     subtasks,
     costUsd: costs.length ? costs.reduce((a, b) => a + b, 0) : null,
     tokens: sessionTokens([...workers.values()].map((w) => w.usage)),
+    budget: budgetSummary((await budgetBook(ctx)).epic(epic.id)),
     problems: problems
       .filter((problem) => problem.file.startsWith(`${epic.id}-`) || problem.file === `${epic.id}.md`)
       .map(({ file, message }) => ({ file, message })),

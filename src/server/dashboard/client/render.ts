@@ -109,6 +109,13 @@ function renderEpic(epic: Epic, issueButton: IssueButton, actions: PageActions):
     h("span", { class: "meta" }, `${epic.complete}/${epic.total} complete`),
     epic.diff ? h("span", { class: "meta" }, changes(epic.diff)) : null,
     epic.costUsd !== null ? h("span", { class: "meta" }, money(epic.costUsd)) : null,
+    epic.budget
+      ? h(
+          "span",
+          { class: epic.budget.reached ? "meta conflict" : "meta" },
+          `budget ${epic.budget.text}${epic.budget.reached ? " — reached" : ""}`,
+        )
+      : null,
   ]);
   const body: Node[] = [];
   if (epic.error) body.push(h("p", { class: "conflict" }, epic.error));

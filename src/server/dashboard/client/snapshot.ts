@@ -43,6 +43,7 @@ export interface Epic {
   complete: number;
   total: number;
   costUsd: number | null;
+  budget: { text: string; reached: boolean } | null;
   subtasks: Subtask[];
   landed: Commit[];
 }
