@@ -1,7 +1,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { type DynamicValues, printCompletionScript, printCompletions } from "../lib/completion.js";
+import {
+  type CompletionCommand,
+  type DynamicValues,
+  printCompletionScript,
+  printCompletions,
+} from "../lib/completion.js";
 
 // `jig completion <shell>` and `jig complete`. What Tab completes besides commands and flags: epic, issue, worker and agent names of the repo in the
 // current directory. Synchronous and git-free (the shell waits on it): found by walking up to `.git`.
@@ -87,12 +92,46 @@ export function completionValues(cwd: string = process.cwd()): DynamicValues {
   };
 }
 
+/** Every visible command of the program, its flags and arguments, as completion needs them. */
+function describeProgram(program: Command): CompletionCommand[] {
+  const help = program.createHelp();
+  const out: CompletionCommand[] = [];
+  const walk = (command: Command, path: string) => {
+    out.push({
+      path,
+      description: command.description(),
+      options: help.visibleOptions(command).flatMap((option) =>
+        option.long
+          ? [
+              {
+                long: option.long.slice(2),
+                short: option.short?.slice(1),
+                description: option.description,
+                takesValue: option.required || option.optional,
+                choices: option.argChoices,
+              },
+            ]
+          : [],
+      ),
+      arguments: command.registeredArguments.map((argument) => ({
+        name: argument.name(),
+        variadic: argument.variadic,
+        choices: argument.argChoices,
+      })),
+    });
+    for (const sub of help.visibleCommands(command))
+      if (sub.name() !== "help") walk(sub, path ? `${path} ${sub.name()}` : sub.name());
+  };
+  walk(program, "");
+  return out;
+}
+
 /** `jig completion <shell>`. */
 export async function printScript(program: Command, shell: string): Promise<void> {
-  await printCompletionScript(program, shell);
+  await printCompletionScript(program.name(), shell);
 }
 
 /** `jig complete -- <words>`: what the completion script asks on each Tab. */
 export async function printWords(program: Command, words: string[]): Promise<void> {
-  await printCompletions(program, words, completionValues());
+  await printCompletions(describeProgram(program), words, completionValues());
 }

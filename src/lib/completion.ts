@@ -1,8 +1,6 @@
-import type { Command } from "commander";
-
 // The only user of @bomb.sh/tab: shell completion for bash, zsh and fish. The script it prints calls back
-// `jig complete -- <words>`, which answers from a description of the commander program itself, so a
-// command or flag added to cli.ts completes with no second list to keep. Loaded only when completing.
+// `jig complete -- <words>`, which answers from a description of the CLI's commands (cli/completion.ts
+// reads it off the commander program, so nothing is listed twice). Loaded only when completing.
 
 /** Values for a positional argument or an option's value, looked up when the user presses Tab. */
 export type Suggest = () => Array<{ value: string; description?: string }>;
@@ -27,14 +25,27 @@ interface TabRoot extends TabCommand {
   setup(name: string, executable: string, shell: string): void;
 }
 
-async function describeProgram(program: Command, values?: DynamicValues): Promise<TabRoot> {
+/** One command as completion sees it: `path` is "" for the program itself, else e.g. "issues list". */
+export interface CompletionCommand {
+  path: string;
+  description: string;
+  options: Array<{
+    long: string;
+    short?: string;
+    description: string;
+    takesValue: boolean;
+    choices?: readonly string[];
+  }>;
+  arguments: Array<{ name: string; variadic: boolean; choices?: readonly string[] }>;
+}
+
+async function load(commands: CompletionCommand[], values?: DynamicValues): Promise<TabRoot> {
   // A computed specifier: the library is resolved at run time, only by the completion commands.
   const specifier = "@bomb.sh/tab";
   const { RootCommand } = (await import(specifier)) as { RootCommand: new () => TabRoot };
   const root = new RootCommand();
-  const help = program.createHelp();
   const suggest =
-    (fn: Suggest | undefined, choices: readonly string[] | undefined): Handler | undefined =>
+    (fn: Suggest | undefined, choices: readonly string[] | undefined): Handler =>
     (complete) => {
       try {
         for (const choice of choices ?? []) complete(choice, "");
@@ -43,40 +54,39 @@ async function describeProgram(program: Command, values?: DynamicValues): Promis
         // Completion never prints an error into the user's command line.
       }
     };
-  const walk = (command: Command, path: string) => {
-    const target = path === "" ? root : root.command(path, command.description());
-    for (const option of help.visibleOptions(command)) {
-      const long = option.long?.slice(2);
-      if (!long) continue;
-      const short = option.short?.slice(1);
-      if (option.required || option.optional)
-        target.option(long, option.description, suggest(values?.options[long], option.argChoices), short);
-      else if (short) target.option(long, option.description, short);
-      else target.option(long, option.description);
+  for (const command of commands) {
+    const target = command.path === "" ? root : root.command(command.path, command.description);
+    for (const option of command.options) {
+      if (option.takesValue)
+        target.option(
+          option.long,
+          option.description,
+          suggest(values?.options[option.long], option.choices),
+          option.short,
+        );
+      else if (option.short) target.option(option.long, option.description, option.short);
+      else target.option(option.long, option.description);
     }
-    for (const argument of command.registeredArguments)
+    for (const argument of command.arguments)
       target.argument(
-        argument.name(),
-        suggest(values?.arguments[argument.name()], argument.argChoices),
+        argument.name,
+        suggest(values?.arguments[argument.name], argument.choices),
         argument.variadic,
       );
-    for (const sub of help.visibleCommands(command))
-      if (sub.name() !== "help") walk(sub, path ? `${path} ${sub.name()}` : sub.name());
-  };
-  walk(program, "");
+  }
   return root;
 }
 
-/** Prints the completion script for `shell` (bash, zsh, fish) on stdout. */
-export async function printCompletionScript(program: Command, shell: string): Promise<void> {
-  (await describeProgram(program)).setup(program.name(), program.name(), shell);
+/** Prints the completion script for `shell` (bash, zsh, fish) on stdout; it calls `<name> complete -- …`. */
+export async function printCompletionScript(name: string, shell: string): Promise<void> {
+  (await load([])).setup(name, name, shell);
 }
 
 /** Prints the completions of the command line `words` (the last one being completed), as the script expects. */
 export async function printCompletions(
-  program: Command,
+  commands: CompletionCommand[],
   words: string[],
   values: DynamicValues,
 ): Promise<void> {
-  (await describeProgram(program, values)).parse(words);
+  (await load(commands, values)).parse(words);
 }
