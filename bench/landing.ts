@@ -10,8 +10,9 @@ import { fmt, printTable, ratio } from "./util.js";
 
 // Landing: N workers finishing at once, jig vs the epic's shell convention (each worker loops
 // `git fetch && git rebase origin/$TARGET && git push origin HEAD:$TARGET` until the push is accepted),
-// both against the same kind of bare remote, with and without a gate, at 5, 20 and 50 workers, beside the
-// ideal (the same git work done serially with one gate run). Every git process is counted by a
+// both against the same kind of bare remote, with and without a gate, at 5, 20 and 50 workers, beside a
+// pure-plumbing floor: the merge-tree/commit-tree work jig does, done serially by one shell script (no
+// Node, no queue, no checks), one fetch, one gate run, one push. Every git process is counted by a
 // `git` shim on PATH that logs its exit code and arguments; gate runs are counted by the gate itself.
 
 const COUNTS = (process.env.JIG_BENCH_LANDING_WORKERS ?? "5,20,50").split(",").map(Number);
@@ -25,6 +26,8 @@ interface Scenario {
   gate: boolean;
   /** 1-based index of a worker whose change breaks the gate, if any. */
   bad?: number;
+  /** Commits per worker (default 1). */
+  commits?: number;
 }
 
 interface Result {
@@ -43,9 +46,10 @@ const SCENARIOS: Scenario[] = [
     { name: `${workers} workers, gate of ${GATE_SECONDS}s`, workers, gate: true },
   ]),
   { name: "20 workers, gate, 1 bad", workers: 20, gate: true, bad: 14 },
-];
+  { name: "20 workers × 5 commits, no gate", workers: 20, gate: false, commits: 5 },
+].filter((s) => !process.env.JIG_BENCH_LANDING_ONLY || s.name.includes(process.env.JIG_BENCH_LANDING_ONLY));
 
-type Mode = "jig" | "shell" | "ideal";
+type Mode = "jig" | "shell" | "floor";
 
 export async function run(): Promise<void> {
   const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
@@ -55,13 +59,13 @@ export async function run(): Promise<void> {
     process.stderr.write(`bench landing: ${scenario.name}…\n`);
     const shell = await measure(scenario, "shell", realGit);
     const jig = await measure(scenario, "jig", realGit);
-    // The ideal: the same git work done one worker after another (no contention, nothing retried),
-    // plus the one gate run any lander needs. Not defined when a branch must be found bad.
-    const ideal = scenario.bad ? null : await measure(scenario, "ideal", realGit);
+    // The floor: jig's own git work (merge-tree + commit-tree per commit) in one serial shell script,
+    // plus one fetch, one gate run and one push. Not defined when a branch must be found bad.
+    const ideal = scenario.bad ? null : await measure(scenario, "floor", realGit);
     for (const [mode, r] of [
       ["shell", shell],
       ["jig", jig],
-      ...(ideal ? [["ideal (serial)", ideal] as const] : []),
+      ...(ideal ? [["plumbing floor", ideal] as const] : []),
     ] as const) {
       rows.push([
         scenario.name,
@@ -80,6 +84,7 @@ export async function run(): Promise<void> {
       `${jig.pushesRejected} vs ${shell.pushesRejected}`,
       scenario.gate ? ratio(jig.gateRuns, shell.gateRuns) : "-",
       ideal ? ratio(jig.ms, ideal.ms) : "-",
+      ratio(shell.ms, jig.ms),
     ]);
   }
   printTable(
@@ -89,7 +94,7 @@ export async function run(): Promise<void> {
   );
   printTable(
     "Landing: jig ÷ shell convention (lower is better)",
-    ["scenario", "wall", "git ops", "pushes rejected", "gate runs", "wall ÷ ideal"],
+    ["scenario", "wall", "git ops", "pushes rejected", "gate runs", "wall ÷ floor", "jig speed-up"],
     ratios,
   );
 }
@@ -133,10 +138,12 @@ async function measure(scenario: Scenario, mode: Mode, realGit: string): Promise
     }
     worktrees.forEach((path, index) => {
       const n = index + 1;
-      writeFileSync(join(path, `w${n}.txt`), `worker ${n}\n`);
-      if (n === scenario.bad) writeFileSync(join(path, "bad.txt"), "breaks the gate\n");
-      run0(path, env, ["add", "-A"]);
-      run0(path, env, ["commit", "-q", "-m", `work of ${n}`]);
+      for (let c = 1; c <= (scenario.commits ?? 1); c++) {
+        writeFileSync(join(path, `w${n}.txt`), `worker ${n}, commit ${c}\n`);
+        if (n === scenario.bad) writeFileSync(join(path, "bad.txt"), "breaks the gate\n");
+        run0(path, env, ["add", "-A"]);
+        run0(path, env, ["commit", "-q", "-m", `work of ${n} (${c})`]);
+      }
     });
 
     let children: ChildProcess[];
@@ -163,17 +170,16 @@ async function measure(scenario: Scenario, mode: Mode, realGit: string): Promise
       );
     }
     let outputs: string[];
-    if (mode === "ideal") {
-      outputs = [];
-      for (const path of worktrees) {
-        const child = spawn("sh", ["-c", shellLoop(null)], {
-          cwd: path,
+    if (mode === "floor") {
+      const branches = worktrees.map((_, i) => `w/${id(i + 1)}`);
+      const out = await collect(
+        spawn("sh", ["-c", floorScript(branches, gateCommand)], {
+          cwd: root,
           env,
           stdio: ["ignore", "pipe", "inherit"],
-        });
-        outputs.push(await collect(child));
-      }
-      if (gateCommand) await collect(spawn("sh", ["-c", gateCommand], { cwd: worktrees.at(-1)!, env }));
+        }),
+      );
+      outputs = branches.map(() => out);
     } else {
       outputs = await Promise.all(children.map((child) => collect(child)));
     }
@@ -201,6 +207,31 @@ async function measure(scenario: Scenario, mode: Mode, realGit: string): Promise
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+// jig's git work with nothing around it: one fetch, per commit a merge-tree and a commit-tree chained
+// on the tip, one gate run in a detached checkout of the result, one push with a lease.
+function floorScript(branches: string[], gate: string | null): string {
+  return `
+set -e
+git fetch -q origin
+base=$(git rev-parse origin/feature/e)
+tip=$base
+for b in ${branches.join(" ")}; do
+  for c in $(git rev-list --reverse --first-parent $tip..$b); do
+    tree=$(git merge-tree --write-tree $tip $c)
+    tip=$(git commit-tree $tree -p $tip -m "work")
+  done
+done
+${
+  gate
+    ? `git worktree add -q --detach ../gate $tip
+(cd ../gate && sh -c '${gate}' >/dev/null 2>&1)`
+    : ""
+}
+git push -q --force-with-lease=refs/heads/feature/e:$base origin $tip:refs/heads/feature/e
+echo landed
+`;
 }
 
 // The convention from the epic, verbatim, with the gate (when there is one) between rebase and push.
