@@ -254,6 +254,90 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
       ps.workers.filter((w: { kind: string }) => w.kind === "task").map((w: { status: string }) => w.status),
     ).toEqual(["done", "done"]);
   }, 320_000);
+
+  // Issue 11's regression: with two claude workers landing at once, the land used to rebase inside the
+  // workers' own worktrees while Claude Code ran git there (3 runs in 20 ended blocked). The land now
+  // touches no worktree. `JIG_CLAUDE_PARALLEL_RUNS` repeats it (default 1).
+  it(
+    "jig plan --auto: two claude workers in parallel both land, never blocked",
+    async () => {
+      const runs = Number(process.env.JIG_CLAUDE_PARALLEL_RUNS ?? 1);
+      for (let attempt = 1; attempt <= runs; attempt++) {
+        const root = gitRepo({
+          "README.md": "# r\n",
+          "issues/duo.md": issueFile({}, "# Two parts\n\nTwo independent parts.\n"),
+        });
+        const worktree = (name: string) => join(root, ".jig", "worktrees", name);
+        const planner = toolCallingModel(
+          [
+            {
+              tool: "mcp__jig__plan_epic",
+              input: {
+                epic: "duo",
+                subtasks: ["left", "right"].map((slug) => ({
+                  title: `Build ${slug}`,
+                  slug,
+                  objective: `${slug}.txt`,
+                  acceptanceCriteria: [`${slug}.txt exists`],
+                })),
+              },
+            },
+          ],
+          "Planned.",
+        );
+        // Each worker commits twice, runs git status and log around its land (as Claude Code does).
+        const worker = (name: string, file: string) =>
+          toolCallingModel(
+            [
+              { tool: "mcp__jig__claim_task", input: {} },
+              { tool: "Write", input: { file_path: join(worktree(name), file), content: `${name}\n` } },
+              bashStep(`git add -A && git commit -q -m 'Add ${file}'`),
+              {
+                tool: "Write",
+                input: { file_path: join(worktree(name), `${file}.more`), content: "more\n" },
+              },
+              bashStep(
+                `git add -A && git commit -q -m 'More ${file}' && git status --short && git log --oneline -3`,
+              ),
+              { tool: "mcp__jig__land", input: {} },
+              bashStep("git status --short; git log --oneline -2"),
+              { tool: "mcp__jig__land", input: {} },
+            ],
+            "Landed.",
+          );
+        const models = {
+          planner,
+          left: worker("duo-01-left", "left.txt"),
+          right: worker("duo-02-right", "right.txt"),
+        };
+        await fake?.close();
+        fake = await startFakeAnthropic((ctx) => {
+          const opening = JSON.stringify(ctx.request.messages[0]?.content ?? "");
+          if (opening.includes("jig planner")) return models.planner.script(ctx);
+          if (opening.includes("issue duo-01-left")) return models.left.script(ctx);
+          if (opening.includes("issue duo-02-right")) return models.right.script(ctx);
+          return { content: [{ type: "text", text: "OK." }] };
+        });
+        writeFileSync(join(root, "jig.json"), JSON.stringify({ ...agentConfig(fake.url), maxWorkers: 2 }));
+        expect(runCli(root, ["init"]).code).toBe(0);
+        const run = await runCliAsync(root, ["plan", "issues/duo.md", "--auto"], {
+          env: { IS_SANDBOX: "" },
+          timeoutMs: 300_000,
+        });
+        const why = `run ${attempt}/${runs}\n${run.stdout}\n${run.stderr}\n${fake.errors.join("\n")}`;
+        expect(run.code, why).toBe(0);
+        expect(run.stdout, why).toContain("Epic: duo (2/2 complete)");
+        expect(`${run.stdout}${run.stderr}`, why).not.toMatch(/blocked/);
+        const files = gitIn(root, "ls-tree", "--name-only", "feature/duo").split("\n");
+        expect(files).toEqual(
+          expect.arrayContaining(["left.txt", "left.txt.more", "right.txt", "right.txt.more"]),
+        );
+        expect(gitIn(root, "rev-list", "--merges", "--count", "feature/duo")).toBe("0");
+        process.stderr.write(`claude parallel land: run ${attempt}/${runs} landed both, none blocked\n`);
+      }
+    },
+    330_000 * Number(process.env.JIG_CLAUDE_PARALLEL_RUNS ?? 1),
+  );
 });
 
 // A person's own Claude Code, wired the way docs/mcp.md says: `claude mcp add jig -- jig serve --stdio`.
