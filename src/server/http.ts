@@ -8,6 +8,7 @@ import { type ErrorCode, JigError, toJigError } from "../errors.js";
 import { createServer, type JigServer } from "./create-server.js";
 import { createDashboardApp } from "./dashboard/app.js";
 import { httpStatus, publicMessage } from "./http-status.js";
+import { renderMetrics } from "./metrics.js";
 
 // `jig serve`: Streamable HTTP at /mcp on hono. Every request must come from an allowed Host/Origin
 // (the DNS-rebinding guard) and carry a bearer token; each session is one McpServer bound to the caller
@@ -161,6 +162,21 @@ export function createHttpApp(options: HttpOptions): {
     const response = await transport.handleRequest(c.req.raw);
     if (!transport.sessionId || !sessions.has(transport.sessionId)) await server.close();
     return response;
+  });
+
+  // Prometheus scrapes with the admin token (bearer_token in its scrape config), like any admin client.
+  app.get("/metrics", async (c) => {
+    const caller = await callerOf(c);
+    if (caller instanceof Response) return caller;
+    if (caller.role !== "admin")
+      return errorResponse(
+        c,
+        "FORBIDDEN",
+        "metrics are for the admin token only",
+        "scrape with the token jig serve printed",
+      );
+    const { contentType, body } = await renderMetrics(ctx);
+    return c.body(body, 200, { "Content-Type": contentType });
   });
 
   const dashboard = options.dashboard === false ? null : createDashboardApp({ ctx });
