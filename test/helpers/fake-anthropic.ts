@@ -187,6 +187,10 @@ export async function startFakeAnthropic(
     return typeof turn === "string" ? { content: [{ type: "text", text: turn }] } : turn;
   }
 
+  // Claude Code reuses a keep-alive connection between turns; Node closes idle ones after 5 s, and on a
+  // loaded machine a turn can take longer — the CLI then meets ECONNRESET (and no retries in tests).
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 121_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
