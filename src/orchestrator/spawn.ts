@@ -1,5 +1,5 @@
 import { spawn as spawnProcess } from "node:child_process";
-import { appendFile, chmod, cp, mkdir, readdir, readFile } from "node:fs/promises";
+import { appendFile, chmod, cp, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { budgetStates, headroom, isReached, reachedMessage } from "../core/budgets.js";
 import type { JigContext } from "../core/context.js";
@@ -68,7 +68,10 @@ async function startSupervised(
   await mkdir(ctx.paths.logsDir, { recursive: true });
   // The log exists before spawn returns, so `jig logs -f` right after `jig spawn` follows it
   // instead of racing the supervisor's start-up.
-  await appendFile(record.logPath, "");
+  // A planner's log holds its own session only (a re-plan starts a new one); a retried worker's log keeps
+  // every attempt, one after the other.
+  if (record.kind === "planner") await writeFile(record.logPath, "");
+  else await appendFile(record.logPath, "");
   const child = spawnProcess(process.execPath, [CLI_ENTRY, "agent-supervise", record.name], {
     cwd: ctx.paths.root,
     env: { ...process.env, JIG_ROOT: ctx.paths.root },
