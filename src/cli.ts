@@ -153,6 +153,7 @@ export function buildProgram(): Command {
     .description("workers: status, issue, changes, blocked messages")
     .option("--epic <epic>", "only this epic's workers")
     .option("--watch", "refresh until interrupted")
+    .option("--all", "also list the finished workers of completed epics")
     .option("--json", "print JSON")
     .action(action(() => import("./cli/ps.js")));
 
@@ -199,6 +200,7 @@ export function buildProgram(): Command {
     .command("logs <worker>")
     .description("a worker's session log")
     .option("-f, --follow", "keep printing as the log grows, until the session ends")
+    .option("--raw", "print the log as written (Claude Code's stream-json), not as a transcript")
     .action(action(() => import("./cli/logs.js"), ["worker"]));
 
   program

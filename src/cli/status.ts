@@ -1,6 +1,7 @@
 import { openContext } from "../core/context.js";
 import { type EpicProgress, epicProgress } from "../core/epic-progress.js";
 import { landingInFlight } from "../core/worker-view.js";
+import { messageLines } from "./message.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
 
 /** `$0.42, 15.2k tokens` — what the sessions reported, or "". */
@@ -47,11 +48,16 @@ export function renderStatus(progress: EpicProgress): string {
           `${colors.cyan("●")} ${name}  Running${s.worker ? ` (${s.worker.name}${s.worker.alive ? "" : ", session ended"}${landingNote(s.worker.landing)})` : ""}`,
         );
         break;
-      case "blocked":
-        lines.push(
-          `${colors.red("✗")} ${name}  Blocked${s.worker?.message ? `: ${s.worker.message.split("\n")[0]}` : ""}`,
-        );
+      case "blocked": {
+        // The whole reason (a gate's output tail included), on real lines under the task.
+        const message = s.worker?.message?.trim() ?? "";
+        if (!message.includes("\n")) {
+          lines.push(`${colors.red("✗")} ${name}  Blocked${message ? `: ${message}` : ""}`);
+        } else {
+          lines.push(`${colors.red("✗")} ${name}  Blocked:`, ...messageLines(message, { indent: 4 }));
+        }
         break;
+      }
       case "waiting":
         lines.push(
           `${colors.dim("○")} ${name}  Waiting (depends: ${s.waitingOn.map((d) => SHORT(epic, d).split("-")[0]).join(", ")})`,

@@ -34,6 +34,12 @@ export class GitMemo {
     return this.get(`changes ${from} ${to}`, isChanges, () => changedFiles(this.root, from, to));
   }
 
+  /** What a linear run of commits changed together, `first` (oldest) to `last`: what a land put on a target. */
+  async runChanges(first: string, last: string): Promise<DiffStat & { names: string[] }> {
+    assertCommitIds(first, last);
+    return this.get(`run ${first} ${last}`, isChanges, () => changedFiles(this.root, `${first}^`, last));
+  }
+
   /** The files that merging commits `a` and `b` would conflict in (`git merge-tree`), none when clean. */
   async conflicts(a: string, b: string): Promise<string[]> {
     assertCommitIds(a, b);

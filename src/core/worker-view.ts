@@ -27,6 +27,12 @@ export interface WorkerView {
   exit: string | null;
   /** The last land's verdict (landed / blocked), or the one in flight: queued (with its position) or landing. */
   landing: unknown;
+  /** What the worker's last land put on its target: commits, the tip it made, the changes (null unknown). */
+  landed: {
+    commits: number;
+    tip: string | null;
+    changes: { added: number; removed: number; files: number } | null;
+  } | null;
 }
 
 /** One view per registered worker. Diff stats come from the git memo: git runs only for new commits. */
@@ -57,7 +63,10 @@ export async function listWorkerViews(
       return null; // a branch deleted meanwhile: no changes to show
     }
   };
-  const views = await Promise.all(records.map((record) => viewOf(ctx, record, changesOf, queueOf)));
+  const withChanges = options.withChanges ?? true;
+  const views = await Promise.all(
+    records.map((record) => viewOf(ctx, record, { changesOf, queueOf, withChanges })),
+  );
   await ctx.git.flush();
   return views;
 }
@@ -65,8 +74,15 @@ export async function listWorkerViews(
 async function viewOf(
   ctx: JigContext,
   record: WorkerRecord,
-  changesOf: (record: WorkerRecord) => Promise<WorkerView["changes"]>,
-  queueOf: (target: string) => Promise<QueueEntry[]>,
+  {
+    changesOf,
+    queueOf,
+    withChanges,
+  }: {
+    changesOf: (record: WorkerRecord) => Promise<WorkerView["changes"]>;
+    queueOf: (target: string) => Promise<QueueEntry[]>;
+    withChanges: boolean;
+  },
 ): Promise<WorkerView> {
   const status = await readWorkerStatus(record.worktree);
   let landing = (status as Record<string, unknown> | null)?.landing ?? null;
@@ -82,6 +98,7 @@ async function viewOf(
   if ((state === "working" || state === "starting") && !alive && record.pid !== null)
     state = record.exited && record.exited.code === 0 ? "exited" : "dead";
   const changes = await changesOf(record);
+  const landed = await landedOf(ctx, landing, withChanges);
   return {
     name: record.name,
     kind: record.kind,
@@ -101,7 +118,28 @@ async function viewOf(
     attempt: record.attempt,
     exit: alive ? null : record.exited ? describeExit(record) : record.pid !== null ? "process gone" : null,
     landing,
+    landed,
   };
+}
+
+async function landedOf(
+  ctx: JigContext,
+  landing: unknown,
+  withChanges: boolean,
+): Promise<WorkerView["landed"]> {
+  const l = landing as { state?: unknown; commits?: unknown; tip?: unknown } | null;
+  if (l?.state !== "landed" || !Array.isArray(l.commits)) return null;
+  const commits = l.commits.filter((c): c is string => typeof c === "string");
+  let changes: NonNullable<WorkerView["landed"]>["changes"] = null;
+  if (withChanges && commits.length > 0) {
+    try {
+      const { added, removed, files } = await ctx.git.runChanges(commits[0]!, commits.at(-1)!);
+      changes = { added, removed, files };
+    } catch {
+      changes = null; // commits gone (a rewritten target): the count still says what landed
+    }
+  }
+  return { commits: commits.length, tip: typeof l.tip === "string" ? l.tip : null, changes };
 }
 
 export interface ConflictWarning {

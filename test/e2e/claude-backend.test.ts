@@ -101,14 +101,14 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
     expect(fake.requests.some((r) => JSON.stringify(r).includes("select:mcp__jig__claim_task"))).toBe(true);
     // Cost and usage from the final result event reach jig ps.
     await waitFor(
-      () => JSON.parse(runCli(root, ["ps", "--json"]).stdout).workers[0]?.usage !== null,
+      () => JSON.parse(runCli(root, ["ps", "--all", "--json"]).stdout).workers[0]?.usage !== null,
       "usage to be recorded",
       { timeoutMs: 150_000, dump: () => readFileSync(log, "utf8").slice(-2000) },
     );
-    const ps = JSON.parse(runCli(root, ["ps", "--json"]).stdout);
+    const ps = JSON.parse(runCli(root, ["ps", "--all", "--json"]).stdout);
     expect(ps.workers[0].usage.outputTokens).toBeGreaterThan(0);
     // …and are shown to people: cost and tokens per worker, and summed for the epic.
-    expect(runCli(root, ["ps"]).stdout).toMatch(/ep-01-hello .*\$\d+\.\d\d, [\d.]+k? tokens/);
+    expect(runCli(root, ["ps", "--all"]).stdout).toMatch(/ep-01-hello .*\$\d+\.\d\d, [\d.]+k? tokens/);
     expect(runCli(root, ["status", "ep"]).stdout).toMatch(
       /^Epic: ep \(1\/1 complete\) · \$\d+\.\d\d, [\d.]+k? tokens/,
     );
@@ -249,7 +249,7 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
       { dump: () => fake?.errors.join("\n") ?? "" },
     );
     expect(models.cli.resultOf("mcp__jig__land")?.text).toContain('"state":"landed"');
-    const ps = JSON.parse(runCli(root, ["ps", "--json"]).stdout);
+    const ps = JSON.parse(runCli(root, ["ps", "--all", "--json"]).stdout);
     expect(
       ps.workers.filter((w: { kind: string }) => w.kind === "task").map((w: { status: string }) => w.status),
     ).toEqual(["done", "done"]);

@@ -37,7 +37,7 @@ describe("jig plan / run with the scripted agent", () => {
       "complete",
       "complete",
     ]);
-    const ps = JSON.parse(runCli(root, ["ps", "--json"]).stdout);
+    const ps = JSON.parse(runCli(root, ["ps", "--all", "--json"]).stdout);
     expect(ps.workers.map((w: { name: string; status: string }) => `${w.name}:${w.status}`).sort()).toEqual([
       "ep-01-one:done",
       "ep-02-two:done",
@@ -231,7 +231,7 @@ describe("jig plan / run with the scripted agent", () => {
     planAndSpawn(root, ["ep-01-one", "ep-02-two"]);
     await waitFor(taskIs(root, "ep-02-two", "blocked"), "two to be blocked by the conflict");
     expect(runCli(root, ["ps"]).stdout).toContain(
-      'ep-02-two blocked: "your branch conflicts with feature/ep in shared.txt"',
+      "ep-02-two blocked:\n  your branch conflicts with feature/ep in shared.txt",
     );
     const refused = runCli(root, ["land", "ep-02-two"]);
     expect(refused.code).toBe(1);

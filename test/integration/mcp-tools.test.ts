@@ -335,7 +335,7 @@ describe("land over MCP", () => {
     const [view] = await listWorkerViews(ctx, { withChanges: false });
     expect(view!.landing).toMatchObject({ state: expect.stringMatching(/^(queued|landing)$/), position: 1 });
     // CI=true turns colours on (picocolors), so compare the plain text.
-    expect(plain((await renderPs(root)).text)).toMatch(/e-01-t1 +│ working \((queued #1|landing)\)/);
+    expect(plain((await renderPs(root)).text)).toMatch(/e-01-t1 +working \((queued #1|landing)\)/);
     expect(plain(renderStatus(await epicProgress(ctx, "e")))).toMatch(
       /Running \(e-01-t1(, session ended)?, (queued to land #1|landing)\)/,
     );

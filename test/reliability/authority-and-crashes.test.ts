@@ -204,7 +204,7 @@ describe("worker crash", () => {
       return ps.workers[0]?.alive === false && ps.workers[0]?.status === "dead";
     }, "jig ps to show the worker dead");
     expect(runCli(root, ["ps"]).stdout).toMatch(
-      /ep-01-w dead: its session ended without finishing \((killed by SIGKILL|process gone); jig run retries it/,
+      /ep-01-w dead:\n {2}its session ended without finishing \((killed by SIGKILL|process gone); jig run retries it/,
     );
     writeFileSync(go, "");
     const run = runCli(root, ["run", "ep"], { timeoutMs: 120_000 });
