@@ -25,6 +25,7 @@ const view = (name: string, over: Partial<WorkerView> = {}): WorkerView => ({
   attempt: 1,
   exit: null,
   landing: null,
+  landed: null,
   ...over,
 });
 
