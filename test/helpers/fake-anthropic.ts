@@ -318,10 +318,11 @@ export function toolCallingModel(steps: ToolStep[], finalText = "Done."): ToolCa
         return { content: [{ type: "tool_use", id, name: step.tool, input }] };
       }
       // The CLI may answer a search before an MCP server has connected ("still connecting … try searching
-      // again"): search again, as a real model would, a bounded number of times.
+      // again"), or, on a loaded machine, with an internal error: search again, as a real model would, a
+      // bounded number of times.
       const searches = ctx.toolResults.filter((r) => r.toolUseId.startsWith(`toolu_search_${index}`));
       const last = searches.at(-1);
-      const searchAgain = last !== undefined && /still connecting/i.test(last.text) && searches.length < 100;
+      const searchAgain = last !== undefined && searches.length < 20;
       const searchId =
         searches.length === 0 ? `toolu_search_${index}` : `toolu_search_${index}_${searches.length}`;
       if (ctx.callableTools.includes("ToolSearch") && (searches.length === 0 || searchAgain)) {
