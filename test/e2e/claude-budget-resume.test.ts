@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli.js";
+import { runCli, runCliAsync } from "../helpers/cli.js";
 import { taskIs, waitFor } from "../helpers/epic.js";
 import {
   bashStep,
@@ -146,5 +146,66 @@ describe.skipIf(!CLAUDE)("budgets and resume with the real Claude Code CLI", () 
     const after = JSON.parse(readFileSync(recordFile, "utf8"));
     expect(after.attempt).toBe(2);
     expect(after.usage.inputTokens).toBeGreaterThan(700_000);
+  }, 320_000);
+
+  it("jig run retries a session that ended without landing by resuming its conversation, told what happened", async () => {
+    const root = gitRepo({
+      "README.md": "# r\n",
+      "issues/ep.md": issueFile({ target: "feature/ep" }, "# Epic\n"),
+    });
+    const worktree = join(root, ".jig", "worktrees", "ep-01-hello");
+    const model = toolCallingModel(
+      [
+        { tool: "mcp__jig__claim_task", input: {} },
+        { tool: "mcp__jig__set_status", input: { status: "working" } },
+        { tool: "Write", input: { file_path: join(worktree, "hello.txt"), content: "hello\n" } },
+        bashStep("git add -A && git commit -q -m 'Say hello'"),
+        { tool: "mcp__jig__land", input: {} },
+      ],
+      "Landed.",
+    );
+    const RESUMED = "you are resuming your earlier session";
+    // The first session writes the file, then stops without committing or landing.
+    fake = await startFakeAnthropic((ctx) =>
+      !JSON.stringify(ctx.request.messages).includes(RESUMED) &&
+      ctx.toolResults.some((r) => r.toolUseId === "toolu_step_2")
+        ? { content: [{ type: "text", text: "I stop here." }] }
+        : model.script(ctx),
+    );
+    writeFileSync(join(root, "jig.json"), JSON.stringify({ ...agentConfig(fake.url), maxRetries: 1 }));
+    expect(runCli(root, ["init"]).code).toBe(0);
+    const { openContext } = await import("../../src/core/context.js");
+    const { planEpic } = await import("../../src/core/plan.js");
+    const { ADMIN } = await import("../../src/core/identity.js");
+    await planEpic(await openContext({ root }), ADMIN, {
+      epic: "ep",
+      subtasks: [
+        {
+          title: "Say hello",
+          slug: "hello",
+          objective: "Write hello.txt",
+          acceptanceCriteria: ["hello.txt"],
+        },
+      ],
+    });
+    const run = await runCliAsync(root, ["run", "ep"], { env: { IS_SANDBOX: "" }, timeoutMs: 300_000 });
+    expect(run.code, `${run.stdout}\n${run.stderr}\n${fake.errors.join("\n")}`).toBe(0);
+    expect(run.stderr).toContain(
+      "↻ ep-01-hello session ended (exit code 0: I stop here.); retrying (attempt 2)",
+    );
+    expect(gitIn(root, "show", "feature/ep:hello.txt")).toBe("hello");
+    const first = fake.requests.find(
+      (r) =>
+        r.kind === "main" &&
+        JSON.stringify((r.body as { messages?: unknown[] }).messages ?? []).includes(RESUMED),
+    );
+    const conversation = JSON.stringify(
+      (first?.body as { messages?: unknown[] } | undefined)?.messages ?? [],
+    );
+    // The resumed session's first request carries the earlier turns and says what happened.
+    expect(conversation).toContain("toolu_step_0");
+    expect(conversation).toContain("toolu_step_2");
+    expect(conversation).toContain("I stop here.");
+    expect(conversation).toContain(`${RESUMED}; the session ended (exit code 0: I stop here.)`);
   }, 320_000);
 });
