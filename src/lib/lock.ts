@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import lockfile from "proper-lockfile";
 import { JigError } from "../errors.js";
@@ -56,23 +56,33 @@ export async function acquireLock(path: string, timeoutMs: number): Promise<Rele
 /**
  * Takes the lock if it is free, else null at once — unless its holder (a process of this machine,
  * recorded beside the lock) is gone: then it waits the few seconds until the lock is stale and takes it,
- * so a rerun right after a crash takes over instead of being refused.
+ * so a rerun right after a crash takes over instead of being refused. `onDeadHolder` hears of a dead
+ * holder whether its lock was still fresh or had already gone stale (a rerun started late); a holder
+ * that released normally removed its record, so it is never reported.
  */
 export async function tryLockOrTakeOver(
   path: string,
   onDeadHolder?: (pid: number) => void,
 ): Promise<Release | null> {
   const owner = `${path}.pid`;
+  const recorded = async () => Number.parseInt(await readFile(owner, "utf8").catch(() => ""), 10);
   let release = await tryLock(path);
-  if (!release) {
-    const pid = Number.parseInt(await readFile(owner, "utf8").catch(() => ""), 10);
+  if (release) {
+    const pid = await recorded();
+    if (pid && pid !== process.pid && !isProcessAlive(pid)) onDeadHolder?.(pid);
+  } else {
+    const pid = await recorded();
     if (!pid || isProcessAlive(pid)) return null;
     onDeadHolder?.(pid);
     release = await acquireLock(path, STALE_AFTER_MS + 3_000).catch(() => null);
     if (!release) return null;
   }
   await writeFile(owner, String(process.pid));
-  return release;
+  const held = release;
+  return async () => {
+    await rm(owner, { force: true });
+    await held();
+  };
 }
 
 /** Takes the lock if it is free (or stale), else returns null at once. */
