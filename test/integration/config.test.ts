@@ -16,6 +16,7 @@ describe("jig.json", () => {
       agents: {},
       events: { segmentBytes: 4 * 1024 * 1024, segments: 8 },
       alarms: { silentMinutes: 20, landWaitMinutes: 30, budgetFraction: 0.8 },
+      allowJigPaths: [],
     });
   });
 
@@ -31,7 +32,7 @@ describe("jig.json", () => {
     );
     const config = await loadConfig(dir);
     expect(config.issuesDir).toBe("tasks");
-    expect(config.gate).toEqual({ command: "npm test", timeoutSeconds: 600 });
+    expect(config.gate).toEqual({ command: "npm test", timeoutSeconds: 600, env: {} });
     expect(config.agents.fast).toEqual({ type: "claude", model: "haiku", args: [], env: {} });
   });
 
