@@ -116,6 +116,8 @@ export function buildProgram(): Command {
     .option("--agent <name>", "agent backend (claude, codex, gemini, scripted, or one from jig.json)")
     .option("--max-workers <n>", "parallel workers", parsePositive)
     .option("--budget <amount>", 'the epic\'s spending limit, e.g. "$5", "200k" tokens, or both')
+    .option("--replan", "plan again: replace the subtasks not yet started, keep the others")
+    .option("--reuse-target", "build on an existing target branch jig did not create")
     .option("--json", "print JSON")
     .action(action(() => import("./cli/plan.js"), ["epic"]));
 
@@ -195,6 +197,35 @@ export function buildProgram(): Command {
     .description("stop a worker's agent session")
     .option("--json", "print JSON")
     .action(action(() => import("./cli/kill.js"), ["worker"]));
+
+  program
+    .command("retry <task>")
+    .description("respawn a blocked, dead or abandoned task in its kept worktree (retry count reset)")
+    .option("--agent <name>", "agent backend (default: the one it had)")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/retry.js"), ["task"]));
+
+  program
+    .command("unblock <task>")
+    .description("after you fixed what blocked a task: let it move again (jig run respawns it)")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/unblock.js"), ["task"]));
+
+  program
+    .command("abandon <name>")
+    .description("give up a task or a whole epic: stop its sessions, keep its work at a backup ref")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/abandon.js"), ["name"]));
+
+  program
+    .command("clean")
+    .description(
+      "remove finished workers: records, worktrees, _jig/ branches (unlanded work is kept and listed)",
+    )
+    .option("--epic <epic>", "only this epic's workers")
+    .option("--force", "also remove finished workers with unlanded work, keeping it at a backup ref")
+    .option("--json", "print JSON")
+    .action(action(() => import("./cli/clean.js")));
 
   program
     .command("logs <worker>")

@@ -1,13 +1,12 @@
 import { openContext } from "../core/context.js";
-import { stopSession } from "../core/workers.js";
+import { sessionRunning, stopSession } from "../core/workers.js";
 import { JigError } from "../errors.js";
-import { isProcessAlive } from "../lib/pid.js";
 import type { CommandIO, CommandOutput } from "./output.js";
 
 export async function run(args: { worker: string }, io: CommandIO): Promise<CommandOutput> {
   const ctx = await openContext({ cwd: io.cwd });
   const record = await ctx.workers.require(args.worker);
-  if (!isProcessAlive(record.pid))
+  if (!sessionRunning(record))
     throw new JigError("PRECONDITION_FAILED", `worker '${record.name}' is not running`, {
       hint: "see `jig ps`",
     });

@@ -1,3 +1,4 @@
+import { describeKept } from "../core/backup.js";
 import { openContext } from "../core/context.js";
 import { merge } from "../orchestrator/review-merge.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
@@ -5,8 +6,11 @@ import { type CommandIO, type CommandOutput, colors } from "./output.js";
 export async function run(args: { name: string; force?: boolean }, io: CommandIO): Promise<CommandOutput> {
   const ctx = await openContext({ cwd: io.cwd });
   const result = await merge(ctx, args.name, { force: args.force });
-  return {
-    text: `${colors.green("merged")} ${result.merged} into ${result.into} (${result.commit.slice(0, 10)}); cleaned up ${result.cleaned.length} worker(s)`,
-    json: result,
-  };
+  const lines = [
+    `${colors.green("merged")} ${result.merged} into ${result.into}: ${result.commits} commit(s), merge commit ${result.commit.slice(0, 10)}; cleaned up ${result.cleaned.length} worker(s)`,
+    ...(result.abandoned.length ? [`abandoned (not complete): ${result.abandoned.join(", ")}`] : []),
+    ...(result.kept.length ? ["work that did not land is kept — nothing was dropped:"] : []),
+    ...result.kept.map((kept) => `  ${describeKept(kept)}`),
+  ];
+  return { text: lines.join("\n"), json: result };
 }

@@ -10,7 +10,16 @@ import { type CommandIO, type CommandOutput, colors } from "./output.js";
 import { executeEpic, runCommand } from "./run.js";
 
 export async function run(
-  args: { epic: string; auto?: boolean; yes?: boolean; agent?: string; maxWorkers?: number; budget?: string },
+  args: {
+    epic: string;
+    auto?: boolean;
+    yes?: boolean;
+    agent?: string;
+    maxWorkers?: number;
+    budget?: string;
+    replan?: boolean;
+    reuseTarget?: boolean;
+  },
   io: CommandIO,
 ): Promise<CommandOutput> {
   const ctx = await openContext({ cwd: io.cwd });
@@ -21,12 +30,17 @@ export async function run(
   const plan = await planEpicWithAgent(ctx, args.epic, {
     agent: args.agent,
     onEvent: (line) => io.warn(colors.dim(line)),
+    replan: args.replan,
+    reuseTarget: args.reuseTarget,
   }).catch((error) => {
     throw epicElsewhere(ctx, io.cwd, args.epic, error);
   });
   const short = (id: string) => id.slice(plan.epic.length + 1);
   const lines = [
     `Plan for ${plan.epic} → ${plan.target}:`,
+    ...(plan.replaced.length
+      ? [colors.dim(`  (replaced, not started: ${plan.replaced.map(short).join(", ")})`)]
+      : []),
     ...plan.subtasks.map(
       (t) =>
         `  ${short(t.id).padEnd(28)} ${t.title}${t.depends.length ? colors.dim(`  (after ${t.depends.map(short).join(", ")})`) : ""}`,

@@ -48,11 +48,24 @@ export async function executeEpic(
       ...outcome.blocked.map((b) => `${b.id} is blocked: ${b.reason.split("\n")[0]}`),
       ...outcome.waiting.map((w) => `${w.id} waits on ${w.on.join(", ")}`),
     ];
+    const moves = [
+      ...outcome.blocked.map(
+        (b) =>
+          `  ${b.id}:\n    jig retry ${b.id}     # respawn it now (worktree and commits kept)\n` +
+          `    jig unblock ${b.id}   # after you fixed what blocked it; then jig run ${epic} respawns it\n` +
+          `    jig abandon ${b.id}   # give it up (its work kept at a backup ref)`,
+      ),
+      ...outcome.waiting
+        .filter((w) => w.commands.length > 0)
+        .map((w) => `  ${w.id}: ${w.commands.join(" or ")}`),
+    ];
     throw new JigError(
       "PRECONDITION_FAILED",
       `epic ${epic} is stuck: ${why.join("; ") || "nothing is ready"}`,
       {
-        hint: "unblock the tasks (jig ps shows why), then run jig run again",
+        hint: moves.length
+          ? `what would move each stuck task:\n${moves.join("\n")}`
+          : `see jig status ${epic}, then run jig run ${epic} again`,
       },
     );
   } finally {

@@ -1,5 +1,6 @@
 import { openContext } from "../core/context.js";
 import { type EpicProgress, epicProgress } from "../core/epic-progress.js";
+import type { LandVerdict } from "../core/landing/queue.js";
 import { landingInFlight } from "../core/worker-view.js";
 import { messageLines } from "./message.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
@@ -13,7 +14,7 @@ export function spend(costUsd: number | null, tokens: number | null): string {
 }
 
 /** `, queued #2` / `, landing` while the task's land is in flight. */
-function landingNote(view: unknown): string {
+function landingNote(view: LandVerdict | null): string {
   const landing = landingInFlight(view);
   if (!landing) return "";
   return landing.state === "queued" ? `, queued to land #${landing.position ?? "?"}` : ", landing";

@@ -172,7 +172,6 @@ async function dashboardEpic(ctx: JigContext, id: string): Promise<DashboardEpic
 }
 
 function workerRow(view: WorkerView, conflicts: ConflictWarning[]): DashboardWorker {
-  const landing = view.landing as { state?: unknown; position?: unknown } | null;
   return {
     name: view.name,
     kind: view.kind,
@@ -190,10 +189,7 @@ function workerRow(view: WorkerView, conflicts: ConflictWarning[]): DashboardWor
     started: view.started,
     updated: view.updated,
     attempt: view.attempt,
-    landing:
-      landing && typeof landing.state === "string"
-        ? { state: landing.state, position: typeof landing.position === "number" ? landing.position : null }
-        : null,
+    landing: view.landing ? { state: view.landing.state, position: view.landing.position ?? null } : null,
     conflicts,
   };
 }

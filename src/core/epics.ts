@@ -40,6 +40,14 @@ export async function epicBranches(ctx: JigContext, epicId: string): Promise<Epi
   return { epic, target, base };
 }
 
+/**
+ * Writes the epic's base into its frontmatter when it has none, so `jig merge` merges into the branch
+ * the epic was planned from — not whatever is checked out at merge time.
+ */
+export async function recordBase(ctx: JigContext, epicId: string, base: string): Promise<void> {
+  await ctx.issues.update(epicId, (epic) => (epic.base ? null : { base }));
+}
+
 /** The target branch a subtask lands on: its own `target`, else its epic's. */
 export async function taskTarget(ctx: JigContext, task: Issue): Promise<string> {
   if (task.target) return task.target;

@@ -165,6 +165,7 @@ export type IssuePatch = Partial<{
   status: IssueStatus;
   assigned: string | null;
   target: string | null;
+  base: string | null;
   depends: string[];
 }>;
 

@@ -2,10 +2,11 @@ import { z } from "zod";
 import { JigError } from "../errors.js";
 import { renderDocument } from "../lib/frontmatter.js";
 import { git } from "../lib/git.js";
+import { authorize } from "./authority.js";
 import type { JigContext } from "./context.js";
-import { epicBranches } from "./epics.js";
+import { epicBranches, recordBase } from "./epics.js";
 import { recordEvent } from "./events.js";
-import { refExists } from "./git-ops.js";
+import { logBetween, refExists } from "./git-ops.js";
 import { findCycles } from "./graph.js";
 import type { Caller } from "./identity.js";
 import { explainBadSlug, formatSubtaskId, slugify } from "./ids.js";
@@ -85,15 +86,7 @@ export async function planEpic(ctx: JigContext, caller: Caller, input: PlanInput
     );
   }
   const plan = parsed.data;
-  if (caller.role === "worker")
-    throw new JigError("FORBIDDEN", "workers cannot plan epics", {
-      hint: "only the planner session or a human may call plan_epic",
-    });
-  if (caller.role === "planner" && caller.epic !== plan.epic) {
-    throw new JigError("FORBIDDEN", `this planner may plan epic '${caller.epic}', not '${plan.epic}'`, {
-      hint: `call plan_epic with epic: "${caller.epic}"`,
-    });
-  }
+  authorize(caller, "plan", { epic: plan.epic });
   const { epic, target, base } = await epicBranches(ctx, plan.epic);
 
   // Slugs: given or derived, valid, unique within the plan.
@@ -126,8 +119,12 @@ export async function planEpic(ctx: JigContext, caller: Caller, input: PlanInput
       `base branch '${base}' of epic '${epic.id}' does not exist`,
     );
   }
+  const planned = (await ctx.issues.list()).some((i) => i.kind === "subtask" && i.epic === epic.id);
+  await assertTargetOurs(ctx.paths.root, target, base, { trusted: planned });
   const result = await ctx.issues.transact(async ({ issues }) => {
-    const existing = issues.filter((issue) => issue.epic === epic.id && issue.kind === "subtask");
+    const all = issues.filter((issue) => issue.epic === epic.id && issue.kind === "subtask");
+    // Cancelled subtasks (abandoned, or replaced by a re-plan) free their slugs but never their numbers.
+    const existing = all.filter((issue) => issue.status !== "cancelled");
     const existingIds = new Set(issues.map((issue) => issue.id));
     for (const [i, slug] of slugs.entries()) {
       const clash = existing.find(
@@ -142,7 +139,7 @@ export async function planEpic(ctx: JigContext, caller: Caller, input: PlanInput
           `subtasks.${i}.slug`,
         );
     }
-    const next = Math.max(0, ...existing.map((issue) => issue.number ?? 0)) + 1;
+    const next = Math.max(0, ...all.map((issue) => issue.number ?? 0)) + 1;
     if (next + slugs.length - 1 > 999)
       throw planError("the epic would pass 999 subtasks", "split the epic", "subtasks");
     const ids = slugs.map((slug, i) => formatSubtaskId(epic.id, next + i, slug));
@@ -187,7 +184,8 @@ export async function planEpic(ctx: JigContext, caller: Caller, input: PlanInput
     };
   });
 
-  const targetCreated = await ensureBranch(ctx.paths.root, target, base);
+  const targetCreated = await ensureBranch(ctx.paths.root, target, base, { trusted: true });
+  await recordBase(ctx, epic.id, base);
   await recordEvent(ctx, {
     type: "planned",
     epic: epic.id,
@@ -230,9 +228,51 @@ async function missingBase(root: string, base: string, message: string): Promise
   );
 }
 
-/** Creates `branch` from `base` unless it exists; refuses a base that does not exist. */
-export async function ensureBranch(root: string, branch: string, base: string): Promise<boolean> {
-  if (await refExists(root, `refs/heads/${branch}`)) return false;
+/** The ref that says jig made (or was told to adopt) a target branch: `refs/jig/targets/<target>`. */
+const targetMarker = (target: string): string => `refs/jig/targets/${target}`;
+
+/** Refuses an existing target that jig neither created nor was told to adopt, when it has commits of its own. */
+export async function assertTargetOurs(
+  root: string,
+  branch: string,
+  base: string,
+  options: { reuse?: boolean; trusted?: boolean } = {},
+): Promise<void> {
+  if (options.reuse || options.trusted) return;
+  if (!(await refExists(root, `refs/heads/${branch}`)) || (await refExists(root, targetMarker(branch))))
+    return;
+  const foreign = (await refExists(root, `${base}^{commit}`)) ? await logBetween(root, base, branch, 20) : [];
+  if (foreign.length === 0) return;
+  throw new JigError(
+    "CONFLICT",
+    `the target branch '${branch}' already exists with ${foreign.length === 20 ? "20+" : foreign.length} commit(s) not on ${base} that jig did not make: ${foreign
+      .slice(0, 5)
+      .map((c) => `${c.sha.slice(0, 10)} ${c.subject} (${c.author})`)
+      .join("; ")}`,
+    {
+      hint: "build on it with `jig plan <epic> --reuse-target`, or set another `target:` in the epic's frontmatter, or rename that branch",
+      details: { target: branch, commits: foreign.map((c) => c.sha) },
+    },
+  );
+}
+
+/**
+ * Creates the target `branch` from `base` unless it exists; refuses a base that does not exist. An
+ * existing target jig did not create is refused when it carries commits of its own (named in the
+ * error), unless `reuse` (or `trusted`: the epic already has subtasks jig planned onto it).
+ */
+export async function ensureBranch(
+  root: string,
+  branch: string,
+  base: string,
+  options: { reuse?: boolean; trusted?: boolean } = {},
+): Promise<boolean> {
+  const marker = targetMarker(branch);
+  if (await refExists(root, `refs/heads/${branch}`)) {
+    await assertTargetOurs(root, branch, base, options);
+    await git(root, ["update-ref", marker, `refs/heads/${branch}`]);
+    return false;
+  }
   if (!(await refExists(root, `${base}^{commit}`))) {
     throw await missingBase(root, base, `base branch '${base}' does not exist`);
   }
@@ -240,5 +280,6 @@ export async function ensureBranch(root: string, branch: string, base: string): 
     if (await refExists(root, `refs/heads/${branch}`)) return "";
     throw error;
   });
+  await git(root, ["update-ref", marker, `refs/heads/${branch}`]);
   return true;
 }

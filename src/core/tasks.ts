@@ -1,4 +1,5 @@
 import { JigError } from "../errors.js";
+import { authorize } from "./authority.js";
 import type { JigContext } from "./context.js";
 import { defaultTarget, taskTarget } from "./epics.js";
 import { recordEvent } from "./events.js";
@@ -6,6 +7,7 @@ import { isReady, waitingOn } from "./graph.js";
 import type { Caller } from "./identity.js";
 import { resolveReference } from "./ids.js";
 import { applyPatch, type Issue, type IssueStatus, parseIssue } from "./issue.js";
+import { setWorkerState } from "./lifecycle.js";
 import { type WorkerState, writeWorkerStatus } from "./workers.js";
 
 // What agents do to tasks — claim, report, list — with the authority rules in one place.
@@ -30,21 +32,18 @@ export async function claimTask(
   caller: Caller,
   options: { issue?: string; epic?: string; as?: string } = {},
 ): Promise<ClaimResult> {
-  const assignee = caller.role === "worker" ? caller.name : (options.as ?? caller.name);
+  const self = caller.role === "admin" ? null : authorize(caller, "claim");
+  const assignee = self ?? options.as ?? caller.name;
   let own: string | null = null;
-  if (caller.role === "worker") {
-    const record = await ctx.workers.get(caller.name);
+  if (self) {
+    const record = await ctx.workers.get(self);
     own = record?.issue ?? null;
     if (!own)
       throw new JigError(
         "FORBIDDEN",
-        `worker '${caller.name}' was not spawned for an issue, so it has no task to claim`,
+        `worker '${self}' was not spawned for an issue, so it has no task to claim`,
         { hint: "ad-hoc workers get their task from the prompt; just do it" },
       );
-  } else if (caller.role === "planner") {
-    throw new JigError("FORBIDDEN", "a planner cannot claim tasks", {
-      hint: "call plan_epic to write the plan; workers claim the tasks",
-    });
   }
   const claimed = await ctx.issues.transact(({ issues }) => {
     const byId = new Map(issues.map((issue) => [issue.id, issue]));
@@ -147,42 +146,20 @@ export interface SetStatusResult {
   issueStatus: IssueStatus | null;
 }
 
-const ISSUE_STATUS_FOR: Record<WorkerState, IssueStatus | null> = {
-  working: "in-progress",
-  blocked: "blocked",
-  done: null,
-};
-
 /** Records a worker's state in its worktree's .jig/status.json and mirrors it onto its issue. */
 export async function setStatus(
   ctx: JigContext,
   caller: Caller,
   options: { status: WorkerState; message?: string | null; worker?: string },
 ): Promise<SetStatusResult> {
-  if (caller.role === "planner")
-    throw new JigError("FORBIDDEN", "a planner has no task status to set", { hint: "call plan_epic" });
-  const name = caller.role === "worker" ? caller.name : options.worker;
-  if (caller.role === "worker" && options.worker && options.worker !== caller.name) {
-    throw new JigError(
-      "FORBIDDEN",
-      `worker '${caller.name}' may set only its own status, not '${options.worker}'s`,
-      { hint: "omit the worker argument" },
-    );
-  }
-  if (!name)
-    throw new JigError("INVALID_INPUT", "which worker? pass `worker`", {
-      hint: "call list_tasks or read jig://workers for names",
-    });
+  const name = authorize(caller, "set_status", { worker: options.worker })!;
   if (options.status === "blocked" && !options.message?.trim()) {
     throw new JigError("INVALID_INPUT", "status blocked needs a message saying what blocks you", {
       hint: 'e.g. message: "Need the OAuth client id"',
     });
   }
   const record = await ctx.workers.require(name);
-  await writeWorkerStatus(record.worktree, {
-    status: options.status,
-    message: options.message?.trim() || null,
-  });
+  const issueStatus = await setWorkerState(ctx, record, options.status, options.message?.trim() || null);
   await recordEvent(ctx, {
     type: "status",
     epic: record.epic,
@@ -191,17 +168,6 @@ export async function setStatus(
     status: options.status,
     message: options.message?.trim() || null,
   });
-  let issueStatus: IssueStatus | null = null;
-  const wanted = ISSUE_STATUS_FOR[options.status];
-  if (record.issue && wanted) {
-    const updated = await ctx.issues.update(record.issue, (issue) => {
-      if (issue.status === "complete" || issue.status === "cancelled") return null;
-      return { status: wanted };
-    });
-    issueStatus = updated.status;
-  } else if (record.issue) {
-    issueStatus = (await ctx.issues.get(record.issue)).status;
-  }
   return { worker: name, issue: record.issue, status: options.status, issueStatus };
 }
 

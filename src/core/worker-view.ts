@@ -1,7 +1,13 @@
 import type { JigContext } from "./context.js";
 import { branchTips } from "./git-ops.js";
 import { conflictReports } from "./landing/index.js";
-import { listQueue, type QueueEntry, readVerdict } from "./landing/queue.js";
+import {
+  type LandVerdict,
+  listQueue,
+  type QueueEntry,
+  readVerdict,
+  type StoredVerdict,
+} from "./landing/queue.js";
 import { describeExit, readWorkerStatus, sessionRunning, type WorkerRecord } from "./workers.js";
 
 // What `jig ps`, the jig://workers resource and the dashboard show about each worker.
@@ -25,8 +31,8 @@ export interface WorkerView {
   attempt: number;
   /** How the session ended (`exit code 1: …`, `killed by SIGKILL`), or null while it runs. */
   exit: string | null;
-  /** The last land's verdict (landed / blocked), or the one in flight: queued (with its position) or landing. */
-  landing: unknown;
+  /** This session's last land verdict (landed / blocked), or the one in flight: queued (with its position) or landing. */
+  landing: LandVerdict | null;
   /** What the worker's last land put on its target: commits, the tip it made, the changes (null unknown). */
   landed: {
     commits: number;
@@ -85,12 +91,14 @@ async function viewOf(
   },
 ): Promise<WorkerView> {
   const status = await readWorkerStatus(record.worktree);
-  let landing = (status as Record<string, unknown> | null)?.landing ?? null;
-  const inFlight = await readVerdict(ctx.paths, record.name).catch(() => null);
-  if (inFlight && (inFlight.state === "queued" || inFlight.state === "landing")) {
+  const verdict = await readVerdict(ctx.paths, record.name).catch(() => null);
+  let landing: LandVerdict | null = null;
+  if (verdict && (verdict.state === "queued" || verdict.state === "landing")) {
     const position = (await queueOf(record.target)).findIndex((entry) => entry.worker === record.name);
     // A verdict file left "queued" by a request no longer in the queue says nothing current.
-    if (position >= 0) landing = { state: inFlight.state, position: position + 1 };
+    if (position >= 0) landing = { ...strip(verdict), position: position + 1 };
+  } else if (verdict && verdict.at >= record.started) {
+    landing = strip(verdict); // a verdict of an earlier session of this task is not this one's
   }
   const alive = sessionRunning(record);
   let state: WorkerView["status"] = status?.status ?? "starting";
@@ -124,12 +132,11 @@ async function viewOf(
 
 async function landedOf(
   ctx: JigContext,
-  landing: unknown,
+  landing: LandVerdict | null,
   withChanges: boolean,
 ): Promise<WorkerView["landed"]> {
-  const l = landing as { state?: unknown; commits?: unknown; tip?: unknown } | null;
-  if (l?.state !== "landed" || !Array.isArray(l.commits)) return null;
-  const commits = l.commits.filter((c): c is string => typeof c === "string");
+  if (landing?.state !== "landed" || !landing.commits) return null;
+  const commits = landing.commits;
   let changes: NonNullable<WorkerView["landed"]>["changes"] = null;
   if (withChanges && commits.length > 0) {
     try {
@@ -139,7 +146,7 @@ async function landedOf(
       changes = null; // commits gone (a rewritten target): the count still says what landed
     }
   }
-  return { commits: commits.length, tip: typeof l.tip === "string" ? l.tip : null, changes };
+  return { commits: commits.length, tip: landing.tip ?? null, changes };
 }
 
 export interface ConflictWarning {
@@ -179,11 +186,12 @@ export async function conflictWarnings(
   return result;
 }
 
+const strip = ({ request: _request, at: _at, ...verdict }: StoredVerdict): LandVerdict => verdict;
+
 /** The land a view shows in flight — queued (with its place) or landing — or null. */
 export function landingInFlight(
-  landing: unknown,
+  landing: LandVerdict | null,
 ): { state: "queued" | "landing"; position: number | null } | null {
-  const l = landing as { state?: unknown; position?: unknown } | null;
-  if (l?.state !== "queued" && l?.state !== "landing") return null;
-  return { state: l.state, position: typeof l.position === "number" ? l.position : null };
+  if (landing?.state !== "queued" && landing?.state !== "landing") return null;
+  return { state: landing.state, position: landing.position ?? null };
 }

@@ -179,7 +179,16 @@ export async function stopSession(registry: WorkerRegistry, record: WorkerRecord
     .catch(() => {});
 }
 
-/** Whether a worker's agent session is still running: not recorded as exited, and its process alive. */
-export function sessionRunning(record: Pick<WorkerRecord, "exited" | "pid">): boolean {
-  return record.exited === null && isProcessAlive(record.pid);
+/** How long a session may be registered without a pid (its supervisor starting) before it counts as dead. */
+const START_GRACE_MS = 60_000;
+
+/**
+ * The one definition of "is the session alive": not recorded as exited, and its supervisor's process
+ * alive — or, before the pid is recorded, started less than a minute ago (a spawn that crashed between
+ * registering and launching is dead, not starting forever).
+ */
+export function sessionRunning(record: Pick<WorkerRecord, "exited" | "pid" | "started">): boolean {
+  if (record.exited !== null) return false;
+  if (record.pid === null) return Date.now() - Date.parse(record.started) < START_GRACE_MS;
+  return isProcessAlive(record.pid);
 }

@@ -1,5 +1,5 @@
 import type { JigContext } from "../core/context.js";
-import { epicBranches } from "../core/epics.js";
+import { epicBranches, recordBase } from "../core/epics.js";
 import { ensureBranch } from "../core/plan.js";
 import { describeExit, sessionRunning, type WorkerRecord } from "../core/workers.js";
 import { JigError } from "../errors.js";
@@ -13,6 +13,8 @@ export interface PlanOutcome {
   planner: WorkerRecord | null;
   alreadyPlanned: boolean;
   subtasks: { id: string; title: string; depends: string[] }[];
+  /** Subtasks a re-plan cancelled (not yet started) so the planner could plan them anew. */
+  replaced: string[];
 }
 
 /** Resolves `issues/feature-auth.md`, `feature-auth.md` or `feature-auth` to the epic id. */
@@ -23,17 +25,34 @@ export function epicIdFromArg(arg: string): string {
 export async function planEpicWithAgent(
   ctx: JigContext,
   epicArg: string,
-  options: { agent?: string; timeoutMs?: number; onEvent?: (line: string) => void } = {},
+  options: {
+    agent?: string;
+    timeoutMs?: number;
+    onEvent?: (line: string) => void;
+    replan?: boolean;
+    reuseTarget?: boolean;
+  } = {},
 ): Promise<PlanOutcome> {
   const say = options.onEvent ?? (() => {});
   const { epic, target, base } = await epicBranches(ctx, epicIdFromArg(epicArg));
   const subtasksOf = async () =>
     (await ctx.issues.list())
-      .filter((i) => i.kind === "subtask" && i.epic === epic.id)
+      .filter((i) => i.kind === "subtask" && i.epic === epic.id && i.status !== "cancelled")
       .sort((a, b) => (a.number ?? 0) - (b.number ?? 0));
-  if (await ensureBranch(ctx.paths.root, target, base)) say(`created target branch ${target} from ${base}`);
-  const existing = await subtasksOf();
-  if (existing.length > 0) {
+  let existing = await subtasksOf();
+  const created = await ensureBranch(ctx.paths.root, target, base, {
+    reuse: options.reuseTarget,
+    trusted: existing.length > 0,
+  });
+  if (created) say(`created target branch ${target} from ${base}`);
+  // The base is fixed now: merge goes back where the epic came from, whatever is checked out later.
+  await recordBase(ctx, epic.id, base);
+  let replaced: string[] = [];
+  if (existing.length > 0 && options.replan) {
+    replaced = await cancelNotStarted(ctx, epic.id);
+    if (replaced.length > 0) say(`re-planning: replaced ${replaced.join(", ")} (not started)`);
+    existing = await subtasksOf();
+  } else if (existing.length > 0) {
     say(`epic ${epic.id} is already planned (${existing.length} subtasks); not planning again`);
     return {
       epic: epic.id,
@@ -41,9 +60,14 @@ export async function planEpicWithAgent(
       planner: null,
       alreadyPlanned: true,
       subtasks: existing.map((t) => ({ id: t.id, title: t.title, depends: t.depends })),
+      replaced,
     };
   }
-  let planner = await spawnPlanner(ctx, epic.id, { agent: options.agent });
+  const kept = new Set(existing.map((t) => t.id));
+  let planner = await spawnPlanner(ctx, epic.id, {
+    agent: options.agent,
+    keep: existing.map((t) => `${t.id} (${t.status})`),
+  });
   say(`planner started (${planner.agent}, pid ${planner.pid}); log: jig logs ${planner.name}`);
   const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
   while (sessionRunning(planner)) {
@@ -55,7 +79,7 @@ export async function planEpicWithAgent(
     planner = await ctx.workers.require(planner.name);
   }
   const subtasks = await subtasksOf();
-  if (subtasks.length === 0) {
+  if (subtasks.filter((t) => !kept.has(t.id)).length === 0) {
     throw new JigError(
       "PROCESS_FAILED",
       `the planner of ${epic.id} ended without writing a plan (${describeExit(planner)})`,
@@ -70,5 +94,21 @@ export async function planEpicWithAgent(
     planner,
     alreadyPlanned: false,
     subtasks: subtasks.map((t) => ({ id: t.id, title: t.title, depends: t.depends })),
+    replaced,
   };
+}
+
+/** A re-plan's first step: cancel the subtasks nobody has taken yet (planned, unassigned); the rest stay. */
+async function cancelNotStarted(ctx: JigContext, epic: string): Promise<string[]> {
+  const ids = (await ctx.issues.list())
+    .filter((i) => i.kind === "subtask" && i.epic === epic && i.status === "planned" && !i.assigned)
+    .map((i) => i.id);
+  const cancelled: string[] = [];
+  for (const id of ids) {
+    const now = await ctx.issues.update(id, (current) =>
+      current.status === "planned" && !current.assigned ? { status: "cancelled" } : null,
+    );
+    if (now.status === "cancelled") cancelled.push(id);
+  }
+  return cancelled;
 }

@@ -12,8 +12,13 @@ export function workerPrompt(issue: string, target: string): string {
   ].join("\n");
 }
 
-export function plannerPrompt(epic: string, epicFile: string): string {
+export function plannerPrompt(epic: string, epicFile: string, keep: string[] = []): string {
   return [
+    ...(keep.length
+      ? [
+          `This is a re-plan. These subtasks exist and stay (do not plan them again; new subtasks may list their ids in depends): ${keep.join(", ")}.`,
+        ]
+      : []),
     `You are the jig planner for epic ${epic}. Read the epic in ${epicFile} and the code it concerns.`,
     "Decompose it into 3–10 subtasks that can be worked on in parallel where possible (follow the jig-planner skill):",
     "each with a title, a slug, an objective, acceptance criteria, context (files, modules, decisions) and depends (slugs of subtasks that must land first).",

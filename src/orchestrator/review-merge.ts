@@ -1,5 +1,4 @@
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
+import type { KeptWork } from "../core/backup.js";
 import type { JigContext } from "../core/context.js";
 import { epicBranches } from "../core/epics.js";
 import { recordEvent } from "../core/events.js";
@@ -11,9 +10,10 @@ import {
   logBetween,
   updateBranchCAS,
 } from "../core/git-ops.js";
+import { ADMIN } from "../core/identity.js";
 import { readVerdict } from "../core/landing/queue.js";
-import { stopSession } from "../core/workers.js";
-import { removeWorktree, worktreesWithBranch } from "../core/worktrees.js";
+import { abandonTask, retireWorker } from "../core/lifecycle.js";
+import { worktreesWithBranch } from "../core/worktrees.js";
 import { JigError } from "../errors.js";
 import { gitRun } from "../lib/git.js";
 
@@ -89,7 +89,13 @@ export interface MergeResult {
   merged: string;
   into: string;
   commit: string;
+  /** Commits merged (the branch's commits not yet on its base). */
+  commits: number;
   cleaned: string[];
+  /** Tasks a --force merge abandoned (not complete). */
+  abandoned: string[];
+  /** Work that was not on the merged branch, kept at backup refs (never dropped). */
+  kept: KeptWork[];
 }
 
 /**
@@ -106,8 +112,32 @@ export async function merge(
     throw new JigError(
       "PRECONDITION_FAILED",
       `epic ${name} has tasks that are not complete: ${summary.incomplete.join(", ")}`,
-      { hint: "finish them (jig run), or merge anyway with --force" },
+      {
+        hint: `finish them (jig run ${name}), or merge what landed with --force (their sessions stop; their work is kept at backup refs)`,
+      },
     );
+  }
+  if (summary.commits.length === 0)
+    throw new JigError(
+      "PRECONDITION_FAILED",
+      `nothing to merge: ${summary.branch} has no commits that are not on ${summary.into}`,
+      {
+        hint:
+          summary.kind === "adhoc"
+            ? `see what the session did with jig logs ${name}; remove the worker with jig clean`
+            : `nothing has landed on ${summary.branch} yet (jig status ${name})`,
+      },
+    );
+  const kept: KeptWork[] = [];
+  const abandoned: string[] = [];
+  // A forced merge gives up the open tasks first: sessions stopped (no land sneaks in), work kept.
+  for (const id of options.force ? summary.incomplete : []) {
+    const result = await abandonTask(ctx, ADMIN, id, "merged with --force before it landed").catch(
+      () => null,
+    );
+    if (!result) continue;
+    abandoned.push(...result.tasks);
+    kept.push(...result.kept);
   }
   const root = ctx.paths.root;
   const message = `Merge ${summary.kind === "epic" ? `epic ${name}` : `worker ${name}`} (${summary.branch}) into ${summary.into}`;
@@ -155,25 +185,25 @@ export async function merge(
   }
   if (summary.kind === "epic")
     await recordEvent(ctx, { type: "merged", epic: name, into: summary.into, tip: commit });
-  const cleaned = await cleanUp(ctx, summary);
-  return { merged: summary.branch, into: summary.into, commit, cleaned };
-}
-
-// After a merge: remove the workers' worktrees, their `_jig/` branches, registry records and tokens.
-async function cleanUp(ctx: JigContext, summary: Review): Promise<string[]> {
-  const names =
+  const cleaned: string[] = [];
+  const workers =
     summary.kind === "epic"
-      ? (await ctx.workers.list()).filter((w) => w.epic === summary.name).map((w) => w.name)
-      : [summary.name];
-  for (const name of names) {
-    const record = await ctx.workers.get(name);
-    // A session still running (merged with --force, or one winding down) is stopped before its worktree goes.
-    if (record) await stopSession(ctx.workers, record);
-    if (record && record.kind !== "planner") await removeWorktree(ctx, name, { deleteBranch: true });
-    await ctx.workers.remove(name);
-    for (const file of [`${name}.mcp.json`, `${name}.launch.json`])
-      await rm(join(ctx.paths.workersDir, file), { force: true });
-    await rm(join(ctx.paths.secretsDir, `${name}.token`), { force: true });
+      ? (await ctx.workers.list()).filter((w) => w.epic === summary.name)
+      : [await ctx.workers.require(summary.name)];
+  for (const record of workers) {
+    // Work abandoned above is kept already; anything else not on the branch is kept now.
+    const keep = !kept.some((k) => k.worker === record.name);
+    const retired = await retireWorker(ctx, ADMIN, record, "merge", { keep });
+    cleaned.push(retired.worker);
+    if (retired.kept) kept.push(retired.kept);
   }
-  return names;
+  return {
+    merged: summary.branch,
+    into: summary.into,
+    commit,
+    commits: summary.commits.length,
+    cleaned,
+    abandoned,
+    kept,
+  };
 }

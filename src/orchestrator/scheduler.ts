@@ -7,11 +7,11 @@ import { recordEvent } from "../core/events.js";
 import { isReady, waitingOn } from "../core/graph.js";
 import type { Issue } from "../core/issue.js";
 import { requestLand } from "../core/landing/index.js";
-import { listQueue } from "../core/landing/queue.js";
-import { describeExit, readWorkerStatus, type WorkerRecord, writeWorkerStatus } from "../core/workers.js";
+import { listQueue, readVerdict } from "../core/landing/queue.js";
+import { blockTask } from "../core/lifecycle.js";
+import { describeExit, readWorkerStatus, sessionRunning, type WorkerRecord } from "../core/workers.js";
 import { JigError } from "../errors.js";
 import { tryLockOrTakeOver } from "../lib/lock.js";
-import { isProcessAlive } from "../lib/pid.js";
 import { spawnTaskWorker } from "./spawn.js";
 
 // `jig run <epic>` (and `jig plan --auto`): keep the epic moving until it is complete or stuck.
@@ -26,12 +26,21 @@ export interface RunOptions {
 
 export interface RunOutcome {
   outcome: "complete" | "blocked" | "interrupted";
-  blocked: { id: string; reason: string }[];
-  waiting: { id: string; on: string[] }[];
+  /** Blocked tasks, why, and the commands that would move each. */
+  blocked: { id: string; reason: string; commands: string[] }[];
+  /** Tasks waiting on others, and the commands that would move what they wait on (when that is stuck). */
+  waiting: { id: string; on: string[]; commands: string[] }[];
 }
 
-const sessionEnded = (record: WorkerRecord | null) =>
-  record !== null && (record.exited !== null || (record.pid !== null && !isProcessAlive(record.pid)));
+/** The commands that move a stuck task: a human's way out of each state `jig run` cannot leave alone. */
+export function commandsFor(task: Pick<Issue, "id" | "status">): string[] {
+  if (task.status === "blocked")
+    return [`jig retry ${task.id}`, `jig unblock ${task.id}`, `jig abandon ${task.id}`];
+  if (task.status === "cancelled") return [`jig retry ${task.id}`];
+  return [];
+}
+
+const sessionEnded = (record: WorkerRecord | null) => record !== null && !sessionRunning(record);
 
 export async function runEpic(
   ctx: JigContext,
@@ -70,7 +79,7 @@ export async function runEpic(
         }
         if (task.status === "cancelled") continue;
         if (task.status === "blocked") {
-          const status = record ? await readStatusMessage(record) : null;
+          const status = record ? await readStatusMessage(ctx, record) : null;
           note(task.id, "blocked", `✗ ${task.id} blocked${status ? `: ${status.split("\n")[0]}` : ""}`);
           // A live session may resolve it (rebase, fix, land again): keep waiting for it.
           if (record && !sessionEnded(record)) running++;
@@ -118,18 +127,11 @@ export async function runEpic(
           running++;
         } else if (overBudget) {
           const reason = reachedMessage(overBudget);
-          await ctx.issues.update(task.id, (current) =>
-            current.status === "complete" ? null : { status: "blocked" },
-          );
-          await writeWorkerStatus(record.worktree, { status: "blocked", message: reason });
+          if (!(await blockTask(ctx, record, reason))) continue;
           note(task.id, "blocked", `✗ ${task.id} blocked: ${reason}`);
         } else {
           const reason = `the agent session ended ${record.attempt} time(s) without landing (${describeExit(record)}); see jig logs ${record.name}`;
-          const now = await ctx.issues.update(task.id, (current) =>
-            current.status === "complete" ? null : { status: "blocked" },
-          );
-          if (now.status === "complete") continue;
-          await writeWorkerStatus(record.worktree, { status: "blocked", message: reason });
+          if (!(await blockTask(ctx, record, reason))) continue;
           note(task.id, "blocked", `✗ ${task.id} blocked: ${reason}`);
         }
       }
@@ -181,12 +183,11 @@ export async function runEpic(
  * Why the worker is blocked. Its status file may have moved on since the issue was read (a fast agent
  * resolves a conflict in milliseconds): then the last refused land's reason, never the newer message.
  */
-async function readStatusMessage(record: WorkerRecord): Promise<string | null> {
+async function readStatusMessage(ctx: JigContext, record: WorkerRecord): Promise<string | null> {
   const status = await readWorkerStatus(record.worktree);
-  if (!status) return null;
-  if (status.status === "blocked") return status.message ?? null;
-  const landing = status.landing as { state?: string; reason?: string } | undefined;
-  return landing && landing.state !== "landed" ? (landing.reason ?? null) : null;
+  if (status?.status === "blocked") return status.message ?? null;
+  const verdict = await readVerdict(ctx.paths, record.name);
+  return verdict?.state === "blocked" ? (verdict.reason ?? null) : null;
 }
 
 async function summarize(ctx: JigContext, epic: string): Promise<Omit<RunOutcome, "outcome">> {
@@ -196,11 +197,32 @@ async function summarize(ctx: JigContext, epic: string): Promise<Omit<RunOutcome
   const blocked: RunOutcome["blocked"] = [];
   for (const task of tasks.filter((t) => t.status === "blocked")) {
     const record = await ctx.workers.get(task.id);
-    blocked.push({ id: task.id, reason: (record ? await readStatusMessage(record) : null) ?? "blocked" });
+    blocked.push({
+      id: task.id,
+      reason: (record ? await readStatusMessage(ctx, record) : null) ?? "blocked",
+      commands: commandsFor(task),
+    });
   }
   const waiting = tasks
     .filter((t) => t.status === "planned" && waitingOn(t, byId).length > 0)
-    .map((t) => ({ id: t.id, on: waitingOn(t, byId) }));
+    .map((t) => {
+      const on = waitingOn(t, byId);
+      // Only what is itself stuck needs a command; a dependency that runs or waits moves by itself.
+      const commands = on.flatMap((id) =>
+        byId.get(id)?.status === "cancelled" ? commandsFor(byId.get(id)!) : [],
+      );
+      return { id: t.id, on, commands };
+    });
+  // Held by no running session and not waiting: a claim by hand, or a spawn that never started.
+  for (const task of tasks.filter((t) => t.status === "in-progress")) {
+    const record = await ctx.workers.get(task.assigned ?? task.id);
+    if (record && sessionRunning(record)) continue;
+    blocked.push({
+      id: task.id,
+      reason: `in progress, but no session is working on it${task.assigned ? ` (assigned to ${task.assigned})` : ""}`,
+      commands: [`jig retry ${task.id}`, `jig abandon ${task.id}`],
+    });
+  }
   return { blocked, waiting };
 }
 

@@ -101,6 +101,7 @@ export async function runScriptedAgent(options: { mcpConfig: string; role: strin
   const client = await connectFromConfig(options.mcpConfig);
   try {
     if (options.role === "planner") return await runPlanner(client);
+    if (options.role === "adhoc") return await runAdhoc(client);
     return await runWorker(client);
   } finally {
     await client.close().catch(() => {});
@@ -160,6 +161,28 @@ async function runWorker(client: Client): Promise<number> {
         ],
       };
   await call(client, "set_status", { status: "working" });
+  return runSteps(client, script, target);
+}
+
+// An ad-hoc worker has no task to claim: its task is the prompt's context. It follows a jig-script block
+// there, or writes the context to notes/<name>.md and commits it; a human reviews and merges the branch.
+async function runAdhoc(client: Client): Promise<number> {
+  const prompt = process.env.JIG_PROMPT ?? "";
+  const name = /You are jig worker (\S+),/.exec(prompt)?.[1] ?? "adhoc";
+  const context = /Your task:\n\n([\s\S]*?)\n\nCommit your work/.exec(prompt)?.[1] ?? prompt;
+  const block = extractBlock(context, "jig-script");
+  const script: Script = block
+    ? ScriptSchema.parse(JSON.parse(block))
+    : {
+        steps: [
+          { write: { path: `notes/${name}.md`, content: `# ${name}\n\n${context.trim()}\n` } },
+          { commit: `${name}: ${context.trim().split("\n")[0]!.slice(0, 60)}` },
+        ],
+      };
+  return runSteps(client, script, gitHere(["rev-parse", "--abbrev-ref", "HEAD"]).trim());
+}
+
+async function runSteps(client: Client, script: Script, target: string): Promise<number> {
   for (const step of script.steps ?? []) {
     if ("write" in step) {
       mkdirSync(dirname(safePath(step.write.path)), { recursive: true });

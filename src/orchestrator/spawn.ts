@@ -7,8 +7,10 @@ import { currentBranch, epicBranches, taskTarget } from "../core/epics.js";
 import { recordEvent } from "../core/events.js";
 import { ensureExcluded } from "../core/exclude.js";
 import { branchCommit } from "../core/git-ops.js";
-import { issueToken } from "../core/identity.js";
+import { ADMIN, issueToken } from "../core/identity.js";
 import { assertSafeId } from "../core/ids.js";
+import { readVerdict } from "../core/landing/queue.js";
+import { assignTask, reviveTask } from "../core/lifecycle.js";
 import {
   describeExit,
   readWorkerStatus,
@@ -109,7 +111,7 @@ async function startSession(
       ? previous.session
       : null;
   const prompt = resume
-    ? resumePrompt(options.note ?? (await whatHappened(previous!)), launch.prompt)
+    ? resumePrompt(options.note ?? (await whatHappened(ctx, previous!)), launch.prompt)
     : launch.prompt;
   const record: WorkerRecord = {
     ...who,
@@ -124,7 +126,7 @@ async function startSession(
     session: resume,
   };
   await ctx.workers.save(record);
-  await writeWorkerStatus(who.worktree, { status: "working", message: null, landing: null });
+  await writeWorkerStatus(who.worktree, { status: "working", message: null });
   const privateDir = join(ctx.paths.jigDir, "agents", who.name);
   await mkdir(privateDir, { recursive: true, mode: 0o700 });
   const budget = headroom(budgets);
@@ -153,10 +155,12 @@ async function startSession(
 }
 
 /** What ended the previous session, in a line for the resumed one: its exit, or why its land was refused. */
-async function whatHappened(previous: WorkerRecord): Promise<string> {
+async function whatHappened(ctx: JigContext, previous: WorkerRecord): Promise<string> {
   const status = await readWorkerStatus(previous.worktree);
-  const landing = status?.landing as { state?: string; reason?: string } | null | undefined;
-  if (landing?.reason && landing.state !== "landed") return `your land was refused: ${landing.reason}`;
+  const verdict = await readVerdict(ctx.paths, previous.name);
+  // The verdict of this session's last land (one from an earlier session says nothing about this one).
+  if (verdict?.state === "blocked" && verdict.reason && verdict.at >= previous.started)
+    return `your land was refused: ${verdict.reason}`;
   if (status?.status === "blocked" && status.message) return `you were blocked: ${status.message}`;
   return `the session ended (${describeExit(previous)})`;
 }
@@ -191,19 +195,9 @@ export async function spawnTaskWorker(
   const name = issue.id;
   const agent = resolveAgent(ctx.config, options.agent);
   const existing = await ctx.workers.get(name);
-  if (issue.status === "complete" || issue.status === "cancelled") {
-    throw new JigError("CONFLICT", `task '${issue.id}' is ${issue.status}; there is nothing to spawn`, {
-      hint: "see `jig status` for the epic",
-    });
-  }
   if (existing && sessionRunning(existing)) {
     throw new JigError("CONFLICT", `task '${issue.id}' already has a running worker (pid ${existing.pid})`, {
       hint: `see \`jig ps\`; stop it with \`jig kill ${name}\` first`,
-    });
-  }
-  if (issue.assigned && issue.assigned !== name) {
-    throw new JigError("CONFLICT", `task '${issue.id}' is assigned to '${issue.assigned}'`, {
-      hint: "it is someone else's; pick another task or clear `assigned` in the issue file",
     });
   }
   const target = await taskTarget(ctx, issue);
@@ -212,16 +206,8 @@ export async function spawnTaskWorker(
       hint: `run \`jig plan\` for epic ${issue.epic} first (it creates the target)`,
     });
   }
-  // Take the task for this worker before starting anything (compare-and-set: planned and unassigned, or already ours).
-  await ctx.issues.update(issue.id, (current) => {
-    if (current.assigned && current.assigned !== name)
-      throw new JigError("CONFLICT", `task '${current.id}' was just assigned to '${current.assigned}'`, {
-        hint: "pick another task",
-      });
-    if (current.status === "complete" || current.status === "cancelled")
-      throw new JigError("CONFLICT", `task '${current.id}' is ${current.status}`, { hint: "nothing to do" });
-    return { assigned: name, status: current.status === "blocked" ? "planned" : current.status };
-  });
+  // Take the task for this worker before starting anything (compare-and-set: open, and unassigned or ours).
+  await assignTask(ctx, ADMIN, issue.id, name);
   const { path, branch } = await createWorktree(ctx, { name, from: target });
   await installSkills(ctx, path);
   const token = await issueToken(ctx.paths, name);
@@ -240,6 +226,21 @@ export async function spawnTaskWorker(
     },
     options,
   );
+}
+
+/**
+ * `jig retry`: a blocked, dead or abandoned task respawned in its kept worktree (commits and all), with its
+ * retry count reset. The scheduler's own retries take the same path (spawnTaskWorker), so whatever a
+ * respawn carries over (such as resuming the agent's conversation) applies to both.
+ */
+export async function retryTask(
+  ctx: JigContext,
+  ref: string,
+  options: SpawnOptions = {},
+): Promise<WorkerRecord> {
+  const task = await reviveTask(ctx, ADMIN, ref);
+  const previous = await ctx.workers.get(task.id);
+  return spawnTaskWorker(ctx, task.id, { agent: options.agent ?? previous?.agent });
 }
 
 /** An ad-hoc worker: `_jig/<name>` from the current branch, its task in the prompt, reviewed and merged by hand. */
@@ -286,7 +287,7 @@ export async function spawnAdhocWorker(
 export async function spawnPlanner(
   ctx: JigContext,
   epicId: string,
-  options: SpawnOptions = {},
+  options: SpawnOptions & { keep?: string[] } = {},
 ): Promise<WorkerRecord> {
   const { epic, target } = await epicBranches(ctx, epicId);
   const name = `planner-${epic.id}`;
@@ -303,7 +304,7 @@ export async function spawnPlanner(
     {
       role: "planner",
       cwd: ctx.paths.root,
-      prompt: plannerPrompt(epic.id, epicFile),
+      prompt: plannerPrompt(epic.id, epicFile, options.keep),
       mcpConfigPath,
       mcpServer: mcpServer(ctx, token),
       issue: epic.id,

@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { authorize } from "../core/authority.js";
 import { checkConflicts } from "../core/landing/index.js";
-import { JigError } from "../errors.js";
 import { describeConflicts } from "./set-status.js";
 import { defineTool } from "./tool.js";
 
@@ -26,19 +26,7 @@ export const checkConflictsTool = defineTool({
     openWorldHint: false,
   },
   async run(args, { ctx, caller }) {
-    if (caller.role === "worker" && args.worker && args.worker !== caller.name)
-      throw new JigError(
-        "FORBIDDEN",
-        `worker '${caller.name}' may check only its own branch, not '${args.worker}'s`,
-        {
-          hint: "omit the worker argument",
-        },
-      );
-    const worker = caller.role === "worker" ? caller.name : args.worker;
-    if (!worker)
-      throw new JigError("INVALID_INPUT", "which worker? pass `worker`", {
-        hint: "read the jig://workers resource for the workers' names",
-      });
+    const worker = authorize(caller, "check_conflicts", { worker: args.worker })!;
     const result = await checkConflicts(ctx, worker);
     const targetBranch = (await ctx.workers.require(worker)).target;
     const lines = [

@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { authorize } from "../core/authority.js";
 import { requestLand } from "../core/landing/index.js";
-import { JigError } from "../errors.js";
 import { defineTool } from "./tool.js";
 
 /** What the worker does after a verdict, with the real target branch in every command. */
@@ -57,20 +57,7 @@ export const landTool = defineTool({
     openWorldHint: false,
   },
   async run(args, { ctx, caller, extra }) {
-    if (caller.role === "planner")
-      throw new JigError("FORBIDDEN", "a planner has nothing to land", { hint: "call plan_epic" });
-    if (caller.role === "worker" && args.worker && args.worker !== caller.name) {
-      throw new JigError(
-        "FORBIDDEN",
-        `worker '${caller.name}' may land only its own branch, not '${args.worker}'s`,
-        { hint: "omit the worker argument" },
-      );
-    }
-    const worker = caller.role === "worker" ? caller.name : args.worker;
-    if (!worker)
-      throw new JigError("INVALID_INPUT", "which worker? pass `worker`", {
-        hint: "read the jig://workers resource for the workers' names",
-      });
+    const worker = authorize(caller, "land", { worker: args.worker })!;
     const progressToken = extra._meta?.progressToken;
     let progress = 0;
     const verdict = await requestLand(ctx, worker, {

@@ -27,7 +27,7 @@ describe("jig run's scheduler", () => {
       gitIn(root, "branch", "feature/ep");
       const ctx = await openContext({ root });
       const record = await spawnTaskWorker(ctx, "ep-01-one");
-      for (let i = 0; i < 200 && sessionRunning((await ctx.workers.get(record.name))!); i++)
+      for (let i = 0; i < 1200 && sessionRunning((await ctx.workers.get(record.name))!); i++)
         await new Promise((resolve) => setTimeout(resolve, 50));
       // What the round reads first: the task still in progress (as it was a moment ago)…
       await ctx.issues.update("ep-01-one", () => ({ status: "in-progress", assigned: "ep-01-one" }));

@@ -1,9 +1,8 @@
 import pLimit from "p-limit";
 import { JigError } from "../../errors.js";
-import { isProcessAlive } from "../../lib/pid.js";
 import type { JigContext } from "../context.js";
 import { branchTips } from "../git-ops.js";
-import type { WorkerRecord } from "../workers.js";
+import { sessionRunning, type WorkerRecord } from "../workers.js";
 
 // Early conflicts: would a worker's committed work conflict with its target, or with other active
 // workers' branches? Answered in the object store (`git merge-tree`, through the git memo).
@@ -43,9 +42,7 @@ export async function conflictReports(
   const wanted = all.filter((w) => names.includes(w.name));
   const targets = new Set(wanted.map((w) => w.target));
   const peers = all.filter(
-    (o) =>
-      names.includes(o.name) ||
-      (o.kind === "task" && targets.has(o.target) && (o.exited === null || isProcessAlive(o.pid))),
+    (o) => names.includes(o.name) || (o.kind === "task" && targets.has(o.target) && sessionRunning(o)),
   );
   const tips = await branchTips(ctx.paths.root);
   const own = new Map<string, Set<string>>();

@@ -1,11 +1,11 @@
-import { existsSync } from "node:fs";
 import type { JigContext } from "../context.js";
 import { recordEvent, verdictEvent } from "../events.js";
-import { writeWorkerStatus } from "../workers.js";
+import { landTransition } from "../lifecycle.js";
 import { dequeue, type LandVerdict, type QueueEntry, writeLanded, writeVerdict } from "./queue.js";
 
-// The one place a land's outcome is written: the worker's status, the issue's status, the verdict, and
-// the queue entry removed — in that order, so whoever is woken by the verdict sees the rest already.
+// The one place a land's outcome is written: the lifecycle's land transition (the worker's status, then
+// the issue's), the verdict, and the queue entry removed — in that order, so whoever is woken by the
+// verdict sees the rest already.
 
 /** Test hook: SIGKILL this process at a named step, to prove a crash anywhere leaves a valid state. */
 export function crashPoint(step: string): void {
@@ -14,24 +14,7 @@ export function crashPoint(step: string): void {
 
 export async function finish(ctx: JigContext, entry: QueueEntry, verdict: LandVerdict): Promise<void> {
   const record = await ctx.workers.get(entry.worker);
-  const wt = record?.worktree;
-  if (wt && existsSync(wt)) {
-    const message = verdict.state === "landed" ? null : (verdict.reason ?? "landing failed");
-    await writeWorkerStatus(wt, {
-      status: verdict.state === "landed" ? "done" : "blocked",
-      message,
-      landing: { ...verdict, at: new Date().toISOString() },
-    });
-  }
-  const issueId = record?.issue ?? null;
-  if (issueId) {
-    const status = verdict.state === "landed" ? "complete" : "blocked";
-    await ctx.issues
-      .update(issueId, (current) =>
-        current.status === status || current.status === "cancelled" ? null : { status },
-      )
-      .catch(() => {});
-  }
+  if (record) await landTransition(ctx, record, verdict);
   await recordEvent(ctx, verdictEvent(entry.request, verdict, record));
   if (verdict.state === "landed" && verdict.head && verdict.tip)
     await writeLanded(ctx.paths, entry.worker, {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { z } from "zod";
 import { readJsonFile, writeFileAtomic } from "../../lib/fs.js";
 import type { JigPaths } from "../paths.js";
 
@@ -15,39 +16,40 @@ export interface QueueEntry {
   file: string;
 }
 
-export type LandState = "landed" | "blocked" | "queued" | "landing";
+// The land verdict is stored once, here (the worker's status file carries no copy), and read typed.
+export const LandStateSchema = z.enum(["landed", "blocked", "queued", "landing"]);
+export type LandState = z.infer<typeof LandStateSchema>;
 
-export interface LandVerdict {
-  state: LandState;
-  worker: string;
-  target: string;
-  commits?: string[];
-  tip?: string;
-  conflicts?: string[];
-  reason?: string;
-  position?: number;
+export const LandVerdictSchema = z.object({
+  state: LandStateSchema,
+  worker: z.string(),
+  target: z.string(),
+  commits: z.array(z.string()).optional(),
+  tip: z.string().optional(),
+  conflicts: z.array(z.string()).optional(),
+  reason: z.string().optional(),
+  position: z.number().optional(),
   /** landed: the worker's branch commit that landed (the branch itself is left as the agent made it). */
-  head?: string;
+  head: z.string().optional(),
   /** blocked on a conflict: each file with the kinds of conflict git reported. */
-  conflictKinds?: { file: string; kinds: string[] }[];
+  conflictKinds: z.array(z.object({ file: z.string(), kinds: z.array(z.string()) })).optional(),
   /** blocked: the commands to run in the worker's worktree, with the real branch names. */
-  fix?: string[];
+  fix: z.array(z.string()).optional(),
   /** blocked by a human's checkout of the target: its path. */
-  checkout?: string;
+  checkout: z.string().optional(),
   /** blocked for touching jig's own paths: those files. */
-  files?: string[];
-}
+  files: z.array(z.string()).optional(),
+});
+export type LandVerdict = z.infer<typeof LandVerdictSchema>;
+
+export const StoredVerdictSchema = LandVerdictSchema.extend({ request: z.string(), at: z.string() });
+export type StoredVerdict = z.infer<typeof StoredVerdictSchema>;
 
 /** What a worker last landed: its branch commit, the new commits, the tip (so a land is never replayed). */
 export interface LandedRecord {
   head: string;
   commits: string[];
   tip: string;
-}
-
-export interface StoredVerdict extends LandVerdict {
-  request: string;
-  at: string;
 }
 
 /** A file-name-safe key for a target branch (`feature/auth` → `feature%2Fauth`). */
@@ -99,8 +101,10 @@ export async function dequeue(entry: QueueEntry): Promise<void> {
   await rm(entry.file, { force: true });
 }
 
+/** The worker's last verdict; a missing or malformed file reads as null. */
 export async function readVerdict(paths: JigPaths, worker: string): Promise<StoredVerdict | null> {
-  return readJsonFile<StoredVerdict>(verdictFile(paths, worker));
+  const parsed = StoredVerdictSchema.safeParse(await readJsonFile(verdictFile(paths, worker)));
+  return parsed.success ? parsed.data : null;
 }
 
 export async function writeVerdict(paths: JigPaths, verdict: StoredVerdict): Promise<void> {
