@@ -48,12 +48,15 @@ export async function executeEpic(
       ...outcome.blocked.map((b) => `${b.id} is blocked: ${b.reason.split("\n")[0]}`),
       ...outcome.waiting.map((w) => `${w.id} waits on ${w.on.join(", ")}`),
     ];
+    const howItMoves = {
+      retry: "respawn it now (worktree and commits kept)",
+      unblock: `after you fixed what blocked it; then ${runCommand(epic, options)} respawns it`,
+      abandon: "give it up (its work kept at a backup ref)",
+    } as Record<string, string>;
     const moves = [
       ...outcome.blocked.map(
         (b) =>
-          `  ${b.id}:\n    jig retry ${b.id}     # respawn it now (worktree and commits kept)\n` +
-          `    jig unblock ${b.id}   # after you fixed what blocked it; then jig run ${epic} respawns it\n` +
-          `    jig abandon ${b.id}   # give it up (its work kept at a backup ref)`,
+          `  ${b.id}:\n${b.commands.map((c) => `    ${c.padEnd(14 + b.id.length)}  # ${howItMoves[c.split(" ")[1]!] ?? ""}`).join("\n")}`,
       ),
       ...outcome.waiting
         .filter((w) => w.commands.length > 0)
