@@ -12,7 +12,12 @@ export async function run(args: { worker: string }, io: CommandIO): Promise<Comm
     });
   await stopSession(ctx.workers, record);
   return {
-    text: `killed ${record.name} (pid ${record.pid}); its task stays assigned — respawn with jig spawn --issue ${record.issue ?? record.name}`,
+    text:
+      record.kind === "task" && record.issue
+        ? `killed ${record.name} (pid ${record.pid}); its task stays assigned — respawn it with jig retry ${record.issue}, or give it up with jig abandon ${record.issue}`
+        : record.kind === "planner"
+          ? `killed ${record.name} (pid ${record.pid}); plan again with jig plan ${record.epic}`
+          : `killed ${record.name} (pid ${record.pid}); its branch ${record.branch} stays — jig merge ${record.name}, or jig clean`,
     json: { worker: record.name, pid: record.pid },
   };
 }
