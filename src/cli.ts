@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 import { Argument, Command, CommanderError, Option } from "commander";
-import { type CommandIO, type CommandOutput, colors, printOutput } from "./cli/output.js";
+import {
+  type CommandIO,
+  type CommandOutput,
+  colors,
+  escapeControls,
+  printOutput,
+  terminalSafe,
+} from "./cli/output.js";
 import { isJigError, toJigError } from "./errors.js";
 import { VERSION } from "./version.js";
 
@@ -13,8 +20,8 @@ function makeIO(json: boolean): CommandIO {
   return {
     cwd: process.cwd(),
     json,
-    write: (text) => process.stdout.write(text),
-    warn: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+    write: (text) => process.stdout.write(terminalSafe(text)),
+    warn: (text) => process.stderr.write(terminalSafe(text.endsWith("\n") ? text : `${text}\n`)),
   };
 }
 
@@ -335,8 +342,8 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     if (isJigError(error)) {
-      process.stderr.write(`${colors.red("error:")} ${error.message}\n`);
-      if (error.hint) process.stderr.write(`${colors.dim("hint:")} ${error.hint}\n`);
+      process.stderr.write(`${colors.red("error:")} ${escapeControls(error.message)}\n`);
+      if (error.hint) process.stderr.write(`${colors.dim("hint:")} ${escapeControls(error.hint)}\n`);
       return 1;
     }
     const internal = toJigError(error);

@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   "TIMEOUT",
   "NOT_AVAILABLE",
   "PAYLOAD_TOO_LARGE",
+  "TOO_MANY_REQUESTS",
   "INTERNAL",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

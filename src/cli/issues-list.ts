@@ -3,7 +3,7 @@ import { epicBranches } from "../core/epics.js";
 import { branchCommit, isAncestor } from "../core/git-ops.js";
 import { isReady, waitingOn } from "../core/graph.js";
 import type { Issue } from "../core/issue.js";
-import { type CommandIO, type CommandOutput, colors } from "./output.js";
+import { type CommandIO, type CommandOutput, colors, escapeControls } from "./output.js";
 import { renderTable } from "./table.js";
 
 export interface IssuesListArgs {
@@ -41,7 +41,10 @@ export async function run(args: IssuesListArgs, io: CommandIO): Promise<CommandO
     ? ""
     : renderTable(
         ["Id", "Status", "Assigned", "Title", "Depends"],
-        rows.map((row) => [row.id, row.status, row.assigned ?? "", row.title, row.depends.join(", ")]),
+        // Titles and assignees are agent-written: shown with every control character visible.
+        rows.map((row) =>
+          [row.id, row.status, row.assigned ?? "", row.title, row.depends.join(", ")].map(escapeControls),
+        ),
       );
   const warn =
     problems.length > 0

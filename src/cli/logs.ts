@@ -4,6 +4,7 @@ import { StringDecoder } from "node:string_decoder";
 import { openContext } from "../core/context.js";
 import { sessionRunning } from "../core/workers.js";
 import { JigError } from "../errors.js";
+import { redactSecrets } from "../lib/redact.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
 import { TranscriptRenderer } from "./transcript.js";
 
@@ -26,7 +27,7 @@ export async function run(
   const transcript = new TranscriptRenderer();
   let partial = ""; // a line is rendered once whole: the rest of it may not be written yet
   const emit = (text: string, final = false) => {
-    if (args.raw) return io.write(text);
+    if (args.raw) return io.write(redactSecrets(text));
     const lines = (partial + text).split("\n");
     partial = final ? "" : lines.pop()!;
     const last = final ? lines.pop() : undefined;
@@ -36,7 +37,8 @@ export async function run(
       out += last.startsWith("{")
         ? `${colors.dim("… (an event still being written)")}\n`
         : transcript.render(last);
-    if (out.length > 0) io.write(out);
+    // Whole lines go through the scrubber, so a token split across two reads is still caught.
+    if (out.length > 0) io.write(redactSecrets(out));
   };
   // Reads are chained: a change event and the poll must never print the same bytes twice.
   let reading = Promise.resolve();

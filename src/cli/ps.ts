@@ -4,7 +4,7 @@ import { openContext } from "../core/context.js";
 import { sessionTokens } from "../core/epic-progress.js";
 import { conflictWarnings, landingInFlight, listWorkerViews, type WorkerView } from "../core/worker-view.js";
 import { messageLines, SCREEN_WIDTH } from "./message.js";
-import { type CommandIO, type CommandOutput, colors } from "./output.js";
+import { type CommandIO, type CommandOutput, colors, escapeControls } from "./output.js";
 import { spend } from "./status.js";
 import { renderCompactTable } from "./table.js";
 
@@ -87,13 +87,16 @@ export async function renderPs(
   );
   for (const w of workers) {
     if (w.status === "blocked") {
-      lines.push(colors.red(`${w.name} blocked:`), ...messageLines(w.message ?? "(no message)"));
+      lines.push(
+        colors.red(`${w.name} blocked:`),
+        ...messageLines(escapeControls(w.message ?? "(no message)")),
+      );
     }
     if (w.status === "dead")
       lines.push(
         colors.red(`${w.name} dead:`),
         ...messageLines(
-          `its session ended without finishing (${w.exit ?? "process gone"}); jig run retries it, or jig spawn --issue ${w.issue ?? w.name}`,
+          `its session ended without finishing (${escapeControls(w.exit ?? "process gone")}); jig run retries it, or jig spawn --issue ${w.issue ?? w.name}`,
         ),
       );
   }

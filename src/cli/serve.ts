@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from "node:net";
 import { openContext } from "../core/context.js";
 import { adminToken } from "../core/identity.js";
 import { JigError } from "../errors.js";
@@ -14,8 +15,14 @@ export interface ServeArgs {
   idleTimeout?: number;
 }
 
-const isLoopback = (host: string) =>
-  ["127.0.0.1", "localhost", "::1", "[::1]"].includes(host) || host.startsWith("127.");
+/** A loopback address by parsing, never by prefix: `127.0.0.1.nip.io` is a DNS name, not loopback. */
+export function isLoopback(host: string): boolean {
+  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+  if (bare.toLowerCase() === "localhost") return true;
+  if (isIPv4(bare)) return bare.split(".")[0] === "127";
+  if (isIPv6(bare)) return /^(?:0{0,4}:){2,7}0{0,3}1$|^::1$/.test(bare.toLowerCase());
+  return false;
+}
 
 export async function run(args: ServeArgs, io: CommandIO): Promise<CommandOutput | undefined> {
   if (args.stdio) {

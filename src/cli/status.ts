@@ -3,7 +3,7 @@ import { type EpicProgress, epicProgress } from "../core/epic-progress.js";
 import type { LandVerdict } from "../core/landing/queue.js";
 import { landingInFlight } from "../core/worker-view.js";
 import { messageLines } from "./message.js";
-import { type CommandIO, type CommandOutput, colors } from "./output.js";
+import { type CommandIO, type CommandOutput, colors, escapeControls } from "./output.js";
 
 /** `$0.42, 15.2k tokens` — what the sessions reported, or "". */
 export function spend(costUsd: number | null, tokens: number | null): string {
@@ -51,7 +51,7 @@ export function renderStatus(progress: EpicProgress): string {
         break;
       case "blocked": {
         // The whole reason (a gate's output tail included), on real lines under the task.
-        const message = s.worker?.message?.trim() ?? "";
+        const message = escapeControls(s.worker?.message?.trim() ?? "");
         if (!message.includes("\n")) {
           lines.push(`${colors.red("✗")} ${name}  Blocked${message ? `: ${message}` : ""}`);
         } else {

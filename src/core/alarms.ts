@@ -108,8 +108,8 @@ export async function touchSeen(ctx: Pick<JigContext, "paths">, worker: string):
   try {
     await utimes(file, now, now);
   } catch {
-    await mkdir(join(ctx.paths.jigDir, "seen"), { recursive: true }).catch(() => {});
-    await writeFile(file, "").catch(() => {});
+    await mkdir(join(ctx.paths.jigDir, "seen"), { recursive: true, mode: 0o700 }).catch(() => {});
+    await writeFile(file, "", { mode: 0o600 }).catch(() => {});
   }
 }
 

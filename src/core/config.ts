@@ -14,6 +14,8 @@ export const AgentBackendSchema = z.object({
   env: z.record(z.string(), z.string()).default({}),
   /** codex/gemini: merged over the settings jig writes into the session's own config.toml / settings.json (e.g. a model provider). */
   settings: z.record(z.string(), z.unknown()).optional(),
+  /** Claude Code's OS sandbox for the session's Bash (bubblewrap on Linux); refuses to start without it. */
+  sandbox: z.boolean().optional(),
 });
 export type AgentBackendConfig = z.infer<typeof AgentBackendSchema>;
 
@@ -58,6 +60,16 @@ export const AlarmsConfigSchema = z
   })
   .strict();
 
+/** Limits of `jig serve` over HTTP: sessions cost memory, so a token holder cannot open them without bound. */
+export const HttpLimitsSchema = z
+  .object({
+    maxSessions: z.number().int().min(1).max(100_000).default(256),
+    maxSessionsPerIdentity: z.number().int().min(1).max(100_000).default(32),
+    /** A session opened (initialize) but never used again is closed after this many seconds. */
+    unusedSessionSeconds: z.number().int().min(1).max(3600).default(10),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     issuesDir: z
@@ -93,6 +105,7 @@ export const ConfigSchema = z
     alarms: AlarmsConfigSchema.default(AlarmsConfigSchema.parse({})),
     /** Default limits for each task and each epic (`jig budget` sets one task's or epic's). */
     budget: z.object({ task: BudgetSchema.optional(), epic: BudgetSchema.optional() }).strict().optional(),
+    http: HttpLimitsSchema.default(HttpLimitsSchema.parse({})),
   })
   .strict();
 export type JigConfig = z.infer<typeof ConfigSchema>;

@@ -1,7 +1,9 @@
-import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { mkdirState } from "../lib/fs.js";
 import { withLock } from "../lib/lock.js";
+import { redactDeep } from "../lib/redact.js";
 import type { JigContext } from "./context.js";
 import { assertSafeId } from "./ids.js";
 
@@ -118,9 +120,10 @@ export async function recordEvent(
       if ("task" in event && event.task === null) body.task = record?.issue ?? null;
     }
     if (!epic) return;
-    const line = `${JSON.stringify(clip({ v: 1, at: new Date().toISOString(), epic, pid: process.pid, ...body }))}\n`;
+    // Messages and gate output are agent-written: no token reaches the record (lib/redact.ts).
+    const line = `${JSON.stringify(redactDeep(clip({ v: 1, at: new Date().toISOString(), epic, pid: process.pid, ...body })))}\n`;
     const dir = eventsDir(ctx, epic);
-    await mkdir(dir, { recursive: true });
+    await mkdirState(dir);
     const bytes = await appendLine(join(dir, LIVE), line);
     const limits = ctx.config.events;
     if (bytes > limits.segmentBytes) await rotate(dir, limits);
@@ -131,7 +134,7 @@ export async function recordEvent(
 
 /** One write(2) with O_APPEND: whole lines from concurrent writers, never interleaved; returns the file's size. */
 async function appendLine(file: string, line: string): Promise<number> {
-  const handle = await open(file, "a");
+  const handle = await open(file, "a", 0o600);
   try {
     const buffer = Buffer.from(line);
     let written = 0;

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { sweepDeadWritersTemps, TEMP_PREFIX } from "../lib/fs.js";
+import { mkdirState, sweepDeadWritersTemps, TEMP_PREFIX } from "../lib/fs.js";
 import { changedFiles, type DiffStat, predictConflicts } from "./git-ops.js";
 
 // Answers to git questions about fixed commits (the diff between two commits, the conflicts of merging
@@ -86,10 +86,12 @@ export class GitMemo {
     const onDisk = await readEntries(this.file);
     for (const [key, value] of learnt) remember(onDisk, key, value, this.maxEntries);
     const dir = dirname(this.file);
-    await mkdir(dir, { recursive: true });
+    await mkdirState(dir);
     const temp = `${dir}/${TEMP_PREFIX}git.json.${process.pid}.${randomBytes(4).toString("hex")}`;
     // No fsync: a cache lost in a power cut is recomputed.
-    await writeFile(temp, JSON.stringify({ format: FORMAT, entries: Object.fromEntries(onDisk) }));
+    await writeFile(temp, JSON.stringify({ format: FORMAT, entries: Object.fromEntries(onDisk) }), {
+      mode: 0o600,
+    });
     await rename(temp, this.file).catch(async (error) => {
       await rm(temp, { force: true });
       throw error;

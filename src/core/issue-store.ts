@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { statSync } from "node:fs";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { JigError, toJigError } from "../errors.js";
 import {
+  mkdirState,
   readJsonFile,
   readTextFile,
   readTextFileSync,
@@ -164,7 +165,7 @@ export class IssueStore {
       this.cache.delete(`${writes[0]!.id}.md`);
       return;
     }
-    await mkdir(this.journalDir, { recursive: true });
+    await mkdirState(this.journalDir);
     const journal = join(this.journalDir, `${Date.now()}-${randomBytes(4).toString("hex")}.json`);
     await writeFileAtomic(journal, JSON.stringify({ writes }));
     await this.replay(writes);

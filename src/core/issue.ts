@@ -16,6 +16,9 @@ export function explainBadBranch(name: string): string | null {
     return "it contains a character git forbids in branch names";
   if (name.endsWith(".lock") || name.endsWith(".") || name.split("/").some((part) => part.startsWith(".")))
     return "a component starts with '.' or ends with '.lock'";
+  // Branch names reach prompts and custom agents' command lines: no shell metacharacters ($ ` ; & | …).
+  if (!/^[A-Za-z0-9._/+@=,-]+$/.test(name))
+    return "it may contain only letters, digits and . _ / + @ = , - (no shell metacharacters)";
   return null;
 }
 
@@ -137,9 +140,15 @@ function describeZodIssue(issue: z.core.$ZodIssue, data: unknown): string {
   return issue.message;
 }
 
+/** A short description of a found value; never serialises more than it shows (the value may be huge). */
 function shortValue(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
+  const clip = (text: string) => (text.length > 60 ? `${text.slice(0, 59)}…` : text);
+  if (typeof value === "string") return clip(JSON.stringify(value.slice(0, 80)));
+  if (value === null || typeof value !== "object") return clip(String(value));
+  if (value instanceof Date) return clip(JSON.stringify(value.toISOString()));
+  if (Array.isArray(value)) return `a list of ${value.length} item${value.length === 1 ? "" : "s"}`;
+  const keys = Object.keys(value);
+  return clip(`a mapping (${keys.slice(0, 5).join(", ")}${keys.length > 5 ? ", …" : ""})`);
 }
 
 function fieldHint(field: string): string {

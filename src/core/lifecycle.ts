@@ -6,9 +6,10 @@ import { type Action, authorize } from "./authority.js";
 import { describeKept, type KeptWork, keepUnlandedWork, unlandedCommits } from "./backup.js";
 import type { JigContext } from "./context.js";
 import { dirtyFiles } from "./git-ops.js";
-import type { Caller } from "./identity.js";
+import { type Caller, revokeToken } from "./identity.js";
 import type { Issue, IssueStatus } from "./issue.js";
 import { type LandVerdict, readLanded } from "./landing/queue.js";
+import { sessionFile } from "./paths.js";
 import {
   sessionRunning,
   stopSession,
@@ -281,7 +282,9 @@ export async function retireWorker(
   await ctx.workers.remove(record.name);
   for (const file of [`${record.name}.mcp.json`, `${record.name}.launch.json`])
     await rm(join(ctx.paths.workersDir, file), { force: true });
-  await rm(join(ctx.paths.secretsDir, `${record.name}.token`), { force: true });
+  for (const kind of ["mcp", "launch", "settings"] as const)
+    await rm(sessionFile(ctx.paths, record.name, kind), { force: true });
+  await revokeToken(ctx.paths, record.name);
   return { worker: record.name, kept };
 }
 

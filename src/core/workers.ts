@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
@@ -5,6 +6,7 @@ import { JigError } from "../errors.js";
 import { killTree } from "../lib/exec.js";
 import { readJsonFile, writeFileAtomic } from "../lib/fs.js";
 import { isProcessAlive } from "../lib/pid.js";
+import { redactSecrets } from "../lib/redact.js";
 import { assertSafeId } from "./ids.js";
 import type { JigPaths } from "./paths.js";
 import { worktreeStatusFile } from "./paths.js";
@@ -142,6 +144,7 @@ export async function writeWorkerStatus(
   patch: Partial<WorkerStatus> & Record<string, unknown>,
 ): Promise<WorkerStatus> {
   const current = (await readJsonFile<Record<string, unknown>>(worktreeStatusFile(worktree))) ?? {};
+  if (typeof patch.message === "string") patch = { ...patch, message: redactSecrets(patch.message) };
   const next = {
     status: "working",
     message: null,
@@ -149,6 +152,9 @@ export async function writeWorkerStatus(
     ...patch,
     updated: new Date().toISOString(),
   } as WorkerStatus;
+  // A worktree removed by hand is not recreated as a directory holding only `.jig/status.json`: that
+  // leftover would make the next `jig spawn --issue` fail with "already exists".
+  if (!existsSync(worktree)) return next;
   await writeFileAtomic(worktreeStatusFile(worktree), `${JSON.stringify(next, null, 2)}\n`);
   return next;
 }

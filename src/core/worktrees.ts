@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { JigError } from "../errors.js";
+import { mkdirState } from "../lib/fs.js";
 import { git, gitRun } from "../lib/git.js";
 import { withLock } from "../lib/lock.js";
 import type { JigContext } from "./context.js";
@@ -40,7 +41,7 @@ async function addWorktree(
 ): Promise<{ path: string; branch: string; created: boolean }> {
   const root = ctx.paths.root;
   if (existsSync(join(path, ".git"))) return { path, branch, created: false };
-  await mkdir(ctx.paths.worktreesDir, { recursive: true });
+  await mkdirState(ctx.paths.worktreesDir);
   await git(root, ["worktree", "prune"]);
   const exists = (await branchCommit(root, branch)) !== null;
   if (!exists && (await branchCommit(root, from)) === null) {

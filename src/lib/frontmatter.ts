@@ -58,9 +58,39 @@ export function splitDocument(text: string, file: string): SplitDocument {
   };
 }
 
+/** The most frontmatter text jig parses: a handful of fields needs far less. */
+export const MAX_FRONTMATTER_BYTES = 64 * 1024;
+/**
+ * The most values a frontmatter may expand to, counting every use of an alias: a few hundred bytes of
+ * nested aliases (a "billion laughs") otherwise expand to 10^8 values for whoever walks or prints them.
+ */
+export const MAX_FRONTMATTER_VALUES = 10_000;
+
+/** Counts the values `data` expands to (each alias use counted again), stopping past `limit`. */
+function expandedSize(data: unknown, limit: number): number {
+  let count = 0;
+  const stack: unknown[] = [data];
+  while (stack.length > 0 && count <= limit) {
+    const value = stack.pop();
+    count++;
+    if (Array.isArray(value)) for (const item of value) stack.push(item);
+    else if (value !== null && typeof value === "object" && !(value instanceof Date))
+      for (const item of Object.values(value as Record<string, unknown>)) stack.push(item);
+  }
+  return count;
+}
+
 /** Parses the frontmatter's YAML into plain data; malformed YAML becomes INVALID_INPUT naming the file. */
 export function parseFrontmatter(doc: SplitDocument, file: string): Record<string, unknown> {
   if (doc.frontmatter.trim() === "") return {};
+  const bytes = Buffer.byteLength(doc.frontmatter, "utf8");
+  if (bytes > MAX_FRONTMATTER_BYTES) {
+    throw new JigError(
+      "INVALID_INPUT",
+      `${file}: the frontmatter is ${bytes} bytes, over the ${MAX_FRONTMATTER_BYTES}-byte limit`,
+      { hint: "keep the fields short; long text belongs in the markdown body", details: { file } },
+    );
+  }
   let data: unknown;
   try {
     data = matter(`---\n${doc.frontmatter}\n---\n`, { engines: SAFE_ENGINES, language: "yaml" }).data;
@@ -83,6 +113,13 @@ export function parseFrontmatter(doc: SplitDocument, file: string): Record<strin
     throw new JigError("INVALID_INPUT", `${file}: the frontmatter must be a mapping of fields`, {
       details: { file },
     });
+  }
+  if (expandedSize(data, MAX_FRONTMATTER_VALUES) > MAX_FRONTMATTER_VALUES) {
+    throw new JigError(
+      "INVALID_INPUT",
+      `${file}: the frontmatter expands to more than ${MAX_FRONTMATTER_VALUES} values (nested YAML aliases?)`,
+      { hint: "remove the anchors (&) and aliases (*); jig's fields are plain values", details: { file } },
+    );
   }
   return data as Record<string, unknown>;
 }

@@ -1,19 +1,61 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { constants, readFileSync } from "node:fs";
+import { lstat, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join, sep } from "node:path";
 import { JigError } from "../errors.js";
 import { isProcessAlive } from "./pid.js";
 
 // Temp files share a recognisable prefix so a crashed writer's leftovers can be swept.
 export const TEMP_PREFIX = ".jig-tmp-";
 
-/** Writes a file so that readers see the old or the new content, never a torn one (temp + fsync + rename). */
-export async function writeFileAtomic(path: string, data: string, mode = 0o644): Promise<void> {
+/**
+ * Where a path lies under a `.jig` state directory: that directory, or null. Everything there is private
+ * to the user (0700 directories, 0600 files) and is never written through a symlink jig did not create.
+ */
+export function jigStateBase(path: string): string | null {
+  const at = path.lastIndexOf(`${sep}.jig${sep}`);
+  return at < 0 ? null : path.slice(0, at + 5);
+}
+
+/**
+ * Refuses when `dir` or any directory between it and the `.jig` directory above it is a symbolic link:
+ * a repository can commit `.jig` (or a worker can create it) as a link pointing anywhere.
+ */
+export async function assertNoSymlinkUnder(base: string, dir: string): Promise<void> {
+  for (let current = dir; current.length >= base.length; current = dirname(current)) {
+    const info = await lstat(current).catch(() => null);
+    if (info?.isSymbolicLink()) {
+      throw new JigError(
+        "PRECONDITION_FAILED",
+        `${current} is a symbolic link; jig will not write through it`,
+        {
+          hint: "remove the link (jig's state directory must be a real directory, never committed) and run again",
+          details: { path: current },
+        },
+      );
+    }
+    if (current === base || current === dirname(current)) break;
+  }
+}
+
+/** Creates `dir` and its parents; under `.jig` they are 0700 and no symlink is followed. */
+export async function mkdirState(dir: string): Promise<void> {
+  const base = jigStateBase(`${dir}${sep}`);
+  if (base) await assertNoSymlinkUnder(base, dir);
+  await mkdir(dir, { recursive: true, mode: base ? 0o700 : 0o777 });
+}
+
+/**
+ * Writes a file so that readers see the old or the new content, never a torn one (temp + fsync + rename).
+ * Under `.jig` the default mode is 0600; the temp file is created exclusively and never through a link.
+ */
+export async function writeFileAtomic(path: string, data: string, mode?: number): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  const base = jigStateBase(path);
+  await mkdirState(dir);
   const temp = join(dir, `${TEMP_PREFIX}${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}`);
-  const handle = await open(temp, "w", mode);
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  const handle = await open(temp, flags, mode ?? (base ? 0o600 : 0o644));
   try {
     await handle.writeFile(data, "utf8");
     await handle.sync();

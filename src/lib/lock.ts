@@ -1,7 +1,8 @@
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import lockfile from "proper-lockfile";
 import { JigError } from "../errors.js";
+import { mkdirState } from "./fs.js";
 import { isProcessAlive } from "./pid.js";
 
 // The only importer of proper-lockfile. Its locks are directories whose mtime the holder keeps
@@ -33,7 +34,7 @@ export async function withLock<T>(
 }
 
 export async function acquireLock(path: string, timeoutMs: number): Promise<Release> {
-  await mkdir(dirname(path), { recursive: true });
+  await mkdirState(dirname(path));
   const deadline = Date.now() + timeoutMs;
   let delay = 2;
   for (;;) {
@@ -77,7 +78,7 @@ export async function tryLockOrTakeOver(
     release = await acquireLock(path, STALE_AFTER_MS + 3_000).catch(() => null);
     if (!release) return null;
   }
-  await writeFile(owner, String(process.pid));
+  await writeFile(owner, String(process.pid), { mode: 0o600 });
   const held = release;
   return async () => {
     await rm(owner, { force: true });
@@ -87,7 +88,7 @@ export async function tryLockOrTakeOver(
 
 /** Takes the lock if it is free (or stale), else returns null at once. */
 export async function tryLock(path: string): Promise<Release | null> {
-  await mkdir(dirname(path), { recursive: true });
+  await mkdirState(dirname(path));
   try {
     return await lockfile.lock(path, { ...baseOptions, retries: 0 });
   } catch (error) {

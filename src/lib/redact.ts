@@ -28,6 +28,18 @@ export function redactSecrets(text: string): string {
     .replace(LEGACY_TOKEN, REDACTED);
 }
 
+/** The same scrub over every string inside a JSON-safe value (a snapshot, a verdict). */
+export function redactDeep<T>(value: T): T {
+  if (typeof value === "string") return redactSecrets(value) as T;
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item)) as T;
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = redactDeep(item);
+    return out as T;
+  }
+  return value;
+}
+
 /**
  * Secrets removed, paths inside `root` made relative and any other absolute path (home
  * directories, temp dirs, jig's state directory) replaced: what an MCP caller may see.

@@ -1,16 +1,17 @@
 import { spawn as spawnProcess } from "node:child_process";
 import { appendFile, chmod, cp, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { budgetStates, headroom, isReached, reachedMessage } from "../core/budgets.js";
 import type { JigContext } from "../core/context.js";
 import { currentBranch, epicBranches, taskTarget } from "../core/epics.js";
 import { recordEvent } from "../core/events.js";
 import { ensureExcluded } from "../core/exclude.js";
 import { branchCommit } from "../core/git-ops.js";
-import { ADMIN, issueToken } from "../core/identity.js";
+import { ADMIN, assertWorkerName, issueToken, plannerName } from "../core/identity.js";
 import { assertSafeId } from "../core/ids.js";
 import { readVerdict } from "../core/landing/queue.js";
 import { assignTask, reviveTask } from "../core/lifecycle.js";
+import { sessionFile, stateBase, stateDir } from "../core/paths.js";
 import {
   describeExit,
   readWorkerStatus,
@@ -20,12 +21,13 @@ import {
 } from "../core/workers.js";
 import { createWorktree } from "../core/worktrees.js";
 import { JigError } from "../errors.js";
-import { writeFileAtomic } from "../lib/fs.js";
+import { mkdirState, writeFileAtomic } from "../lib/fs.js";
 import { git } from "../lib/git.js";
 import { CLI_ENTRY, PACKAGE_ROOT } from "../version.js";
 import type { Budget, LaunchRequest, LaunchSpec, McpServerLaunch } from "./backends/backend.js";
 import { resolveAgent } from "./backends/index.js";
 import { adhocPrompt, plannerPrompt, resumePrompt, workerPrompt } from "./prompts.js";
+import { writeSessionSettings } from "./session-settings.js";
 
 // Starting sessions: a worktree and branch, an identity and MCP config, the skills, a registry record,
 // and the agent itself under a detached supervisor, so `jig spawn` returns at once.
@@ -35,16 +37,23 @@ export function mcpServer(ctx: JigContext, token: string): McpServerLaunch {
   return {
     command: process.execPath,
     args: [CLI_ENTRY, "serve", "--stdio"],
-    env: { JIG_ROOT: ctx.paths.root, JIG_TOKEN: token },
+    // The agent may run with another HOME: its jig server is told where the state is.
+    env: { JIG_ROOT: ctx.paths.root, JIG_TOKEN: token, JIG_STATE_DIR: stateBase() },
   };
 }
 
+/** Where a session's MCP config lives: beside the secrets, outside the repository (docs/security.md). */
+export const mcpConfigFile = (ctx: JigContext, name: string): string =>
+  sessionFile(ctx.paths, assertSafeId(name, "worker name"), "mcp");
+
 /** The MCP config a session gets (Claude Code's `--mcp-config` format): jig over stdio, with the session's own identity. */
 export async function writeMcpConfig(ctx: JigContext, name: string, token: string): Promise<string> {
-  const file = join(ctx.paths.workersDir, `${name}.mcp.json`);
+  // No other session's tools can read this token: it is outside every worktree's reach.
+  const file = mcpConfigFile(ctx, name);
   const config = { mcpServers: { jig: mcpServer(ctx, token) } };
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await chmod(dirname(file), 0o700);
   await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`, 0o600);
-  await chmod(file, 0o600);
   return file;
 }
 
@@ -63,20 +72,21 @@ async function startSupervised(
   spec: LaunchSpec & { budget: Budget | null },
 ): Promise<number> {
   await writeFileAtomic(
-    join(ctx.paths.workersDir, `${record.name}.launch.json`),
+    // Its environment holds the user's API keys: kept outside the repository, with the tokens.
+    sessionFile(ctx.paths, record.name, "launch"),
     JSON.stringify(spec),
     0o600,
   );
-  await mkdir(ctx.paths.logsDir, { recursive: true });
+  await mkdirState(ctx.paths.logsDir);
   // The log exists before spawn returns, so `jig logs -f` right after `jig spawn` follows it
   // instead of racing the supervisor's start-up.
   // A planner's log holds its own session only (a re-plan starts a new one); a retried worker's log keeps
   // every attempt, one after the other.
-  if (record.kind === "planner") await writeFile(record.logPath, "");
-  else await appendFile(record.logPath, "");
+  if (record.kind === "planner") await writeFile(record.logPath, "", { mode: 0o600 });
+  else await appendFile(record.logPath, "", { mode: 0o600 });
   const child = spawnProcess(process.execPath, [CLI_ENTRY, "agent-supervise", record.name], {
     cwd: ctx.paths.root,
-    env: { ...process.env, JIG_ROOT: ctx.paths.root },
+    env: { ...withoutJigToken(process.env), JIG_ROOT: ctx.paths.root },
     detached: true,
     stdio: "ignore",
   });
@@ -86,6 +96,12 @@ async function startSupervised(
       hint: "check that node can spawn processes here",
     });
   return child.pid;
+}
+
+/** The environment without a jig token: a session's only token is its own MCP server's. */
+function withoutJigToken<T extends Record<string, string | undefined>>(env: T): T {
+  const { JIG_TOKEN: _dropped, ...rest } = env;
+  return rest as T;
 }
 
 type Agent = ReturnType<typeof resolveAgent>;
@@ -127,7 +143,8 @@ async function startSession(
   };
   await ctx.workers.save(record);
   await writeWorkerStatus(who.worktree, { status: "working", message: null });
-  const privateDir = join(ctx.paths.jigDir, "agents", who.name);
+  // CLI homes hold the session's MCP config, token included: outside the repository, like the secrets.
+  const privateDir = join(stateDir(ctx.paths.root), "agents", who.name);
   await mkdir(privateDir, { recursive: true, mode: 0o700 });
   const budget = headroom(budgets);
   const spec = await agent.backend.launch({
@@ -140,7 +157,10 @@ async function startSession(
     instructions: await readSkill(launch.role === "planner" ? "jig-planner" : "jig-worker"),
     resume,
     budget,
+    settingsPath: await writeSessionSettings(ctx, who.name, agent.config),
   });
+  // Never a token inherited from whoever ran jig (a human with JIG_TOKEN set in their shell).
+  spec.env = withoutJigToken(spec.env) as Record<string, string>;
   const pid = await startSupervised(ctx, record, { ...spec, budget });
   if (who.kind === "task")
     await recordEvent(ctx, {
@@ -250,7 +270,7 @@ export async function spawnAdhocWorker(
   context: string,
   options: SpawnOptions = {},
 ): Promise<WorkerRecord> {
-  assertSafeId(name, "worker name");
+  assertWorkerName(name);
   if (!context.trim())
     throw new JigError("INVALID_INPUT", "--context is empty", {
       hint: 'describe the task: jig spawn <name> --context "…"',
@@ -290,10 +310,10 @@ export async function spawnPlanner(
   options: SpawnOptions & { keep?: string[] } = {},
 ): Promise<WorkerRecord> {
   const { epic, target } = await epicBranches(ctx, epicId);
-  const name = `planner-${epic.id}`;
+  const name = plannerName(epic.id);
   const agent = resolveAgent(ctx.config, options.agent);
   const statusDir = join(ctx.paths.jigDir, "planners", name);
-  await mkdir(statusDir, { recursive: true });
+  await mkdirState(statusDir);
   const token = await issueToken(ctx.paths, name, { epic: epic.id });
   const mcpConfigPath = await writeMcpConfig(ctx, name, token);
   const epicFile = relative(ctx.paths.root, ctx.issues.fileOf(epic.id));

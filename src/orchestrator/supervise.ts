@@ -1,11 +1,12 @@
 import { spawn } from "node:child_process";
 import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { describeBudget, reachedBudget, reachedMessage } from "../core/budgets.js";
 import type { JigContext } from "../core/context.js";
 import { recordEvent } from "../core/events.js";
+import { sessionFile } from "../core/paths.js";
 import { type WorkerRecord, writeWorkerStatus } from "../core/workers.js";
 import { readJsonFile } from "../lib/fs.js";
+import { redactSecrets } from "../lib/redact.js";
 import type { Budget, LaunchSpec, SessionOutput, Usage } from "./backends/backend.js";
 import { backendOf } from "./backends/index.js";
 
@@ -19,13 +20,13 @@ const POLL_MS = 1_000;
 export async function superviseSession(ctx: JigContext, name: string): Promise<number> {
   const record = await ctx.workers.require(name);
   const spec = await readJsonFile<LaunchSpec & { budget?: Budget | null }>(
-    join(ctx.paths.workersDir, `${name}.launch.json`),
+    sessionFile(ctx.paths, name, "launch"),
   );
   if (!spec) return 1;
   const backend = backendOf(spec.type ?? "custom");
   // The log is appended to across attempts: this session's output starts here.
   const start = sizeOf(record.logPath);
-  const log = openSync(record.logPath, "a");
+  const log = openSync(record.logPath, "a", 0o600);
   const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ["ignore", log, log] });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on("SIGTERM", () => forward("SIGTERM"));
@@ -62,7 +63,7 @@ export async function superviseSession(ctx: JigContext, name: string): Promise<n
   const said = spawnError ?? out.said ?? (signal === null && code !== 0 ? lastLine(tail) : null);
   const updated = await ctx.workers.update(name, (current: WorkerRecord) => ({
     ...current,
-    exited: { code, signal, at: new Date().toISOString(), said: said ? clip(said) : null },
+    exited: { code, signal, at: new Date().toISOString(), said: said ? clip(redactSecrets(said)) : null },
     usage: out.usage ? addUsage(current.usageBefore, out.usage) : current.usage,
     session: out.session ?? current.session,
   }));

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { JigContext } from "../core/context.js";
 import type { Caller } from "../core/identity.js";
 import { WarningSchema } from "../core/warnings.js";
+import { redactForCaller } from "../lib/redact.js";
 import { RESOURCES } from "../resources/index.js";
 import { TOOLS } from "../tools/index.js";
 import { defineTool, type ToolDefinition } from "../tools/tool.js";
@@ -68,7 +69,7 @@ export function createServer(options: { ctx: JigContext; caller: Caller }): JigS
     );
   }
   answerToolCalls(server, tools, { ctx, caller });
-  for (const register of RESOURCES) register(server, ctx);
+  for (const register of RESOURCES) register(withScrubbedResourceErrors(server, ctx.paths.root), ctx);
 
   const subscriptions = new Set<string>();
   server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
@@ -101,4 +102,30 @@ export function createServer(options: { ctx: JigContext; caller: Caller }): JigS
       await server.close().catch(() => {});
     },
   };
+}
+
+/**
+ * The server as resource files see it, with each read callback's errors passed through the one
+ * scrubber (lib/redact.ts): a failed read names no absolute path outside the repository and no secret.
+ */
+function withScrubbedResourceErrors(server: McpServer, root: string): McpServer {
+  const register = server.registerResource.bind(server) as (...args: unknown[]) => unknown;
+  const guarded = Object.create(server) as McpServer;
+  guarded.registerResource = ((...args: unknown[]) => {
+    const read = args[args.length - 1] as (...inner: unknown[]) => Promise<unknown>;
+    const scrubbed = async (...inner: unknown[]) => {
+      try {
+        return await read(...inner);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw Object.assign(new Error(redactForCaller(message, root)), {
+          ...(typeof (error as { code?: unknown }).code === "number"
+            ? { code: (error as { code: number }).code }
+            : {}),
+        });
+      }
+    };
+    return register(...args.slice(0, -1), scrubbed);
+  }) as McpServer["registerResource"];
+  return guarded;
 }

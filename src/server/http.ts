@@ -23,6 +23,10 @@ export interface HttpOptions {
   idleMs?: number;
   /** Serve the web dashboard at "/" (default true). */
   dashboard?: boolean;
+  /** Session limits; default from jig.json `http` (config.ts). */
+  maxSessions?: number;
+  maxSessionsPerIdentity?: number;
+  unusedMs?: number;
 }
 
 interface Session {
@@ -30,7 +34,11 @@ interface Session {
   transport: WebStandardStreamableHTTPServerTransport;
   caller: Caller;
   lastSeen: number;
+  /** Whether any request followed the initialize; unused sessions expire within seconds. */
+  used: boolean;
 }
+
+const identityKey = (caller: Caller): string => `${caller.role}:${caller.name}`;
 
 const LOOPBACK = ["127.0.0.1", "localhost", "[::1]", "::1"];
 
@@ -75,7 +83,13 @@ export function createHttpApp(options: HttpOptions): {
   const allowed = new Set([...LOOPBACK, ...(options.allowedHosts ?? []).map((h) => h.toLowerCase())]);
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const idleMs = options.idleMs ?? 30 * 60_000;
+  const limits = ctx.config.http;
+  const maxSessions = options.maxSessions ?? limits.maxSessions;
+  const maxPerIdentity = options.maxSessionsPerIdentity ?? limits.maxSessionsPerIdentity;
+  const unusedMs = options.unusedMs ?? limits.unusedSessionSeconds * 1000;
   const sessions = new Map<string, Session>();
+  // Sessions being opened right now, per identity: parallel initializes count against the caps too.
+  const opening = new Map<string, number>();
   const app = new Hono();
 
   app.use("*", async (c, next) => {
@@ -135,6 +149,7 @@ export function createHttpApp(options: HttpOptions): {
           "use the token that opened the session",
         );
       session.lastSeen = Date.now();
+      session.used = true;
       const response = await session.transport.handleRequest(c.req.raw);
       if (c.req.method === "DELETE") await closeSession(sessionId);
       return response;
@@ -146,22 +161,51 @@ export function createHttpApp(options: HttpOptions): {
         "missing mcp-session-id header",
         "POST an initialize request first",
       );
-    const server = createServer({ ctx, caller });
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      maxRequestBodySize: maxBody,
-      onsessioninitialized: (id) => {
-        sessions.set(id, { server, transport, caller, lastSeen: Date.now() });
-      },
-    });
-    transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
-      void server.close();
-    };
-    await server.server.connect(transport);
-    const response = await transport.handleRequest(c.req.raw);
-    if (!transport.sessionId || !sessions.has(transport.sessionId)) await server.close();
-    return response;
+    // Sessions cost memory: capped per identity and in total, so one token cannot exhaust the server.
+    const key = identityKey(caller);
+    const retryAfter = { "Retry-After": String(Math.ceil(unusedMs / 1000)) };
+    const pendingTotal = [...opening.values()].reduce((a, b) => a + b, 0);
+    if (sessions.size + pendingTotal >= maxSessions)
+      return errorResponse(
+        c,
+        "NOT_AVAILABLE",
+        `the server holds its maximum of ${maxSessions} sessions`,
+        "close sessions you no longer use (DELETE /mcp), or raise http.maxSessions in jig.json",
+        retryAfter,
+      );
+    let mine = opening.get(key) ?? 0;
+    for (const session of sessions.values()) if (identityKey(session.caller) === key) mine++;
+    if (mine >= maxPerIdentity)
+      return errorResponse(
+        c,
+        "TOO_MANY_REQUESTS",
+        `${caller.role} '${caller.name}' already holds ${mine} sessions (at most ${maxPerIdentity})`,
+        "reuse or close your sessions (DELETE /mcp), or raise http.maxSessionsPerIdentity in jig.json",
+        retryAfter,
+      );
+    opening.set(key, (opening.get(key) ?? 0) + 1);
+    try {
+      const server = createServer({ ctx, caller });
+      const transport = new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        maxRequestBodySize: maxBody,
+        onsessioninitialized: (id) => {
+          sessions.set(id, { server, transport, caller, lastSeen: Date.now(), used: false });
+        },
+      });
+      transport.onclose = () => {
+        if (transport.sessionId) sessions.delete(transport.sessionId);
+        void server.close();
+      };
+      await server.server.connect(transport);
+      const response = await transport.handleRequest(c.req.raw);
+      if (!transport.sessionId || !sessions.has(transport.sessionId)) await server.close();
+      return response;
+    } finally {
+      const left = (opening.get(key) ?? 1) - 1;
+      if (left > 0) opening.set(key, left);
+      else opening.delete(key);
+    }
   });
 
   // Prometheus scrapes with the admin token (bearer_token in its scrape config), like any admin client.
@@ -224,9 +268,10 @@ export function createHttpApp(options: HttpOptions): {
   const sweeper = setInterval(
     () => {
       const now = Date.now();
-      for (const [id, session] of sessions) if (now - session.lastSeen > idleMs) void closeSession(id);
+      for (const [id, session] of sessions)
+        if (now - session.lastSeen > (session.used ? idleMs : unusedMs)) void closeSession(id);
     },
-    Math.min(idleMs, 60_000),
+    Math.max(200, Math.min(idleMs, unusedMs / 2, 60_000)),
   );
   sweeper.unref();
 

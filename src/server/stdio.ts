@@ -15,7 +15,8 @@ export async function serveStdio(cwd = process.cwd()): Promise<void> {
       hint: "run `jig init` there first (or start the server from a repo that has it)",
     });
   const token = process.env.JIG_TOKEN;
-  const caller = token ? await authenticate(ctx.paths, token) : ADMIN;
+  // Unset means the human's own client (admin); set but empty or wrong is refused, never admin.
+  const caller = token === undefined ? ADMIN : await authenticate(ctx.paths, token);
   const { server, close } = createServer({ ctx, caller });
   const transport = new StdioServerTransport();
   const ended = new Promise<void>((resolve) => {

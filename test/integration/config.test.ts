@@ -17,6 +17,7 @@ describe("jig.json", () => {
       events: { segmentBytes: 4 * 1024 * 1024, segments: 8 },
       alarms: { silentMinutes: 20, landWaitMinutes: 30, budgetFraction: 0.8 },
       allowJigPaths: [],
+      http: { maxSessions: 256, maxSessionsPerIdentity: 32, unusedSessionSeconds: 10 },
     });
   });
 

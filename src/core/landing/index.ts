@@ -1,7 +1,7 @@
 import { existsSync, type FSWatcher, watch } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { JigError } from "../../errors.js";
+import { mkdirState } from "../../lib/fs.js";
 import { gitRun } from "../../lib/git.js";
 import { tryLock } from "../../lib/lock.js";
 import type { JigContext } from "../context.js";
@@ -217,7 +217,7 @@ async function verdictWatch(ctx: JigContext): Promise<VerdictWatch | null> {
   if (verdictWatches.has(dir)) return verdictWatches.get(dir) ?? null;
   let entry: VerdictWatch | null = null;
   try {
-    await mkdir(dir, { recursive: true });
+    await mkdirState(dir);
     const watch_: VerdictWatch = { waiters: new Set(), changed: new Map(), seq: 0 };
     const watcher: FSWatcher = watch(dir, (_event, file) => {
       const name = String(file ?? "");

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { readJsonFile, writeFileAtomic } from "../../lib/fs.js";
+import { mkdirState, readJsonFile, writeFileAtomic } from "../../lib/fs.js";
+import { redactDeep } from "../../lib/redact.js";
 import type { JigPaths } from "../paths.js";
 
 // The landing queue and verdicts on disk: one small JSON file each, written atomically, so any process
@@ -88,7 +89,7 @@ export async function enqueue(paths: JigPaths, worker: string, target: string): 
   const existing = (await listQueue(paths, target)).find((entry) => entry.worker === worker);
   if (existing) return existing;
   const dir = queueDir(paths, target);
-  await mkdir(dir, { recursive: true });
+  await mkdirState(dir);
   const request = randomBytes(8).toString("hex");
   const stamp = `${Date.now().toString().padStart(15, "0")}-${process.hrtime.bigint().toString().slice(-6)}`;
   const file = join(dir, `${stamp}-${worker}.json`);
@@ -108,7 +109,11 @@ export async function readVerdict(paths: JigPaths, worker: string): Promise<Stor
 }
 
 export async function writeVerdict(paths: JigPaths, verdict: StoredVerdict): Promise<void> {
-  await writeFileAtomic(verdictFile(paths, verdict.worker), `${JSON.stringify(verdict, null, 2)}\n`);
+  // Gate output can echo the environment: no token reaches a verdict (lib/redact.ts).
+  await writeFileAtomic(
+    verdictFile(paths, verdict.worker),
+    `${JSON.stringify(redactDeep(verdict), null, 2)}\n`,
+  );
 }
 
 export async function readLanded(paths: JigPaths, worker: string): Promise<LandedRecord | null> {
@@ -116,6 +121,6 @@ export async function readLanded(paths: JigPaths, worker: string): Promise<Lande
 }
 
 export async function writeLanded(paths: JigPaths, worker: string, landed: LandedRecord): Promise<void> {
-  await mkdir(join(paths.landDir, "landed"), { recursive: true });
+  await mkdirState(join(paths.landDir, "landed"));
   await writeFileAtomic(landedFile(paths, worker), JSON.stringify(landed));
 }

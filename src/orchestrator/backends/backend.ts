@@ -43,6 +43,8 @@ export interface LaunchRequest {
   writableRoots: string[];
   /** The role's instructions (the jig-worker / jig-planner skill), for CLIs that read them from a file. */
   instructions: string;
+  /** Claude Code settings for the session (deny rules over jig's state; the sandbox when asked). */
+  settingsPath?: string;
   issue: string | null;
   config: AgentBackendConfig;
   /** Continue this conversation (an id `readOutput` returned before) instead of starting a new one. */

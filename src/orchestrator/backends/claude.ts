@@ -88,6 +88,7 @@ export const claudeBackend: AgentBackend = {
       "--mcp-config",
       request.mcpConfigPath,
       "--strict-mcp-config",
+      ...(request.settingsPath ? ["--settings", request.settingsPath] : []),
       "--output-format",
       "stream-json",
       "--verbose",

@@ -7,7 +7,39 @@ import { type AgentBackend, childEnv, type LaunchRequest, type LaunchSpec, NO_OU
 
 export const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
 
+/**
+ * The placeholders written inside shell quotes (`"echo \"{prompt}\""`): jig's own quoting cannot protect
+ * a value that lands inside someone else's quotes, so such a template is refused.
+ */
+export function quotedPlaceholders(template: string): string[] {
+  const found: string[] = [];
+  let quote: "'" | '"' | null = null;
+  for (let i = 0; i < template.length; i++) {
+    const ch = template[i]!;
+    if (ch === "\\" && quote !== "'") {
+      i++;
+      continue;
+    }
+    if (quote === null && (ch === "'" || ch === '"')) quote = ch;
+    else if (quote !== null && ch === quote) quote = null;
+    else if (quote !== null && ch === "{") {
+      const match = /^\{(\w+)\}/.exec(template.slice(i));
+      if (match) found.push(match[0]);
+    }
+  }
+  return found;
+}
+
 export function renderTemplate(template: string, values: Record<string, string>): string {
+  const quoted = quotedPlaceholders(template);
+  if (quoted.length > 0)
+    throw new JigError(
+      "INVALID_INPUT",
+      `the custom agent command puts ${quoted.join(", ")} inside quotes: ${JSON.stringify(template.slice(0, 200))}`,
+      {
+        hint: "write placeholders bare (jig quotes each value itself), e.g. my-agent --prompt {prompt}",
+      },
+    );
   return template.replace(/\{(\w+)\}/g, (whole, key: string) => {
     if (!(key in values))
       throw new JigError("INVALID_INPUT", `unknown placeholder ${whole} in the custom agent command`, {

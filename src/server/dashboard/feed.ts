@@ -1,5 +1,6 @@
 import type { JigContext } from "../../core/context.js";
 import { type DashboardSnapshot, dashboardSnapshot } from "../../core/dashboard-snapshot.js";
+import { redactDeep } from "../../lib/redact.js";
 import { watcherFor } from "../watch.js";
 
 // The live feed behind the dashboard's server-sent events. While at least one page listens, file
@@ -91,7 +92,8 @@ export class SnapshotFeed {
           continue;
         }
         this.failure = null;
-        const json = JSON.stringify(snapshot);
+        // Messages and exits are agent-written: no token reaches the page (lib/redact.ts).
+        const json = JSON.stringify(redactDeep(snapshot));
         const key = JSON.stringify({ ...snapshot, generated: null });
         if (this.last?.key === key) continue;
         this.last = { json, key };
