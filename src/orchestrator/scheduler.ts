@@ -1,4 +1,3 @@
-import { watch } from "node:fs";
 import { join } from "node:path";
 import { reachedBudget, reachedMessage } from "../core/budgets.js";
 import type { JigContext } from "../core/context.js";
@@ -12,6 +11,7 @@ import { blockTask } from "../core/lifecycle.js";
 import { describeExit, readWorkerStatus, sessionRunning, type WorkerRecord } from "../core/workers.js";
 import { JigError } from "../errors.js";
 import { tryLockOrTakeOver } from "../lib/lock.js";
+import { watchChanges } from "../lib/watch.js";
 import { spawnTaskWorker } from "./spawn.js";
 
 // `jig run <epic>` (and `jig plan --auto`): keep the epic moving until it is complete or stuck.
@@ -229,25 +229,10 @@ async function summarize(ctx: JigContext, epic: string): Promise<Omit<RunOutcome
 // Wakes on any change to issues or the worker registry, or after `ms` (worktree status files and
 // process exits are not watchable cheaply, so the timeout is the fallback).
 async function waitForChange(ctx: JigContext, ms: number, signal?: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const watchers = [ctx.paths.issuesDir, ctx.paths.workersDir].flatMap((dir) => {
-      try {
-        return [watch(dir, () => done())];
-      } catch {
-        return [];
-      }
-    });
-    const timer = setTimeout(() => done(), ms);
-    const onAbort = () => done();
-    signal?.addEventListener("abort", onAbort);
-    let finished = false;
-    function done() {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      for (const watcher of watchers) watcher.close();
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }
-  });
+  const changes = watchChanges([ctx.paths.issuesDir, ctx.paths.workersDir]);
+  try {
+    await changes.next(ms, signal);
+  } finally {
+    changes.close();
+  }
 }

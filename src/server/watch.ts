@@ -1,11 +1,13 @@
 import { EventEmitter } from "node:events";
-import { type FSWatcher, mkdirSync, statSync, watch } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import type { JigContext } from "../core/context.js";
 import { worktreeStatusFile } from "../core/paths.js";
+import { subscribe } from "../lib/watch.js";
 
 // Turns file changes — by this process, another jig process or a human's editor — into the resource
-// URIs that changed. fs.watch on the issues and workers directories; worktree status files (one per
-// worker, inside worktrees too big to watch recursively) are polled by mtime once a second.
+// URIs that changed. The issues and workers directories are watched (lib/watch.ts, shared with the
+// rest of the process); worktree status files (one per worker, inside worktrees too big to watch
+// recursively) are polled by mtime once a second.
 
 export interface ChangeEvent {
   uris: Set<string>;
@@ -14,7 +16,7 @@ export interface ChangeEvent {
 }
 
 export class RepoWatcher extends EventEmitter {
-  private readonly watchers: FSWatcher[] = [];
+  private readonly subscriptions: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
   private poller: NodeJS.Timeout | null = null;
   private pending: ChangeEvent = { uris: new Set(), listChanged: false };
@@ -34,12 +36,10 @@ export class RepoWatcher extends EventEmitter {
     for (const dir of [issuesDir, workersDir]) {
       try {
         mkdirSync(dir, { recursive: true });
-        const watcher = watch(dir, (_event, file) => this.onFile(dir, file?.toString() ?? null));
-        watcher.on("error", () => {});
-        this.watchers.push(watcher);
       } catch {
-        // A directory that cannot be watched is still covered by the poll below.
+        // A directory that cannot be made cannot be watched; the poll below still covers workers.
       }
+      this.subscriptions.push(subscribe(dir, (file) => this.onFile(dir, file || null)).unsubscribe);
     }
     this.poller = setInterval(() => void this.pollStatuses(), 1_000);
     this.poller.unref();
@@ -47,7 +47,7 @@ export class RepoWatcher extends EventEmitter {
 
   release(): void {
     if (--this.users > 0) return;
-    for (const watcher of this.watchers.splice(0)) watcher.close();
+    for (const unsubscribe of this.subscriptions.splice(0)) unsubscribe();
     if (this.poller) clearInterval(this.poller);
     if (this.timer) clearTimeout(this.timer);
     this.poller = null;

@@ -1,9 +1,10 @@
-import { existsSync, type FSWatcher, watch } from "node:fs";
+import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { JigError } from "../../errors.js";
 import { mkdirState } from "../../lib/fs.js";
 import { gitRun } from "../../lib/git.js";
 import { tryLock } from "../../lib/lock.js";
+import { watchChanges } from "../../lib/watch.js";
 import type { JigContext } from "../context.js";
 import { recordEvent } from "../events.js";
 import { branchCommit, dirtyFiles, isAncestor, resolveCommit } from "../git-ops.js";
@@ -85,20 +86,31 @@ export async function requestLand(
   }
   const deadline = Date.now() + (options.waitMs ?? 25_000);
   options.onProgress?.(`queued for ${target}`);
-  for (;;) {
-    const mark = (await verdictWatch(ctx))?.seq ?? 0;
-    const verdict = await readVerdict(ctx.paths, worker);
-    if (verdict?.request === entry.request && (verdict.state === "landed" || verdict.state === "blocked"))
-      return strip(verdict);
-    await drive(ctx, target, options.onProgress);
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      const queue = await listQueue(ctx.paths, target);
-      const position = queue.findIndex((e) => e.request === entry.request);
-      const state = verdict?.request === entry.request && verdict.state === "landing" ? "landing" : "queued";
-      return { state, worker, target, ...(position >= 0 ? { position: position + 1 } : {}) };
+  // Woken by a change to this worker's verdict file, by this process's own driver finishing, or after
+  // a second at the latest — the poll that also retries the lock, so a dead driver is taken over. The
+  // watch starts before the first read, so a verdict written in between is never missed.
+  const dir = verdictDir(ctx.paths);
+  await mkdirState(dir).catch(() => {});
+  const changes = watchChanges([dir], (_dir, file) => file === `${worker}.json`);
+  try {
+    for (;;) {
+      const verdict = await readVerdict(ctx.paths, worker);
+      if (verdict?.request === entry.request && (verdict.state === "landed" || verdict.state === "blocked"))
+        return strip(verdict);
+      await drive(ctx, target, options.onProgress);
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        const queue = await listQueue(ctx.paths, target);
+        const position = queue.findIndex((e) => e.request === entry.request);
+        const state =
+          verdict?.request === entry.request && verdict.state === "landing" ? "landing" : "queued";
+        return { state, worker, target, ...(position >= 0 ? { position: position + 1 } : {}) };
+      }
+      const running = drivers.get(`${ctx.paths.root}\0${target}`);
+      await Promise.race([changes.next(Math.min(left, 1_000)), ...(running ? [running] : [])]);
     }
-    await waitForChange(ctx, target, worker, Math.min(left, 1_000), mark);
+  } finally {
+    changes.close();
   }
 }
 
@@ -198,75 +210,6 @@ async function drive(ctx: JigContext, target: string, onProgress?: (message: str
       drivers.delete(key);
     });
   drivers.set(key, run);
-}
-
-// Waiting for a verdict: woken by a change to the worker's verdict file (inotify, one watcher per
-// process and directory), by this process's own driver finishing, or after `ms` at the latest — the
-// poll that also retries the lock, so a dead driver is taken over. Many waiters cost no CPU.
-interface VerdictWatch {
-  waiters: Set<(file: string) => void>;
-  /** Per verdict file (`<worker>.json`), the sequence number of its last change seen. */
-  changed: Map<string, number>;
-  seq: number;
-}
-const verdictWatches = new Map<string, VerdictWatch | null>();
-
-/** The process's watch on the verdicts directory (null where the platform gives none: poll only). */
-async function verdictWatch(ctx: JigContext): Promise<VerdictWatch | null> {
-  const dir = verdictDir(ctx.paths);
-  if (verdictWatches.has(dir)) return verdictWatches.get(dir) ?? null;
-  let entry: VerdictWatch | null = null;
-  try {
-    await mkdirState(dir);
-    const watch_: VerdictWatch = { waiters: new Set(), changed: new Map(), seq: 0 };
-    const watcher: FSWatcher = watch(dir, (_event, file) => {
-      const name = String(file ?? "");
-      watch_.seq++;
-      // Only final names (temp files start with a dot), so the map stays one entry per worker.
-      if (name.endsWith(".json") && !name.startsWith(".")) watch_.changed.set(name, watch_.seq);
-      for (const waiter of watch_.waiters) waiter(name);
-    });
-    watcher.on("error", () => {});
-    watcher.unref();
-    entry = watch_;
-  } catch {
-    // No inotify (or the directory vanished): plain polling still works.
-  }
-  verdictWatches.set(dir, entry);
-  return entry;
-}
-
-/**
- * Waits until the worker's verdict file changed after `mark` (a sequence number taken before the
- * verdict was last read, so a change in between is never missed), this process's own driver finished,
- * or `ms` passed — the poll that also retries the lock, so a dead driver is taken over.
- */
-async function waitForChange(
-  ctx: JigContext,
-  target: string,
-  worker: string,
-  ms: number,
-  mark: number,
-): Promise<void> {
-  const running = drivers.get(`${ctx.paths.root}\0${target}`);
-  const watch_ = await verdictWatch(ctx);
-  if (watch_ && (watch_.changed.get(`${worker}.json`) ?? 0) > mark) return;
-  let wake: ((file: string) => void) | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-    running ?? new Promise(() => {}),
-    new Promise<void>((resolve) => {
-      wake = (file) => {
-        if (file === "" || file === `${worker}.json`) resolve();
-      };
-      watch_?.waiters.add(wake);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (wake) watch_?.waiters.delete(wake);
 }
 
 /** Waits for every landing this process is driving (so a CLI does not exit mid-land). */
