@@ -67,7 +67,11 @@ describe("backends", () => {
     const spec = await backendOf("codex").launch(req);
     const home = join(req.privateDir, "codex-home");
     expect(spec.env.CODEX_HOME).toBe(home);
-    const config = parse(readFileSync(join(home, "config.toml"), "utf8")) as Record<string, any>;
+    const config = parse(readFileSync(join(home, "config.toml"), "utf8")) as {
+      model: string;
+      approval_policy: string;
+      mcp_servers: { jig: { command: string; env: Record<string, string> } & Record<string, unknown> };
+    };
     expect(config.mcp_servers.jig.command).toBe("/usr/bin/node");
     expect(config.mcp_servers.jig.env.JIG_TOKEN).toBe("t");
     expect(config.mcp_servers.jig.enabled_tools).toContain("claim_task");
