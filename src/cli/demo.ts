@@ -2,9 +2,11 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { openContext } from "../core/context.js";
+import { type JigContext, openContext } from "../core/context.js";
 import { epicProgress } from "../core/epic-progress.js";
+import { stateDir } from "../core/paths.js";
 import { JigError } from "../errors.js";
+import { isProcessAlive } from "../lib/pid.js";
 import { DEMO_FILES } from "../orchestrator/demo-project.js";
 import { planEpicWithAgent } from "../orchestrator/plan-run.js";
 import { runEpic } from "../orchestrator/scheduler.js";
@@ -19,10 +21,23 @@ function gitIn(cwd: string, args: string[]): string {
   return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
+// A landed worker's supervisor still records how its session ended (log, usage, events) a moment
+// after the epic completes: removing the repository under it fails (ENOTEMPTY) or leaves debris.
+async function sessionsSettled(ctx: JigContext, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const records = await ctx.workers.list().catch(() => []);
+    if (!records.some((record) => record.pid !== null && isProcessAlive(record.pid))) return;
+    if (Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 export async function run(args: { keep?: boolean }, io: CommandIO): Promise<CommandOutput> {
   const started = Date.now();
   const dir = mkdtempSync(join(tmpdir(), "jig-demo-"));
   const step = (text: string) => io.warn(colors.bold(`\n▸ ${text}`));
+  let ctx: JigContext | undefined;
   try {
     step(`a sample project in ${dir}`);
     gitIn(dir, ["init", "-q", "-b", "main"]);
@@ -38,7 +53,7 @@ export async function run(args: { keep?: boolean }, io: CommandIO): Promise<Comm
     await initRepo(dir);
 
     step("jig plan issues/mathlib.md --auto   (the scripted planner calls plan_epic)");
-    const ctx = await openContext({ root: dir });
+    ctx = await openContext({ root: dir });
     const plan = await planEpicWithAgent(ctx, "issues/mathlib.md", {
       onEvent: (line) => io.warn(colors.dim(`  ${line}`)),
     });
@@ -67,6 +82,12 @@ export async function run(args: { keep?: boolean }, io: CommandIO): Promise<Comm
     args.keep = true;
     throw error;
   } finally {
-    if (!args.keep) rmSync(dir, { recursive: true, force: true });
+    if (!args.keep) {
+      if (ctx) await sessionsSettled(ctx, 15_000);
+      // The repository and jig's state for it outside the repository (tokens, session configs),
+      // that state's path taken first: it is keyed by the repository's real path.
+      for (const path of [stateDir(dir), dir])
+        rmSync(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    }
   }
 }

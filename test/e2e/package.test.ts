@@ -2,7 +2,15 @@
 // temp prefix with no network, then `jig demo` and an MCP tools/list from the installed bin.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -131,10 +139,13 @@ describe("the npm package, packed and installed offline", () => {
 
   it("runs jig demo from the installed bin, nowhere near the repository", () => {
     const cwd = tempDir("jig-stranger-");
+    // Its own temp and state dirs, to see that the demo leaves nothing behind in either.
+    const tmp = tempDir("jig-demo-tmp-");
+    const state = tempDir("jig-demo-state-");
     expect(run(cwd, bin, ["--version"]).trim()).toBe(PKG.version);
     const demo = spawnSync(bin, ["demo", "--json"], {
       cwd,
-      env: { ...process.env, ...testEnv },
+      env: { ...process.env, ...testEnv, TMPDIR: tmp, JIG_STATE_DIR: state },
       encoding: "utf8",
       timeout: 170_000,
     });
@@ -142,6 +153,8 @@ describe("the npm package, packed and installed offline", () => {
     const result = JSON.parse(demo.stdout);
     expect(result.progress.complete).toBe(result.progress.total);
     expect(result.progress.total).toBeGreaterThan(0);
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(readdirSync(join(state, "repos")).filter((name) => name.startsWith("jig-demo-"))).toEqual([]);
   });
 
   it("serves MCP over stdio from the installed bin: tools/list", async () => {
