@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { authorize } from "../core/authority.js";
 import { requestLand } from "../core/landing/index.js";
+import { LandVerdictSchema } from "../core/landing/queue.js";
 import { defineTool } from "./tool.js";
 
 /** What the worker does after a verdict, with the real target branch in every command. */
@@ -23,8 +24,8 @@ export const landTool = defineTool({
   name: "land",
   title: "Land your work on the target branch",
   description:
-    "Worker: call when your work is committed and the acceptance criteria are met. jig queues your branch, rebases it " +
-    "onto the shared target branch in your worktree, runs the configured gate on the exact result, and moves the target " +
+    "Worker: call when your work is committed and the acceptance criteria are met. jig queues your branch, rebases its " +
+    "commits onto the shared target branch without touching your worktree, runs the configured gate on the exact result, and moves the target " +
     "(one land at a time, safely). Returns within about 30 seconds: landed (with commits; your task is complete), " +
     "blocked (with the conflicting files or the gate's output — fix, commit, call land again), or queued/landing (call " +
     "land again to keep waiting). Calling it twice never lands twice. Uncommitted changes are refused: commit first.",
@@ -38,15 +39,10 @@ export const landTool = defineTool({
       .optional()
       .describe("How long to wait for the verdict (default 25)"),
   },
+  // The verdict's own shape, so every field a verdict carries (head, fix, conflict kinds…) is declared:
+  // MCP clients that validate (the SDK's, Gemini CLI's) refuse a result with an undeclared field.
   outputSchema: {
-    state: z.enum(["landed", "blocked", "queued", "landing"]),
-    worker: z.string(),
-    target: z.string(),
-    commits: z.array(z.string()).optional(),
-    tip: z.string().optional(),
-    conflicts: z.array(z.string()).optional(),
-    reason: z.string().optional(),
-    position: z.number().optional(),
+    ...LandVerdictSchema.shape,
     next: z.string().describe("What to do now"),
   },
   annotations: {
@@ -84,6 +80,6 @@ export const landTool = defineTool({
             ? `Queued for ${verdict.target}, position ${verdict.position ?? "?"}.`
             : `Landing onto ${verdict.target} now.`;
     const next = nextStep(verdict);
-    return { text: `${detail}\nNext: ${next}`, structured: { ...verdict, next } };
+    return { text: `${detail}\nNext: ${next}`, structured: { ...LandVerdictSchema.parse(verdict), next } };
   },
 });

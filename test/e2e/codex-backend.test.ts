@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { stateDir } from "../../src/core/paths.js";
 import { runCli, runCliAsync } from "../helpers/cli.js";
 import { taskIs, waitFor } from "../helpers/epic.js";
 import { codexSettings, type FakeOpenAi, startFakeOpenAi } from "../helpers/fake-openai.js";
@@ -96,9 +97,9 @@ describe.skipIf(!HAS_CODEX)("the codex backend with the real Codex CLI", () => {
       "set_status",
     ]);
     expect(fake.outputs.get(0)).toContain("ep-01-hello");
-    // The worker instructions reached the model through the private home's AGENTS.md.
+    // The worker instructions reached the model through the private home's AGENTS.md (outside the repository).
     expect(JSON.stringify(fake.requests[0]?.input)).toContain("claim_task");
-    expect(existsSync(join(root, ".jig", "agents", "ep-01-hello", "codex-home", "config.toml"))).toBe(true);
+    expect(existsSync(join(stateDir(root), "agents", "ep-01-hello", "codex-home", "config.toml"))).toBe(true);
     // Tokens, the conversation id and the last message are recorded, and shown.
     const recordFile = join(root, ".jig", "workers", "ep-01-hello.json");
     await waitFor(() => JSON.parse(readFileSync(recordFile, "utf8")).exited !== null, "the session to end", {

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { stateDir } from "../../src/core/paths.js";
 import { runCli, runCliAsync } from "../helpers/cli.js";
 import { taskIs, waitFor } from "../helpers/epic.js";
 import { type FakeGemini, startFakeGemini } from "../helpers/fake-gemini.js";
@@ -98,7 +99,7 @@ describe.skipIf(!HAS_GEMINI)("the gemini backend with the real Gemini CLI", () =
     // The worker instructions reached the model through the private home's GEMINI.md.
     expect(JSON.stringify(fake.requests[0]?.systemInstruction)).toContain("claim_task");
     expect(
-      existsSync(join(root, ".jig", "agents", "ep-01-hello", "gemini-home", ".gemini", "settings.json")),
+      existsSync(join(stateDir(root), "agents", "ep-01-hello", "gemini-home", ".gemini", "settings.json")),
     ).toBe(true);
     // Tokens, the conversation id and the last message are recorded, and shown.
     const recordFile = join(root, ".jig", "workers", "ep-01-hello.json");
