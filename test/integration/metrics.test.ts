@@ -111,8 +111,9 @@ describe("GET /metrics", () => {
     expect(value("jig_gate_duration_seconds_sum", { epic: "e", result: "fail" })).toBe(2.5);
     expect(value("jig_gate_duration_seconds_bucket", { epic: "e", result: "fail", le: "1" })).toBe(0);
     expect(value("jig_gate_duration_seconds_bucket", { epic: "e", result: "fail", le: "5" })).toBe(1);
-    // The test worker has no agent process: its session counts as ended.
-    expect(value("jig_sessions", { kind: "task", state: "ended" })).toBe(1);
+    // The test worker was registered a moment ago with no pid yet: within the start grace it counts as
+    // running (core/workers sessionRunning — one definition of a live session for every view).
+    expect(value("jig_sessions", { kind: "task", state: "running" })).toBe(1);
     expect(value("jig_sessions_ended_total", { epic: "e", how: "failed" })).toBe(1);
     expect(value("jig_spend_usd_total", { epic: "e" })).toBe(1.5);
     expect(value("jig_tokens_total", { epic: "e", direction: "input" })).toBe(2000);
