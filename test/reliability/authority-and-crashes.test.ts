@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { describe, expect, it } from "vitest";
 import { openContext } from "../../src/core/context.js";
@@ -203,8 +204,9 @@ describe("worker crash", () => {
       const ps = JSON.parse(runCli(root, ["ps", "--json"]).stdout);
       return ps.workers[0]?.alive === false && ps.workers[0]?.status === "dead";
     }, "jig ps to show the worker dead");
-    expect(runCli(root, ["ps"]).stdout).toMatch(
-      /ep-01-w dead:\n {2}its session ended without finishing \((killed by SIGKILL|process gone); jig run retries it/,
+    // Plain text: CI=true turns colours on.
+    expect(stripVTControlCharacters(runCli(root, ["ps"]).stdout)).toMatch(
+      /ep-01-w dead:\n {2}its session ended without finishing \((killed by SIGKILL|process gone)\); jig run retries it/,
     );
     writeFileSync(go, "");
     const run = runCli(root, ["run", "ep"], { timeoutMs: 120_000 });
