@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { describe, expect, it } from "vitest";
 import { openContext } from "../../src/core/context.js";
-import { dashboardSnapshot } from "../../src/core/dashboard-snapshot.js";
+import { dashboardSnapshot } from "../../src/server/dashboard/snapshot.js";
 import { CLI_ENTRY } from "../../src/version.js";
 import { runCli } from "../helpers/cli.js";
 import { background, epicRepo, planAndSpawn, taskIs, waitFor, writeAndLand } from "../helpers/epic.js";

@@ -1,6 +1,5 @@
 import fc from "fast-check";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import type { DashboardIssue, DashboardSnapshot } from "../../src/core/dashboard-snapshot.js";
 import {
   COLUMN_WIDTH,
   type LayoutTask,
@@ -12,6 +11,7 @@ import {
 } from "../../src/server/dashboard/client/graph-layout.js";
 import { type MdElement, type MdNode, parseMarkdown } from "../../src/server/dashboard/client/markdown.js";
 import type { Issue, Snapshot } from "../../src/server/dashboard/client/snapshot.js";
+import type { DashboardIssue, DashboardSnapshot } from "../../src/server/dashboard/snapshot.js";
 
 // The dashboard client's pure parts, without a browser: the Markdown renderer (which must never let an
 // issue body become markup) and the graph layout. The Chromium e2e test covers the page as a whole.

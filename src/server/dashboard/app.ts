@@ -2,13 +2,13 @@ import { basename } from "node:path";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { JigContext } from "../../core/context.js";
-import { dashboardIssue } from "../../core/dashboard-snapshot.js";
 import { type ErrorCode, toJigError } from "../../errors.js";
 import { httpStatus, publicMessage } from "../http-status.js";
 import { isAdminToken, isSignedIn, sessionCookie } from "./auth.js";
 import { clientFile } from "./client-files.js";
 import { SnapshotFeed, type SnapshotFeedOptions } from "./feed.js";
 import { ASSET_PATHS, dashboardPage, SECURITY_HEADERS, signInPage } from "./page.js";
+import { dashboardIssue } from "./snapshot.js";
 import { DASHBOARD_CSS } from "./styles.js";
 
 // The web dashboard: a hono sub-app for `jig serve` to mount at "/" (`app.route("/", dashboard.app)`),

@@ -1,7 +1,7 @@
 import type { JigContext } from "../../core/context.js";
-import { type DashboardSnapshot, dashboardSnapshot } from "../../core/dashboard-snapshot.js";
 import { redactDeep } from "../../lib/redact.js";
 import { watcherFor } from "../watch.js";
+import { type DashboardSnapshot, dashboardSnapshot } from "./snapshot.js";
 
 // The live feed behind the dashboard's server-sent events. While at least one page listens, file
 // changes (issues, the worker registry, worktree status files — through the repository watcher, which

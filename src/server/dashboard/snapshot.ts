@@ -1,11 +1,16 @@
 import { basename } from "node:path";
-import { toJigError } from "../errors.js";
-import { type Alarm, listAlarms } from "./alarms.js";
-import type { JigContext } from "./context.js";
-import { type EpicProgress, epicProgress } from "./epic-progress.js";
-import { type CommitInfo, logBetween } from "./git-ops.js";
-import type { IssueProblem } from "./issue-store.js";
-import { type ConflictWarning, conflictWarnings, listWorkerViews, type WorkerView } from "./worker-view.js";
+import { type Alarm, listAlarms } from "../../core/alarms.js";
+import type { JigContext } from "../../core/context.js";
+import { type EpicProgress, epicProgress } from "../../core/epic-progress.js";
+import { type CommitInfo, logBetween } from "../../core/git-ops.js";
+import type { IssueProblem } from "../../core/issue-store.js";
+import {
+  type ConflictWarning,
+  conflictWarnings,
+  listWorkerViews,
+  type WorkerView,
+} from "../../core/worker-view.js";
+import { toJigError } from "../../errors.js";
 
 // Everything the web dashboard shows, assembled from the core in one JSON-safe value: epics with their
 // subtask graphs and landed commits, the workers table of `jig ps` with early-conflict warnings, and
