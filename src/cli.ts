@@ -247,7 +247,12 @@ export function buildProgram(): Command {
     .option("--stdio", "serve over stdin/stdout")
     .option("--port <port>", "HTTP port (0 picks a free one)", parsePort, 7411)
     .option("--host <host>", "HTTP bind address", "127.0.0.1")
-    .option("--allow-remote", "allow binding to a non-loopback address (a token is always required)")
+    .option("--tls-cert <file>", "serve HTTPS with this PEM certificate (chain); with --tls-key")
+    .option("--tls-key <file>", "the PEM private key of --tls-cert")
+    .option(
+      "--insecure-http",
+      "allow plain HTTP on a non-loopback address (tokens in clear: a trusted network or a TLS proxy only)",
+    )
     .option("--allowed-host <host...>", "extra Host/Origin names to accept")
     .option("--idle-timeout <seconds>", "close an HTTP session idle this long", parseSeconds, 1800)
     .action(action(() => import("./cli/serve.js")));

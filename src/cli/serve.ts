@@ -4,13 +4,17 @@ import { adminToken } from "../core/identity.js";
 import { JigError } from "../errors.js";
 import { createHttpApp, listenHttp } from "../server/http.js";
 import { serveStdio } from "../server/stdio.js";
+import { chooseTlsFiles, loadTls } from "../server/tls.js";
 import type { CommandIO, CommandOutput } from "./output.js";
 
 export interface ServeArgs {
   stdio?: boolean;
   port: number;
   host: string;
-  allowRemote?: boolean;
+  /** Plain HTTP on a non-loopback address: the explicit opt-out from TLS. */
+  insecureHttp?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
   allowedHost?: string[];
   idleTimeout?: number;
 }
@@ -29,12 +33,25 @@ export async function run(args: ServeArgs, io: CommandIO): Promise<CommandOutput
     await serveStdio(io.cwd);
     return undefined;
   }
-  if (!isLoopback(args.host) && !args.allowRemote) {
-    throw new JigError("INVALID_INPUT", `refusing to bind to non-loopback address ${args.host}`, {
-      hint: "pass --allow-remote to expose jig beyond this machine (the bearer token is always required)",
-    });
-  }
   const ctx = await openContext({ cwd: io.cwd });
+  const tlsFiles = chooseTlsFiles({
+    cert: args.tlsCert,
+    key: args.tlsKey,
+    config: ctx.config.http.tls,
+    root: ctx.paths.root,
+    cwd: io.cwd,
+  });
+  // Bearer tokens in clear on a network are anyone's on the path: beyond loopback, TLS or an explicit opt-out.
+  if (!isLoopback(args.host) && !tlsFiles && !args.insecureHttp) {
+    throw new JigError(
+      "INVALID_INPUT",
+      `refusing to serve plain HTTP on the non-loopback address ${args.host}: bearer tokens would cross the network in clear`,
+      {
+        hint: "serve HTTPS with --tls-cert <cert.pem> --tls-key <key.pem> (or http.tls in jig.json), or, on a network you trust or behind a TLS-terminating proxy, pass --insecure-http",
+      },
+    );
+  }
+  const tls = tlsFiles ? await loadTls(tlsFiles) : undefined;
   const token = await adminToken(ctx.paths);
   const allowedHosts = [...(args.allowedHost ?? []), ...(isLoopback(args.host) ? [] : [args.host])];
   const { app, close } = createHttpApp({
@@ -42,12 +59,16 @@ export async function run(args: ServeArgs, io: CommandIO): Promise<CommandOutput
     allowedHosts,
     ...(args.idleTimeout ? { idleMs: args.idleTimeout * 1000 } : {}),
   });
-  const listening = await listenHttp(app, { host: args.host, port: args.port }).catch(async (error) => {
+  const listening = await listenHttp(app, {
+    host: args.host,
+    port: args.port,
+    ...(tls ? { tls } : {}),
+  }).catch(async (error) => {
     await close();
     throw listenError(error, args);
   });
   const shown = args.host.includes(":") ? `[${args.host}]` : args.host;
-  const url = `http://${shown}:${listening.port}`;
+  const url = `${tls ? "https" : "http"}://${shown}:${listening.port}`;
   io.write(
     `jig serve: MCP at ${url}/mcp\njig serve: token ${token}\njig serve: dashboard at ${url}/?token=${token}\n`,
   );

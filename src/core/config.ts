@@ -67,6 +67,11 @@ export const HttpLimitsSchema = z
     maxSessionsPerIdentity: z.number().int().min(1).max(100_000).default(32),
     /** A session opened (initialize) but never used again is closed after this many seconds. */
     unusedSessionSeconds: z.number().int().min(1).max(3600).default(10),
+    /** PEM certificate and key files for HTTPS (relative to the repo root, or absolute); `--tls-cert`/`--tls-key` win. */
+    tls: z
+      .object({ cert: z.string().min(1), key: z.string().min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { createServer as createHttpsServer } from "node:https";
 import { serve } from "@hono/node-server";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { type Context, Hono } from "hono";
@@ -9,6 +10,7 @@ import { createServer, type JigServer } from "./create-server.js";
 import { createDashboardApp } from "./dashboard/app.js";
 import { httpStatus, publicMessage } from "./http-status.js";
 import { renderMetrics } from "./metrics.js";
+import type { TlsMaterial } from "./tls.js";
 
 // `jig serve`: Streamable HTTP at /mcp on hono. Every request must come from an allowed Host/Origin
 // (the DNS-rebinding guard) and carry a bearer token; each session is one McpServer bound to the caller
@@ -286,15 +288,21 @@ export function createHttpApp(options: HttpOptions): {
   };
 }
 
-/** Serves the app on host:port; resolves with the bound port once listening. */
+/** Serves the app on host:port (HTTPS with `tls`); resolves with the bound port once listening. */
 export async function listenHttp(
   app: Hono,
-  options: { host: string; port: number },
+  options: { host: string; port: number; tls?: TlsMaterial },
 ): Promise<{ port: number; close: () => Promise<void> }> {
+  const secure = options.tls
+    ? { createServer: createHttpsServer, serverOptions: { cert: options.tls.cert, key: options.tls.key } }
+    : {};
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, (info) => {
-      resolve({ port: info.port, close: () => new Promise((done) => server.close(() => done())) });
-    });
+    const server = serve(
+      { fetch: app.fetch, hostname: options.host, port: options.port, ...secure },
+      (info) => {
+        resolve({ port: info.port, close: () => new Promise((done) => server.close(() => done())) });
+      },
+    );
     server.on("error", reject);
   });
 }

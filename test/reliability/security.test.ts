@@ -257,7 +257,7 @@ describe("6 fail-open and documentation mismatches", () => {
     expect(res.text).toMatch(/FORBIDDEN/);
   });
 
-  it("loopback is parsed, not prefixed: 127.0.0.1.nip.io is refused without --allow-remote", () => {
+  it("loopback is parsed, not prefixed: 127.0.0.1.nip.io is refused without TLS or --insecure-http", () => {
     for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"])
       expect(isLoopback(host)).toBe(true);
     for (const host of [
