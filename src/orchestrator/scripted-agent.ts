@@ -6,6 +6,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { JigError } from "../errors.js";
+import { SCRIPTED_USAGE } from "./backends/scripted.js";
 
 // The built-in scripted agent: a real MCP client (over stdio, like Claude Code) whose "brain" is a script.
 // A worker's script is the ```jig-script``` JSON block in its task text; a planner's plan is the
@@ -28,6 +29,14 @@ const StepSchema = z.union([
   z.object({ waitForTask: z.object({ id: z.string(), status: z.array(z.string()) }) }),
   /** Wait (up to ten minutes) until a file exists: lets a test or a person decide when a worker goes on. */
   z.object({ waitForFile: z.string().min(1) }),
+  /** Report spend as a CLI would (a JSON line in the output the scripted backend reads): stats and budgets see it. */
+  z.object({
+    usage: z.object({
+      costUsd: z.number().nonnegative(),
+      inputTokens: z.number().int().nonnegative().optional(),
+      outputTokens: z.number().int().nonnegative().optional(),
+    }),
+  }),
 ]);
 const ScriptSchema = z.object({
   steps: z.array(StepSchema).optional(),
@@ -236,6 +245,8 @@ async function runSteps(client: Client, script: Script, target: string): Promise
         await new Promise((done) => setTimeout(done, 100));
     } else if ("call" in step) {
       await call(client, step.call, step.args ?? {});
+    } else if ("usage" in step) {
+      process.stdout.write(`${JSON.stringify({ [SCRIPTED_USAGE]: step.usage })}\n`);
     }
   }
   return 0;

@@ -10,7 +10,8 @@ import {
   ROW_HEIGHT,
 } from "../../src/server/dashboard/client/graph-layout.js";
 import { type MdElement, type MdNode, parseMarkdown } from "../../src/server/dashboard/client/markdown.js";
-import type { Issue, Snapshot } from "../../src/server/dashboard/client/snapshot.js";
+import type { Issue, Snapshot, TimelineTask } from "../../src/server/dashboard/client/snapshot.js";
+import { duration, layoutTimeline } from "../../src/server/dashboard/client/timeline-layout.js";
 import type { DashboardIssue, DashboardSnapshot } from "../../src/server/dashboard/snapshot.js";
 
 // The dashboard client's pure parts, without a browser: the Markdown renderer (which must never let an
@@ -222,5 +223,123 @@ describe("dashboard wire types", () => {
   it("the server's snapshot and issue satisfy what the page reads (checked by npm run typecheck)", () => {
     expectTypeOf<DashboardSnapshot>().toExtend<Snapshot>();
     expectTypeOf<DashboardIssue>().toExtend<Issue>();
+  });
+});
+
+describe("dashboard timeline layout", () => {
+  const task = (over: Partial<TimelineTask>): TimelineTask => ({
+    task: "ep-01-one",
+    state: "planned",
+    readyAt: null,
+    claimedAt: null,
+    queuedAt: null,
+    landedAt: null,
+    toClaimMs: null,
+    workingMs: null,
+    landWaitMs: null,
+    retries: 0,
+    costUsd: null,
+    ...over,
+  });
+  const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+
+  it("places wait → work → land-wait as fractions between the plan and the end", () => {
+    const rows = layoutTimeline({
+      start: t(0),
+      end: t(100),
+      tasks: [
+        task({
+          state: "landed",
+          readyAt: t(0),
+          claimedAt: t(10),
+          queuedAt: t(60),
+          landedAt: t(75),
+          toClaimMs: 10_000,
+          workingMs: 50_000,
+          landWaitMs: 15_000,
+          retries: 1,
+          costUsd: 0.5,
+        }),
+        task({
+          task: "ep-02-two",
+          state: "claimed",
+          readyAt: t(75),
+          claimedAt: t(80),
+          toClaimMs: 5000,
+          workingMs: 20_000,
+        }),
+        task({
+          task: "ep-03-three",
+          state: "blocked",
+          readyAt: t(0),
+          claimedAt: t(0),
+          queuedAt: t(90),
+          toClaimMs: 0,
+          workingMs: 90_000,
+          landWaitMs: 10_000,
+        }),
+        task({ task: "ep-04-four" }),
+      ],
+    });
+    expect(rows[0]).toEqual({
+      task: "ep-01-one",
+      state: "landed",
+      bars: [
+        { kind: "claim-wait", from: 0, to: 0.1 },
+        { kind: "work", from: 0.1, to: 0.6 },
+        { kind: "land-wait", from: 0.6, to: 0.75 },
+      ],
+      figures: "waited 10s · worked 50s · landed after 15s · 1 retry · $0.50",
+    });
+    // Still working: its bar runs to the end.
+    expect(rows[1]!.bars).toEqual([
+      { kind: "claim-wait", from: 0.75, to: 0.8 },
+      { kind: "work", from: 0.8, to: 1 },
+    ]);
+    expect(rows[1]!.figures).toBe("waited 5.0s · working 20s");
+    expect(rows[2]!.figures).toBe("waited 0.0s · worked 1m 30s · land refused after 10s");
+    expect(rows[3]).toMatchObject({ bars: [], figures: "waiting on its dependencies" });
+  });
+
+  it("keeps every bar inside [0, 1] whatever the times", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.option(fc.integer({ min: -1000, max: 1000 }), { nil: null }), {
+          minLength: 4,
+          maxLength: 4,
+        }),
+        fc.integer({ min: 0, max: 500 }),
+        ([ready, claimed, queued, landed], end) => {
+          const at = (s: number | null | undefined) => (s == null ? null : t(s));
+          const [row] = layoutTimeline({
+            start: t(0),
+            end: t(end),
+            tasks: [
+              task({
+                readyAt: at(ready),
+                claimedAt: at(claimed),
+                queuedAt: at(queued),
+                landedAt: at(landed),
+              }),
+            ],
+          });
+          for (const bar of row!.bars) {
+            expect(bar.from).toBeGreaterThanOrEqual(0);
+            expect(bar.to).toBeLessThanOrEqual(1);
+            expect(bar.to).toBeGreaterThanOrEqual(bar.from);
+          }
+        },
+      ),
+    );
+  });
+
+  it("writes durations short", () => {
+    expect([860, 12_000, 184_000, 3_720_000, 60_000].map(duration)).toEqual([
+      "0.9s",
+      "12s",
+      "3m 4s",
+      "1h 2m",
+      "1m",
+    ]);
   });
 });

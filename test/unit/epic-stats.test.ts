@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { computeEpicStats } from "../../src/core/epic-stats.js";
 import { type EventBody, type JigEvent, parseEvents } from "../../src/core/events.js";
+import { epicSpend, epicTimeline } from "../../src/server/dashboard/timeline.js";
 
 // A scripted epic's record, minute by minute: 01 and 02 start at once, 03 depends on both.
 // 01 is quick; 02 is slow, meets a conflict caused by 01's land, fails the gate once, and lands on
@@ -169,6 +170,54 @@ describe("computeEpicStats", () => {
       toClaimMs: null,
     });
     expect(running.totals.costPerLandedUsd).toBeNull();
+  });
+});
+
+describe("the dashboard's timeline and spend", () => {
+  it("a finished epic's timeline ends at its last land; each task keeps its stamps and figures", () => {
+    const timeline = epicTimeline(computeEpicStats("e", RECORD, { now: at(100) }), at(100));
+    expect(timeline).toMatchObject({ start: at(0), end: at(60) });
+    expect(timeline!.tasks.map((t) => t.task)).toEqual(["e-01-t1", "e-02-t2", "e-03-t3"]);
+    expect(timeline!.tasks[1]).toEqual({
+      task: "e-02-t2",
+      state: "landed",
+      readyAt: at(0),
+      claimedAt: at(3),
+      queuedAt: at(40),
+      landedAt: at(42),
+      toClaimMs: 3 * MIN,
+      workingMs: 35 * MIN, // 3 → 40 less the refused request r2 (30 → 32)
+      landWaitMs: 2 * MIN,
+      retries: 1,
+      costUsd: 2.5,
+    });
+  });
+
+  it("a running epic's timeline ends now; nothing before the plan is recorded", () => {
+    expect(epicTimeline(computeEpicStats("e", RECORD.slice(0, 6), { now: at(15) }), at(15))?.end).toBe(
+      at(15),
+    );
+    expect(epicTimeline(computeEpicStats("e", [], { now: at(15) }), at(15))).toBeNull();
+  });
+
+  it("spend against a budget: the larger fraction of the limits set, reached at 1", () => {
+    expect(epicSpend({ limit: { usd: 5, tokens: 1000 }, spent: { usd: 1, tokens: 900 } })).toEqual({
+      usd: 1,
+      tokens: 900,
+      limitUsd: 5,
+      limitTokens: 1000,
+      fraction: 0.9,
+      reached: false,
+    });
+    expect(epicSpend({ limit: { usd: 2 }, spent: { usd: 2, tokens: 10 } })).toMatchObject({
+      fraction: 1,
+      reached: true,
+      limitTokens: null,
+    });
+    expect(epicSpend({ limit: null, spent: { usd: 0.3, tokens: 10 } })).toMatchObject({
+      fraction: null,
+      reached: false,
+    });
   });
 });
 

@@ -1,7 +1,9 @@
 import { basename } from "node:path";
 import { type Alarm, listAlarms } from "../../core/alarms.js";
+import { budgetBook } from "../../core/budgets.js";
 import type { JigContext } from "../../core/context.js";
 import { type EpicProgress, epicProgress } from "../../core/epic-progress.js";
+import { loadEpicStats } from "../../core/epic-stats.js";
 import { type CommitInfo, logBetween } from "../../core/git-ops.js";
 import type { IssueProblem } from "../../core/issue-store.js";
 import {
@@ -11,6 +13,7 @@ import {
   type WorkerView,
 } from "../../core/worker-view.js";
 import { toJigError } from "../../errors.js";
+import { type EpicSpend, type EpicTimeline, epicSpend, epicTimeline } from "./timeline.js";
 
 // Everything the web dashboard shows, assembled from the core in one JSON-safe value: epics with their
 // subtask graphs and landed commits, the workers table of `jig ps` with early-conflict warnings, and
@@ -36,6 +39,10 @@ export interface DashboardEpic {
   costUsd: number | null;
   /** Spend against the epic's budget, or null without one. */
   budget: EpicProgress["budget"];
+  /** Spend with its limits, for the meter. */
+  spend: EpicSpend;
+  /** Each task's wait → work → land-wait from the event record, or null before the record has a plan. */
+  timeline: EpicTimeline | null;
   subtasks: DashboardSubtask[];
   /** Commits on the target not on the base, newest first (at most LANDED_LIMIT). */
   landed: CommitInfo[];
@@ -105,8 +112,9 @@ export function dependencyDepths(
 export async function dashboardSnapshot(ctx: JigContext): Promise<DashboardSnapshot> {
   const { issues, problems } = await ctx.issues.load();
   const epicIds = issues.filter((issue) => issue.kind === "epic").map((issue) => issue.id);
+  const book = await budgetBook(ctx);
   const [epics, views] = await Promise.all([
-    Promise.all(epicIds.map((id) => dashboardEpic(ctx, id))),
+    Promise.all(epicIds.map((id) => dashboardEpic(ctx, id, book))),
     listWorkerViews(ctx, { withChanges: true }),
   ]);
   const shown = views.filter((view) => view.kind !== "planner" || view.alive);
@@ -127,7 +135,12 @@ export async function dashboardSnapshot(ctx: JigContext): Promise<DashboardSnaps
   };
 }
 
-async function dashboardEpic(ctx: JigContext, id: string): Promise<DashboardEpic> {
+async function dashboardEpic(
+  ctx: JigContext,
+  id: string,
+  book: Awaited<ReturnType<typeof budgetBook>>,
+): Promise<DashboardEpic> {
+  const spend = epicSpend(book.epic(id));
   let progress: EpicProgress;
   try {
     progress = await epicProgress(ctx, id);
@@ -145,14 +158,19 @@ async function dashboardEpic(ctx: JigContext, id: string): Promise<DashboardEpic
       total: 0,
       costUsd: null,
       budget: null,
+      spend,
+      timeline: null,
       subtasks: [],
       landed: [],
     };
   }
   const depths = dependencyDepths(progress.subtasks);
-  const landed = progress.targetExists
-    ? await logBetween(ctx.paths.root, progress.base, progress.target, LANDED_LIMIT).catch(() => [])
-    : [];
+  const [landed, stats] = await Promise.all([
+    progress.targetExists
+      ? logBetween(ctx.paths.root, progress.base, progress.target, LANDED_LIMIT).catch(() => [])
+      : [],
+    loadEpicStats(ctx, id).catch(() => null),
+  ]);
   return {
     id: progress.epic,
     title: progress.title,
@@ -165,6 +183,8 @@ async function dashboardEpic(ctx: JigContext, id: string): Promise<DashboardEpic
     total: progress.total,
     costUsd: progress.costUsd,
     budget: progress.budget,
+    spend,
+    timeline: stats ? epicTimeline(stats, new Date().toISOString()) : null,
     subtasks: progress.subtasks.map((subtask) => ({
       ...subtask,
       depth: depths.get(subtask.id) ?? 0,

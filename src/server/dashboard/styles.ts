@@ -35,6 +35,25 @@ section.card h2 { font-size: 16px; margin: 0 0 8px; }
 .blocked-item { border-left: 4px solid var(--blocked); padding: 4px 10px; margin: 8px 0; background: #fff; }
 .blocked-item .who { font-weight: 600; }
 .blocked-item .msg { white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 13px; margin-top: 4px; }
+.alarms { border-color: var(--blocked); background: #fff7ed; }
+.alarms h2 { color: var(--blocked); }
+.alarm { padding: 3px 0; }
+.spend .meter { vertical-align: middle; }
+.spend .meter .track { fill: #e4e4e7; }
+.spend .meter .fill { fill: var(--complete); }
+.spend.near .meter .fill { fill: #eab308; }
+.spend.reached { color: var(--blocked); }
+.spend.reached .meter .fill { fill: var(--blocked); }
+.timeline table { width: auto; }
+.timeline td { border: 0; padding: 2px 8px 2px 0; vertical-align: middle; }
+.timeline td.figures { font-size: 12px; color: var(--muted); white-space: nowrap; }
+.timeline svg.bars { display: block; }
+.timeline .track { fill: #f4f4f5; }
+.timeline .bar.claim-wait, .timeline .key.claim-wait::before { fill: var(--waiting); background: var(--waiting); }
+.timeline .bar.work, .timeline .key.work::before { fill: var(--running); background: var(--running); }
+.timeline .bar.land-wait, .timeline .key.land-wait::before { fill: #f59e0b; background: #f59e0b; }
+.timeline .bar.refused { fill: var(--blocked); }
+.timeline .key::before { content: ""; display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; }
 .problems { border-color: #eab308; background: #fefce8; }
 .graph-wrap { overflow-x: auto; }
 svg.graph { display: block; }

@@ -1,8 +1,10 @@
-// The page from one snapshot: totals, blocked workers, issue-file problems, each epic with its
-// dependency graph (graph-view.ts) and landed commits, the workers table. The side panel: issue-panel.ts.
-import { append, clear, h, on } from "./dom.js";
+// The page from one snapshot: alarms on top, totals, blocked workers, issue-file problems, each epic with
+// its spend against budget, dependency graph (graph-view.ts), timeline (timeline-view.ts) and landed
+// commits, the workers table. The side panel: issue-panel.ts.
+import { append, clear, h, on, s } from "./dom.js";
 import { graphView } from "./graph-view.js";
-import type { Changes, Epic, Snapshot, Worker } from "./snapshot.js";
+import type { Alarm, Changes, Epic, Snapshot, Spend, Worker } from "./snapshot.js";
+import { timelineView } from "./timeline-view.js";
 
 export interface PageElements {
   app: HTMLElement;
@@ -50,10 +52,12 @@ export function renderSnapshot(snap: Snapshot, page: PageElements, actions: Page
   append(page.totals, [
     `${plural(snap.epics.length, "epic", "epics")} · ${plural(snap.workers.length, "worker", "workers")}`,
     snap.blocked.length ? ` · ${snap.blocked.length} blocked` : "",
+    snap.alarms.length ? ` · ${plural(snap.alarms.length, "alarm", "alarms")}` : "",
     snap.costUsd !== null ? ` · ${money(snap.costUsd)}` : "",
   ]);
 
   const parts: Node[] = [];
+  if (snap.alarms.length) parts.push(renderAlarms(snap.alarms));
   if (snap.blocked.length)
     parts.push(
       h("section", { class: "card blocked-list", id: "blocked" }, [
@@ -102,20 +106,77 @@ export function renderSnapshot(snap: Snapshot, page: PageElements, actions: Page
 
 type IssueButton = (id: string, label?: string) => HTMLButtonElement;
 
+const ALARM_TITLES: Record<string, string> = {
+  "session-died": "session died",
+  "land-blocked": "land refused",
+  "land-queued": "land waiting",
+  silent: "silent",
+  budget: "budget",
+};
+
+function renderAlarms(alarms: Alarm[]): HTMLElement {
+  return h("section", { class: "card alarms", id: "alarms", role: "alert" }, [
+    h("h2", null, alarms.length === 1 ? "1 alarm" : `${alarms.length} alarms`),
+    alarms.map((a) =>
+      h("div", { class: "alarm", "data-kind": a.kind, "data-worker": a.worker }, [
+        h("span", { class: "badge blocked" }, ALARM_TITLES[a.kind] ?? a.kind),
+        " ",
+        a.message,
+        a.since ? h("span", { class: "muted" }, ` · since ${ago(a.since)}`) : null,
+      ]),
+    ),
+  ]);
+}
+
+const METER_WIDTH = 160;
+
+/** Spend against the epic's budget: "$1.20 of $5.00" with a meter, or just the spend without a limit. */
+function spendView(spend: Spend): HTMLElement {
+  const text: string[] = [];
+  if (spend.limitUsd !== null) text.push(`${money(spend.usd)} of ${money(spend.limitUsd)}`);
+  if (spend.limitTokens !== null) text.push(`${tokens(spend.tokens)} of ${tokens(spend.limitTokens)} tokens`);
+  if (!text.length)
+    text.push(
+      spend.usd || spend.tokens
+        ? `${money(spend.usd)}, ${tokens(spend.tokens)} tokens · no budget`
+        : "none reported · no budget",
+    );
+  const fraction = spend.fraction;
+  return h(
+    "span",
+    {
+      class: `meta spend${spend.reached ? " reached" : fraction !== null && fraction >= 0.8 ? " near" : ""}`,
+      "data-fraction": fraction === null ? null : fraction.toFixed(3),
+    },
+    [
+      "spend ",
+      fraction !== null
+        ? s("svg", { class: "meter", width: METER_WIDTH, height: 10, viewBox: `0 0 ${METER_WIDTH} 10` }, [
+            s("rect", { class: "track", x: 0, y: 0, width: METER_WIDTH, height: 10 }),
+            s("rect", {
+              class: "fill",
+              x: 0,
+              y: 0,
+              width: (Math.min(1, fraction) * METER_WIDTH).toFixed(1),
+              height: 10,
+            }),
+          ])
+        : null,
+      ` ${text.join(", ")}${spend.reached ? " — budget reached" : ""}`,
+    ],
+  );
+}
+
+const tokens = (n: number): string =>
+  n >= 1e6 ? `${+(n / 1e6).toFixed(2)}m` : n >= 1e3 ? `${+(n / 1e3).toFixed(1)}k` : String(n);
+
 function renderEpic(epic: Epic, issueButton: IssueButton, actions: PageActions): HTMLElement {
   const head = h("div", { class: "epic-head" }, [
     h("h2", null, [issueButton(epic.id, epic.title)]),
     epic.target ? h("span", { class: "meta" }, `${epic.target} ← ${epic.base}`) : null,
     h("span", { class: "meta" }, `${epic.complete}/${epic.total} complete`),
     epic.diff ? h("span", { class: "meta" }, changes(epic.diff)) : null,
-    epic.costUsd !== null ? h("span", { class: "meta" }, money(epic.costUsd)) : null,
-    epic.budget
-      ? h(
-          "span",
-          { class: epic.budget.reached ? "meta conflict" : "meta" },
-          `budget ${epic.budget.text}${epic.budget.reached ? " — reached" : ""}`,
-        )
-      : null,
+    spendView(epic.spend),
   ]);
   const body: Node[] = [];
   if (epic.error) body.push(h("p", { class: "conflict" }, epic.error));
@@ -132,6 +193,10 @@ function renderEpic(epic: Epic, issueButton: IssueButton, actions: PageActions):
     body.push(h("div", { class: "graph-wrap" }, graphView(epic, actions.select)));
   } else if (!epic.error) {
     body.push(h("p", { class: "muted" }, "Not planned yet (no subtasks)."));
+  }
+  if (epic.timeline) {
+    body.push(h("h3", null, "Timeline"));
+    body.push(timelineView(epic.timeline, issueButton));
   }
   body.push(h("h3", null, `Landed on ${epic.target || "the target"} (${epic.landed.length})`));
   body.push(

@@ -32,6 +32,43 @@ export interface Commit {
   date: string;
 }
 
+/** One task's times from the epic's event record (core/epic-timeline.ts). */
+export interface TimelineTask {
+  task: string;
+  state: "planned" | "claimed" | "queued" | "blocked" | "landed";
+  readyAt: string | null;
+  claimedAt: string | null;
+  queuedAt: string | null;
+  landedAt: string | null;
+  toClaimMs: number | null;
+  workingMs: number | null;
+  landWaitMs: number | null;
+  retries: number;
+  costUsd: number | null;
+}
+
+export interface Timeline {
+  start: string;
+  end: string;
+  tasks: TimelineTask[];
+}
+
+export interface Spend {
+  usd: number;
+  tokens: number;
+  limitUsd: number | null;
+  limitTokens: number | null;
+  fraction: number | null;
+  reached: boolean;
+}
+
+export interface Alarm {
+  kind: string;
+  worker: string;
+  since: string | null;
+  message: string;
+}
+
 export interface Epic {
   id: string;
   title: string;
@@ -44,6 +81,8 @@ export interface Epic {
   total: number;
   costUsd: number | null;
   budget: { text: string; reached: boolean } | null;
+  spend: Spend;
+  timeline: Timeline | null;
   subtasks: Subtask[];
   landed: Commit[];
 }
@@ -72,6 +111,8 @@ export interface Snapshot {
   blocked: { worker: string; issue: string | null; message: string | null; updated: string | null }[];
   problems: { file: string; field: string | null; message: string }[];
   costUsd: number | null;
+  /** Stuck work, most urgent first. */
+  alarms: Alarm[];
 }
 
 export interface Issue {
