@@ -85,6 +85,11 @@ async function call(client: Client, name: string, args: Record<string, unknown> 
   })) as CallToolResult;
   const text = result.content.map((part) => (part.type === "text" ? part.text : "")).join("\n");
   say(`${name} → ${result.isError ? "ERROR " : ""}${text.split("\n")[0]}`);
+  // What a model would read in the result: the warnings jig pushed to this worker (core/warnings.ts).
+  const warnings = (
+    result.structuredContent as { warnings?: { message?: string; next?: string }[] } | undefined
+  )?.warnings;
+  for (const warning of warnings ?? []) say(`warning: ${warning.message} ${warning.next}`);
   return {
     isError: result.isError === true,
     text,

@@ -16,7 +16,7 @@ export const writeAndLand = (path: string, content: string, extra: unknown[] = [
 ];
 
 export function epicRepo(
-  tasks: { slug: string; steps?: unknown[]; depends?: string[] }[],
+  tasks: { slug: string; steps?: unknown[]; depends?: string[]; resolve?: Record<string, string> }[],
   config: Record<string, unknown> = { agent: "scripted", maxRetries: 1 },
 ) {
   const plan = {
@@ -25,7 +25,7 @@ export function epicRepo(
       slug: t.slug,
       objective: `Do ${t.slug}.`,
       acceptanceCriteria: ["done"],
-      ...(t.steps ? { context: script(t.steps) } : {}),
+      ...(t.steps ? { context: script(t.steps, t.resolve) } : {}),
       depends: t.depends ?? [],
     })),
   };

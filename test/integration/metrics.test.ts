@@ -4,53 +4,11 @@ import { recordEvent } from "../../src/core/events.js";
 import { adminToken, issueToken } from "../../src/core/identity.js";
 import { requestLand } from "../../src/core/landing/index.js";
 import { createHttpApp } from "../../src/server/http.js";
+import { parseExposition, type Sample } from "../helpers/prometheus.js";
 import { gitIn, gitRepo } from "../helpers/repo.js";
 import { commitIn, epicFiles, makeWorker } from "../helpers/workers.js";
 
 // GET /metrics on jig serve's hono app: admin-only, and Prometheus text format that parses strictly.
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** A strict reader of the Prometheus text exposition format (0.0.4): throws on any line it cannot read. */
-function parseExposition(text: string): { types: Map<string, string>; samples: Sample[] } {
-  const types = new Map<string, string>();
-  const helped = new Set<string>();
-  const samples: Sample[] = [];
-  const NAME = "[a-zA-Z_:][a-zA-Z0-9_:]*";
-  const sampleLine = new RegExp(`^(${NAME})(?:\\{(.*)\\})? (-?[0-9.e+-]+|\\+Inf|-Inf|NaN)$`);
-  const label = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\\]|\\\\.)*)"(?:,|$)/y;
-  for (const line of text.split("\n")) {
-    if (line === "") continue;
-    const comment = new RegExp(`^# (HELP|TYPE) (${NAME}) (.+)$`).exec(line);
-    if (comment) {
-      if (comment[1] === "TYPE") {
-        expect(["counter", "gauge", "histogram", "summary", "untyped"], line).toContain(comment[3]);
-        types.set(comment[2]!, comment[3]!);
-      } else helped.add(comment[2]!);
-      continue;
-    }
-    const m = sampleLine.exec(line);
-    if (!m) throw new Error(`not a valid exposition line: ${JSON.stringify(line)}`);
-    const labels: Record<string, string> = {};
-    if (m[2]) {
-      label.lastIndex = 0;
-      while (label.lastIndex < m[2].length) {
-        const l = label.exec(m[2]);
-        if (!l) throw new Error(`bad labels in ${JSON.stringify(line)}`);
-        labels[l[1]!] = l[2]!;
-      }
-    }
-    const family = m[1]!.replace(/_(bucket|sum|count)$/, "");
-    if (!types.has(m[1]!) && !types.has(family)) throw new Error(`sample before its TYPE: ${line}`);
-    if (!helped.has(m[1]!) && !helped.has(family)) throw new Error(`sample without HELP: ${line}`);
-    samples.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return { types, samples };
-}
 
 describe("GET /metrics", () => {
   it("serves tasks, lands, waits, gates, sessions and spend to the admin, in valid Prometheus text", async () => {
