@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { statSync } from "node:fs";
+import { type BigIntStats, readdirSync, statSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { JigError, toJigError } from "../errors.js";
@@ -8,11 +8,12 @@ import {
   readJsonFile,
   readTextFile,
   readTextFileSync,
-  sweepDeadWritersTemps,
+  sweepDeadWritersTempsSync,
   TEMP_PREFIX,
   writeFileAtomic,
 } from "../lib/fs.js";
 import { withLock } from "../lib/lock.js";
+import { renew, subscribe } from "../lib/watch.js";
 import { checkGraph } from "./graph.js";
 import { type ResolveOptions, resolveReference } from "./ids.js";
 import { applyPatch, type Issue, type IssuePatch, MAX_ISSUE_BYTES, parseIssue } from "./issue.js";
@@ -26,6 +27,10 @@ export interface IssueProblem {
 export interface IssueSnapshot {
   issues: Issue[];
   problems: IssueProblem[];
+  /** Changes whenever any issue changed (unique across stores): derived data can be kept per version. */
+  version?: number;
+  /** Changes only when the set of issues or one's id, kind, epic, number or dependencies changed. */
+  shape?: number;
 }
 
 export interface IssueWrite {
@@ -38,6 +43,36 @@ interface CacheEntry {
   issue: Issue | null;
   problems: IssueProblem[];
 }
+
+/** What the store knows of the directory when it trusts a watch on it (see `trackChanges`). */
+interface Tracker {
+  unsubscribe: () => void;
+  /** Entries named by a change event since the last load. */
+  dirty: Set<string>;
+  /** An event that named no entry: everything is checked on the next load. */
+  everything: boolean;
+  /** The directory (inode, mtime, ctime, size) when its entries were last listed, or after jig's own write. */
+  dirKey: string;
+  dirIno: bigint;
+  /** When every file was last stat'ed (the backstop for a lost event, see FULL_CHECK_MS). */
+  fullAt: number;
+}
+
+interface Loaded {
+  names: string[];
+  entries: CacheEntry[];
+  /** Each name's position in `names` (and `entries`). */
+  index: Map<string, number>;
+  snapshot: IssueSnapshot;
+  graph: IssueProblem[];
+}
+
+/**
+ * With a watch, every file is still stat'ed at least this often: the backstop for an in-place edit whose
+ * event was lost (inotify's queue overflowing, which Node does not report).
+ */
+const FULL_CHECK_MS = 10_000;
+let versions = 0;
 
 export interface IssueStoreOptions {
   /** The issues directory. */
@@ -58,7 +93,9 @@ export class IssueStore {
   private readonly journalDir: string;
   private readonly lockTimeoutMs: number;
   private readonly cache = new Map<string, CacheEntry>();
-  private last: { entries: CacheEntry[]; snapshot: IssueSnapshot } | null = null;
+  private last: Loaded | null = null;
+  private tracking = false;
+  private tracker: Tracker | null = null;
   /** A load under way: concurrent readers share it (a write in this process starts a new one). */
   private inflight: Promise<IssueSnapshot> | null = null;
 
@@ -67,6 +104,22 @@ export class IssueStore {
     this.lockPath = join(options.stateDir, "issues");
     this.journalDir = join(options.stateDir, "journal");
     this.lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
+  }
+
+  /**
+   * Trusts a watch on the directory (a long-running server): a load then stats only the files a change
+   * event named, not every file. Without it (a one-shot CLI), every load stats every file. See
+   * docs/decisions.md, "The issue store trusts a watch".
+   */
+  trackChanges(): void {
+    this.tracking = true;
+  }
+
+  /** Stops watching (tests, and a server closing). */
+  stopTracking(): void {
+    this.tracking = false;
+    this.tracker?.unsubscribe();
+    this.tracker = null;
   }
 
   /** Every issue file, parsed and cross-checked; invalid files become problems, not exceptions. */
@@ -81,14 +134,7 @@ export class IssueStore {
 
   private async loadNow(): Promise<IssueSnapshot> {
     if (await this.hasJournal()) await this.locked(async () => {});
-    const snapshot = await this.loadUnlocked();
-    if (this.cache.size > snapshot.issues.length + snapshot.problems.length + 64) {
-      const live = new Set(
-        snapshot.issues.map((issue) => `${issue.id}.md`).concat(snapshot.problems.map((p) => p.file)),
-      );
-      for (const name of this.cache.keys()) if (!live.has(name)) this.cache.delete(name);
-    }
-    return snapshot;
+    return this.loadUnlocked();
   }
 
   /** The valid issues only (problems are for `jig issues validate`). */
@@ -131,7 +177,7 @@ export class IssueStore {
       if (!patch) return current;
       const content = applyPatch(current, patch);
       if (content === current.raw) return current;
-      await writeFileAtomic(this.fileOf(id), content);
+      await this.writeOwn(id, content);
       this.cache.delete(`${id}.md`);
       this.inflight = null;
       return parseIssue(id, content);
@@ -161,7 +207,7 @@ export class IssueStore {
     this.inflight = null;
     for (const write of writes) parseIssue(write.id, write.content);
     if (writes.length === 1) {
-      await writeFileAtomic(this.fileOf(writes[0]!.id), writes[0]!.content);
+      await this.writeOwn(writes[0]!.id, writes[0]!.content);
       this.cache.delete(`${writes[0]!.id}.md`);
       return;
     }
@@ -174,9 +220,24 @@ export class IssueStore {
 
   private async replay(writes: IssueWrite[]): Promise<void> {
     for (const write of writes) {
-      await writeFileAtomic(this.fileOf(write.id), write.content);
+      await this.writeOwn(write.id, write.content);
       this.cache.delete(`${write.id}.md`);
     }
+  }
+
+  /**
+   * Writes one issue file (temp + rename, under the store lock). When the directory was as last seen
+   * just before, the change to it is this write's own, so the tracker takes the new state as known
+   * (its change event still names the file, which the next load re-reads).
+   */
+  private async writeOwn(id: string, content: string): Promise<void> {
+    const tracker = this.tracker;
+    const before = tracker ? dirKeyOf(this.dir) : null;
+    await writeFileAtomic(this.fileOf(id), content);
+    if (!tracker || tracker !== this.tracker) return;
+    // The event will say so too, but a load in this process may come before the loop delivers it.
+    tracker.dirty.add(`${id}.md`);
+    if (before === tracker.dirKey) tracker.dirKey = dirKeyOf(this.dir) ?? "";
   }
 
   private async hasJournal(): Promise<boolean> {
@@ -215,31 +276,167 @@ export class IssueStore {
   }
 
   private async loadUnlocked(): Promise<IssueSnapshot> {
-    let names: string[];
+    const tracker = this.trackerNow();
+    // A write that finished before this load was asked for has queued its change event; the event loop
+    // delivers it when it next polls. Two turns of `setImmediate` take the loop through at least one
+    // poll after this point, whichever phase we are in. From here on the load is synchronous, so a
+    // reader sharing it asked no later than this point.
+    if (tracker) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    let dir: BigIntStats;
     try {
-      names = await readdir(this.dir);
+      dir = statSync(this.dir, { bigint: true });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { issues: [], problems: [] };
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+        this.last = null;
+        this.tracker?.unsubscribe();
+        this.tracker = null;
+        renew(this.dir);
+        return { issues: [], problems: [], version: 0, shape: 0 };
+      }
       throw error;
     }
-    const files = names.filter((name) => name.endsWith(".md") && !name.startsWith(TEMP_PREFIX)).sort();
-    await sweepDeadWritersTemps(this.dir, names);
-    const entries = await Promise.all(files.map((name) => this.readCached(name)));
-    // Nothing changed since the last load: the last snapshot (and its cross-file checks) still holds.
-    const previous = this.last;
-    if (
-      previous &&
-      previous.entries.length === entries.length &&
-      previous.entries.every((entry, i) => entry === entries[i])
-    ) {
-      return { issues: [...previous.snapshot.issues], problems: [...previous.snapshot.problems] };
+    const loaded =
+      tracker && this.tracker === tracker && this.last && this.canTrust(tracker, dir)
+        ? this.loadChanged(tracker, this.last)
+        : this.loadAll(dir, this.tracker);
+    this.last = loaded;
+    const { snapshot } = loaded;
+    return { ...snapshot, issues: [...snapshot.issues], problems: [...snapshot.problems] };
+  }
+
+  /** The watch, started on first use (and again if the directory was missing or replaced). */
+  private trackerNow(): Tracker | null {
+    if (!this.tracking) return null;
+    if (this.tracker) return this.tracker;
+    let ino: bigint;
+    try {
+      ino = statSync(this.dir, { bigint: true }).ino;
+    } catch {
+      return null;
     }
+    const tracker: Tracker = {
+      unsubscribe: () => {},
+      dirty: new Set(),
+      everything: true,
+      dirKey: "",
+      dirIno: ino,
+      fullAt: 0,
+    };
+    const subscription = subscribe(this.dir, (file) => {
+      if (file === "") tracker.everything = true;
+      else tracker.dirty.add(file);
+    });
+    if (!subscription.watching) return null;
+    tracker.unsubscribe = subscription.unsubscribe;
+    this.tracker = tracker;
+    return tracker;
+  }
+
+  // Whether the events since the last load tell every change: no event lost its name, the directory
+  // is the one watched and its entries changed only by this process's writes, and the backstop's
+  // full check is not due.
+  private canTrust(tracker: Tracker, dir: BigIntStats): boolean {
+    if (dir.ino !== tracker.dirIno) {
+      // Replaced (deleted and made again): the old watch sees nothing more.
+      tracker.unsubscribe();
+      this.tracker = null;
+      renew(this.dir);
+      this.trackerNow();
+      return false;
+    }
+    return (
+      !tracker.everything && Date.now() - tracker.fullAt < FULL_CHECK_MS && keyOf(dir) === tracker.dirKey
+    );
+  }
+
+  // Every file stat'ed (re-read only when changed): without a watch, or when the watch cannot tell.
+  private loadAll(dir: BigIntStats, tracker: Tracker | null): Loaded {
+    if (tracker) {
+      tracker.dirty.clear();
+      tracker.everything = false;
+      tracker.dirKey = keyOf(dir);
+      tracker.fullAt = Date.now();
+    }
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") names = [];
+      else throw error;
+    }
+    sweepDeadWritersTempsSync(this.dir, names);
+    const files = names.filter(isIssueFile).sort();
+    const entries = files.map((name) => this.readCached(name));
+    if (this.cache.size > entries.length + 64) {
+      const live = new Set(files);
+      for (const name of this.cache.keys()) if (!live.has(name)) this.cache.delete(name);
+    }
+    const kept = entries.filter((entry) => entry.key !== "");
+    const keptNames = files.filter((_, i) => entries[i]!.key !== "");
+    return this.build(keptNames, kept, this.last);
+  }
+
+  // Only the files change events named since the last load.
+  private loadChanged(tracker: Tracker, last: Loaded): Loaded {
+    if (tracker.dirty.size === 0) return last;
+    const changed = [...tracker.dirty].filter(isIssueFile);
+    tracker.dirty.clear();
+    const updates = new Map<string, CacheEntry | null>();
+    for (const name of changed) {
+      const entry = this.readCached(name);
+      const at = last.index.get(name);
+      const before = at === undefined ? undefined : last.entries[at];
+      if (entry.key === "") {
+        if (before) updates.set(name, null);
+      } else if (entry !== before) updates.set(name, entry);
+    }
+    if (updates.size === 0) return last;
+    const added = [...updates]
+      .filter(([name, entry]) => entry && !last.index.has(name))
+      .map(([name]) => name);
+    const removed = [...updates].some(([, entry]) => !entry);
+    if (added.length === 0 && !removed) {
+      const entries = last.entries.slice();
+      for (const [name, entry] of updates) entries[last.index.get(name)!] = entry!;
+      return this.build(last.names, entries, last);
+    }
+    const names = [...last.names.filter((name) => updates.get(name) !== null), ...added].sort();
+    const entries = names.map((name) => updates.get(name) ?? last.entries[last.index.get(name)!]!);
+    return this.build(names, entries, last);
+  }
+
+  // The snapshot of these entries; the last one's parts are kept where nothing they depend on changed.
+  private build(names: string[], entries: CacheEntry[], last: Loaded | null): Loaded {
+    let sameNames = last !== null && (last.names === names || last.names.length === names.length);
+    let sameShape = sameNames;
+    let same = sameNames;
+    if (last && sameNames) {
+      for (let i = 0; i < names.length; i++) {
+        if (last.names !== names && names[i] !== last.names[i]) {
+          sameNames = sameShape = same = false;
+          break;
+        }
+        if (entries[i] === last.entries[i]) continue;
+        same = false;
+        if (!sameShapeAs(entries[i]!, last.entries[i]!)) sameShape = false;
+      }
+    }
+    if (last && same) return last;
     const issues = entries.flatMap((entry) => (entry.issue ? [entry.issue] : []));
-    const problems = entries.flatMap((entry) => entry.problems);
-    problems.push(...crossCheck(issues));
-    const snapshot = { issues, problems };
-    this.last = { entries, snapshot };
-    return { issues: [...issues], problems: [...problems] };
+    const graph = last && sameShape ? last.graph : crossCheck(issues);
+    const problems = entries.flatMap((entry) => entry.problems).concat(graph);
+    const version = ++versions;
+    const shape = last && sameShape ? last.snapshot.shape! : version;
+    return {
+      names,
+      entries,
+      index: sameNames && last ? last.index : new Map(names.map((name, i) => [name, i])),
+      snapshot: { issues, problems, version, shape },
+      graph,
+    };
   }
 
   private async readFresh(id: string): Promise<Issue> {
@@ -259,7 +456,7 @@ export class IssueStore {
     return parseIssue(id, raw);
   }
 
-  private async readCached(name: string): Promise<CacheEntry> {
+  private readCached(name: string): CacheEntry {
     const path = join(this.dir, name);
     const id = name.slice(0, -3);
     let key: string;
@@ -292,6 +489,34 @@ export class IssueStore {
   fileOf(id: string): string {
     return join(this.dir, `${id}.md`);
   }
+}
+
+const isIssueFile = (name: string): boolean => name.endsWith(".md") && !name.startsWith(TEMP_PREFIX);
+
+const keyOf = (info: BigIntStats): string => `${info.ino}:${info.mtimeNs}:${info.ctimeNs}:${info.size}`;
+
+function dirKeyOf(dir: string): string | null {
+  try {
+    return keyOf(statSync(dir, { bigint: true }));
+  } catch {
+    return null;
+  }
+}
+
+// Whether two versions of a file say the same about the graph and the plan order (id, kind, epic,
+// number, dependencies): a change of status or assignee keeps the cross-file checks and the order.
+function sameShapeAs(a: CacheEntry, b: CacheEntry): boolean {
+  const x = a.issue;
+  const y = b.issue;
+  if (!x || !y) return false;
+  return (
+    x.id === y.id &&
+    x.kind === y.kind &&
+    x.epic === y.epic &&
+    x.number === y.number &&
+    x.depends.length === y.depends.length &&
+    x.depends.every((dep, i) => dep === y.depends[i])
+  );
 }
 
 /** A file's parse error as problems: one per bad field when the parser found several. */

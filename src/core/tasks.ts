@@ -7,6 +7,7 @@ import { isReady, waitingOn } from "./graph.js";
 import type { Caller } from "./identity.js";
 import { resolveReference } from "./ids.js";
 import { applyPatch, type Issue, type IssueStatus, parseIssue } from "./issue.js";
+import type { IssueSnapshot } from "./issue-store.js";
 import { setWorkerState } from "./lifecycle.js";
 import { type WorkerState, writeWorkerStatus } from "./workers.js";
 
@@ -22,6 +23,33 @@ export interface ClaimResult {
 
 const byNumber = (a: Issue, b: Issue) =>
   a.epic.localeCompare(b.epic) || (a.number ?? 0) - (b.number ?? 0) || a.id.localeCompare(b.id);
+
+/** One snapshot's issues by id and its subtasks in plan order, with their list rows once asked for. */
+interface PlanView {
+  version: number;
+  shape: number;
+  byId: Map<string, Issue>;
+  ordered: Issue[];
+  rows: TaskRow[] | null;
+}
+
+// Kept per store for its latest snapshot: a read of 10,000 unchanged issues costs a lookup, not a sort.
+const views = new WeakMap<object, PlanView>();
+
+function planView(store: object, snapshot: IssueSnapshot): PlanView {
+  const { version, shape } = snapshot;
+  const cached = views.get(store);
+  if (cached && version !== undefined && cached.version === version) return cached;
+  const byId = new Map(snapshot.issues.map((issue) => [issue.id, issue]));
+  // Same ids, kinds, epics and numbers: the plan order holds; only the issues themselves are new.
+  const ordered =
+    cached && shape !== undefined && cached.shape === shape
+      ? cached.ordered.map((issue) => byId.get(issue.id)!)
+      : snapshot.issues.filter((issue) => issue.kind === "subtask").sort(byNumber);
+  const view = { version: version ?? -1, shape: shape ?? -1, byId, ordered, rows: null };
+  if (version !== undefined && shape !== undefined) views.set(store, view);
+  return view;
+}
 
 /**
  * Takes a task atomically under the store lock: a worker gets the issue it was spawned for; the admin a
@@ -45,8 +73,8 @@ export async function claimTask(
         { hint: "ad-hoc workers get their task from the prompt; just do it" },
       );
   }
-  const claimed = await ctx.issues.transact(({ issues }) => {
-    const byId = new Map(issues.map((issue) => [issue.id, issue]));
+  const claimed = await ctx.issues.transact((snapshot) => {
+    const { byId, ordered } = planView(ctx.issues, snapshot);
     let task: Issue | undefined;
     if (own) {
       if (options.issue) {
@@ -66,15 +94,7 @@ export async function claimTask(
     } else if (options.issue) {
       task = byId.get(resolveReference(options.issue, [...byId.keys()], { epic: options.epic }));
     } else {
-      const ready = issues
-        .filter(
-          (issue) =>
-            issue.kind === "subtask" &&
-            (!options.epic || issue.epic === options.epic) &&
-            isReady(issue, byId),
-        )
-        .sort(byNumber);
-      task = ready[0];
+      task = ordered.find((issue) => (!options.epic || issue.epic === options.epic) && isReady(issue, byId));
       if (!task) {
         throw new JigError(
           "NOT_FOUND",
@@ -196,29 +216,32 @@ export async function listTasks(
   ctx: JigContext,
   filters: TaskFilters = {},
 ): Promise<{ tasks: TaskRow[]; total: number; nextCursor: string | null }> {
-  const { issues } = await ctx.issues.load();
-  const byId = new Map(issues.map((issue) => [issue.id, issue]));
-  const rows: TaskRow[] = [];
-  for (const issue of issues.filter((i) => i.kind === "subtask").sort(byNumber)) {
-    if (filters.epic && issue.epic !== filters.epic) continue;
-    if (filters.status && issue.status !== filters.status) continue;
-    if (filters.assignee && issue.assigned !== filters.assignee) continue;
-    const ready = isReady(issue, byId);
-    if (filters.ready && !ready) continue;
-    rows.push({
+  const view = planView(ctx.issues, await ctx.issues.load());
+  view.rows ??= view.ordered.map((issue) => {
+    const ready = isReady(issue, view.byId);
+    return {
       id: issue.id,
       epic: issue.epic,
       status: issue.status,
       assigned: issue.assigned,
       title: issue.title,
       depends: issue.depends,
-      waitingOn: waitingOn(issue, byId),
+      waitingOn: waitingOn(issue, view.byId),
       ready,
-    });
-  }
+    };
+  });
+  const rows = view.rows.filter(
+    (row) =>
+      (!filters.epic || row.epic === filters.epic) &&
+      (!filters.status || row.status === filters.status) &&
+      (!filters.assignee || row.assigned === filters.assignee) &&
+      (!filters.ready || row.ready),
+  );
   const start = filters.cursor ? decodeCursor(filters.cursor) : 0;
   const limit = filters.limit ?? 50;
-  const page = rows.slice(start, start + limit);
+  const page = rows
+    .slice(start, start + limit)
+    .map((row) => ({ ...row, depends: [...row.depends], waitingOn: [...row.waitingOn] }));
   return {
     tasks: page,
     total: rows.length,

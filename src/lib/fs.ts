@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { constants, readFileSync } from "node:fs";
+import { constants, readFileSync, rmSync } from "node:fs";
 import { lstat, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, sep } from "node:path";
 import { JigError } from "../errors.js";
@@ -76,11 +76,19 @@ export async function writeFileAtomic(path: string, data: string, mode?: number)
  */
 export async function sweepDeadWritersTemps(dir: string, names?: readonly string[]): Promise<void> {
   for (const name of names ?? (await readdir(dir).catch(() => []))) {
-    if (!name.startsWith(TEMP_PREFIX)) continue;
-    const pid = Number(/\.(\d+)\.[0-9a-f]+$/.exec(name)?.[1]);
-    if (!pid || isProcessAlive(pid)) continue;
-    await rm(join(dir, name), { force: true });
+    if (isDeadWritersTemp(name)) await rm(join(dir, name), { force: true });
   }
+}
+
+/** `sweepDeadWritersTemps` for a caller that must not yield (the issue store's synchronous load). */
+export function sweepDeadWritersTempsSync(dir: string, names: readonly string[]): void {
+  for (const name of names) if (isDeadWritersTemp(name)) rmSync(join(dir, name), { force: true });
+}
+
+function isDeadWritersTemp(name: string): boolean {
+  if (!name.startsWith(TEMP_PREFIX)) return false;
+  const pid = Number(/\.(\d+)\.[0-9a-f]+$/.exec(name)?.[1]);
+  return Boolean(pid) && !isProcessAlive(pid);
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });

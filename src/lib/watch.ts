@@ -10,11 +10,21 @@ import { type FSWatcher, watch } from "node:fs";
 export type DirListener = (file: string) => void;
 
 interface SharedWatch {
-  watcher: FSWatcher;
+  /** Null when the directory vanished or was replaced and could not be watched again (yet). */
+  watcher: FSWatcher | null;
   listeners: Set<DirListener>;
 }
 
 const watched = new Map<string, SharedWatch>();
+
+function open(dir: string, listeners: Set<DirListener>): FSWatcher {
+  const watcher = watch(dir, (_event, file) => {
+    for (const each of [...listeners]) each(String(file ?? ""));
+  });
+  watcher.on("error", () => {});
+  watcher.unref();
+  return watcher;
+}
 
 /** Listens to changes in `dir` until the returned function is called. False `watching`: no watch here. */
 export function subscribe(
@@ -22,19 +32,14 @@ export function subscribe(
   listener: DirListener,
 ): { unsubscribe: () => void; watching: boolean } {
   let shared = watched.get(dir);
-  if (!shared) {
-    const listeners = new Set<DirListener>();
-    try {
-      const watcher = watch(dir, (_event, file) => {
-        for (const each of [...listeners]) each(String(file ?? ""));
-      });
-      watcher.on("error", () => {});
-      watcher.unref();
-      shared = { watcher, listeners };
+  try {
+    if (!shared) {
+      const listeners = new Set<DirListener>();
+      shared = { watcher: open(dir, listeners), listeners };
       watched.set(dir, shared);
-    } catch {
-      return { unsubscribe: () => {}, watching: false };
-    }
+    } else if (!shared.watcher) shared.watcher = open(dir, shared.listeners);
+  } catch {
+    return { unsubscribe: () => {}, watching: false };
   }
   const entry = shared;
   entry.listeners.add(listener);
@@ -46,10 +51,28 @@ export function subscribe(
       done = true;
       entry.listeners.delete(listener);
       if (entry.listeners.size > 0) return;
-      entry.watcher.close();
-      watched.delete(dir);
+      entry.watcher?.close();
+      if (watched.get(dir) === entry) watched.delete(dir);
     },
   };
+}
+
+/**
+ * Watches `dir` afresh for its current subscribers: after it was deleted or replaced (a watch follows
+ * the old directory, which sees nothing more). False when it cannot be watched now; the next
+ * `subscribe` tries again.
+ */
+export function renew(dir: string): boolean {
+  const shared = watched.get(dir);
+  if (!shared) return false;
+  shared.watcher?.close();
+  shared.watcher = null;
+  try {
+    shared.watcher = open(dir, shared.listeners);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface ChangeWatch {

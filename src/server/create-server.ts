@@ -80,6 +80,9 @@ export function createServer(options: { ctx: JigContext; caller: Caller }): JigS
     subscriptions.delete(request.params.uri);
     return {};
   });
+  // A server lives long and answers many reads: its issue store trusts the directory's watch rather than
+  // stat'ing every file per read (core/issue-store.ts).
+  ctx.issues.trackChanges();
   const watcher = watcherFor(ctx);
   const onChange = (event: ChangeEvent) => {
     if (!server.isConnected()) return;
