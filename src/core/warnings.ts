@@ -3,6 +3,7 @@ import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { readJsonFile, writeFileAtomic } from "../lib/fs.js";
+import { git, gitRun } from "../lib/git.js";
 import { isProcessAlive } from "../lib/pid.js";
 import type { JigContext } from "./context.js";
 import { recordEvent } from "./events.js";
@@ -30,6 +31,40 @@ export const WarningSchema = z.object({
 export type Warning = z.infer<typeof WarningSchema>;
 
 const dirOf = (ctx: Pick<JigContext, "paths">, worker: string) => join(ctx.paths.jigDir, "warnings", worker);
+
+/** Where workers on other machines push their branches on the shared remote (issue 14's protocol). */
+export const REMOTE_WORKER_REFS = "refs/jig/workers/";
+/** What jig last fetched of them here: a namespace of its own, never a worker's branch. */
+const SEEN_REMOTE_REFS = "refs/jig/remote-workers/";
+
+/**
+ * The workers' branches as pushed to the shared remote (jig.json `remote`), fetched now: worker → commit.
+ * Empty without a remote, or when it cannot be reached (the local branches still count).
+ */
+async function pushedHeads(ctx: JigContext): Promise<Map<string, string>> {
+  const remote = ctx.config.remote;
+  if (!remote) return new Map();
+  const fetched = await gitRun(ctx.paths.root, [
+    "fetch",
+    "--quiet",
+    "--no-tags",
+    "--prune",
+    remote,
+    `+${REMOTE_WORKER_REFS}*:${SEEN_REMOTE_REFS}*`,
+  ]).catch(() => null);
+  if (fetched?.exitCode !== 0) return new Map();
+  const out = await git(ctx.paths.root, [
+    "for-each-ref",
+    "--format=%(objectname) %(refname)",
+    SEEN_REMOTE_REFS,
+  ]).catch(() => "");
+  const heads = new Map<string, string>();
+  for (const line of out.split("\n")) {
+    const space = line.indexOf(" ");
+    if (space > 0) heads.set(line.slice(space + 1 + SEEN_REMOTE_REFS.length), line.slice(0, space));
+  }
+  return heads;
+}
 
 /**
  * After a land moved `target` from `base` to `tip`: every other active task worker of that target whose
@@ -64,18 +99,31 @@ export async function warnOfNewConflicts(
       byWorker.push({ worker: l.worker, files: new Set((await ctx.git.changes(from, last)).names) });
       from = last;
     }
-    const tips = await branchTips(ctx.paths.root);
+    const [tips, pushed] = await Promise.all([branchTips(ctx.paths.root), pushedHeads(ctx)]);
     for (const w of others) {
-      const head = tips.get(w.branch);
-      if (!head) continue;
-      const mine = (await ctx.git.changes(land.base, head)).names;
-      if (!mine.some((file) => changedByLand.has(file))) continue;
-      const [after, before] = await Promise.all([
-        ctx.git.conflicts(land.tip, head),
-        ctx.git.conflicts(land.base, head),
-      ]);
-      const fresh = after.filter((file) => !before.includes(file));
+      // The branch here, and what the worker pushed to the shared remote (a worker on another machine
+      // works there): a conflict in either is the worker's to hear about.
+      const local = tips.get(w.branch);
+      const remote = pushed.get(w.name);
+      const heads = [
+        ...(local ? [{ head: local, pushed: false }] : []),
+        ...(remote && remote !== local ? [{ head: remote, pushed: true }] : []),
+      ];
+      const fresh: string[] = [];
+      let viaPush = false;
+      for (const { head, pushed: isPushed } of heads) {
+        const mine = (await ctx.git.changes(land.base, head)).names;
+        if (!mine.some((file) => changedByLand.has(file))) continue;
+        const [after, before] = await Promise.all([
+          ctx.git.conflicts(land.tip, head),
+          ctx.git.conflicts(land.base, head),
+        ]);
+        const found = after.filter((file) => !before.includes(file) && !fresh.includes(file));
+        if (found.length && isPushed && fresh.length === 0) viaPush = true;
+        fresh.push(...found);
+      }
       if (fresh.length === 0) continue;
+      fresh.sort();
       const causeWorker =
         byWorker.find((b) => fresh.some((f) => b.files.has(f)))?.worker ?? land.landed[0]!.worker;
       const causeBranch = all.find((r) => r.name === causeWorker)?.branch ?? causeWorker;
@@ -86,8 +134,8 @@ export async function warnOfNewConflicts(
         files: fresh,
         target: land.target,
         cause: { worker: causeWorker, branch: causeBranch, tip: land.tip },
-        message: `${causeWorker} just landed on ${land.target}, and your branch ${w.branch} now conflicts with it in ${fresh.join(", ")}.`,
-        next: `Resolve it now, before you build more on top: rebase onto ${land.target} in your worktree (git rebase ${land.target}), fix ${fresh.join(", ")} keeping both changes' intent, git add them and git rebase --continue; then call check_conflicts to confirm nothing is left, and land when your task is done.`,
+        message: `${causeWorker} just landed on ${land.target}, and your branch ${w.branch}${viaPush ? ` (as you pushed it to ${ctx.config.remote})` : ""} now conflicts with it in ${fresh.join(", ")}.`,
+        next: `Resolve it now, before you build more on top: rebase onto ${land.target} in your worktree (${viaPush ? `git fetch ${ctx.config.remote} ${land.target} && git rebase FETCH_HEAD` : `git rebase ${land.target}`}), fix ${fresh.join(", ")} keeping both changes' intent, git add them and git rebase --continue; then call check_conflicts to confirm nothing is left, and land when your task is done.`,
       };
       await writeFileAtomic(join(dirOf(ctx, w.name), `${id}.json`), JSON.stringify(warning));
       await recordEvent(ctx, {

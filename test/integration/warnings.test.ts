@@ -4,7 +4,7 @@ import { loadEpicStats } from "../../src/core/epic-stats.js";
 import { readEvents } from "../../src/core/events.js";
 import { requestLand } from "../../src/core/landing/index.js";
 import { call, connect } from "../helpers/mcp.js";
-import { gitIn, gitRepo } from "../helpers/repo.js";
+import { gitIn, gitRepo, tempDir } from "../helpers/repo.js";
 import { commitIn, epicFiles, makeWorker } from "../helpers/workers.js";
 
 const id = (n: number) => `e-0${n}-t${n}`;
@@ -75,6 +75,48 @@ describe("warnings pushed to the agents they concern", () => {
     const clientB = await connect(ctx, b!.caller);
     try {
       expect((await call(clientB.client, "list_tasks")).data?.warnings).toBeUndefined();
+    } finally {
+      await clientB.close();
+    }
+  });
+
+  it("considers what a sibling pushed to the shared remote, not only its branch here", async () => {
+    const root = gitRepo({
+      "README.md": "# r\n",
+      "shared.txt": "one\ntwo\nthree\n",
+      "jig.json": JSON.stringify({ remote: "origin" }),
+      ...epicFiles("e", 2),
+    });
+    gitIn(root, "branch", "feature/e");
+    const bare = tempDir("jig-bare-");
+    gitIn(bare, "init", "-q", "--bare", "-b", "main");
+    gitIn(root, "remote", "add", "origin", bare);
+    gitIn(root, "push", "-q", "origin", "main", "feature/e");
+    const ctx = await openContext({ root });
+    const [a, b] = await Promise.all([1, 2].map((n) => makeWorker(ctx, id(n))));
+    // B works on another machine: its commits reach the remote (refs/jig/workers/<name>), never its branch here.
+    const elsewhere = tempDir("jig-clone-");
+    gitIn(elsewhere, "clone", "-q", "-b", "feature/e", bare, ".");
+    gitIn(elsewhere, "config", "user.email", "b@b");
+    gitIn(elsewhere, "config", "user.name", "b");
+    commitIn(elsewhere, { "shared.txt": "one\nB\nthree\n" });
+    gitIn(elsewhere, "push", "-q", "origin", `HEAD:refs/jig/workers/${id(2)}`);
+    expect(gitIn(root, "rev-parse", `_jig/${id(2)}`)).toBe(gitIn(root, "rev-parse", "feature/e"));
+
+    commitIn(a!.worktree, { "shared.txt": "one\nA\nthree\n" });
+    expect(await requestLand(ctx, id(1))).toMatchObject({ state: "landed" });
+    expect(gitIn(bare, "log", "-1", "--format=%s", "feature/e")).toBe("work");
+    const clientB = await connect(ctx, b!.caller);
+    try {
+      const next = await call(clientB.client, "list_tasks");
+      const warnings = next.data?.warnings as Record<string, unknown>[];
+      expect(warnings).toMatchObject([
+        { kind: "target-conflict", files: ["shared.txt"], cause: { worker: id(1) } },
+      ]);
+      expect(warnings[0]!.message).toContain(
+        `your branch _jig/${id(2)} (as you pushed it to origin) now conflicts`,
+      );
+      expect(warnings[0]!.next).toContain("git fetch origin feature/e && git rebase FETCH_HEAD");
     } finally {
       await clientB.close();
     }
