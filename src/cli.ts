@@ -258,6 +258,20 @@ export function buildProgram(): Command {
     .action(action(() => import("./cli/serve.js")));
 
   program
+    .command("k8s-job")
+    .description(
+      "print the Kubernetes Secret + Job of one remote worker for `kubectl apply -f -` (token from JIG_TOKEN)",
+    )
+    .requiredOption("--name <worker>", "the worker's name ({name} in a command launcher)")
+    .requiredOption("--task <id>", "its task ({task})")
+    .requiredOption("--agent <name>", "its agent ({agent})")
+    .requiredOption("--url <url>", "the coordinator's MCP endpoint as the pod reaches it ({url})")
+    .requiredOption("--remote <url>", "the shared git remote as the pod reaches it ({remote})")
+    .option("--image <image>", "the container image (default: kubernetes.image in jig.json)")
+    .option("--namespace <namespace>", "the namespace (default: kubernetes.namespace, else kubectl's)")
+    .action(action(() => import("./cli/k8s-job.js")));
+
+  program
     .command("demo")
     .description(
       "the whole plan → work → land pipeline on a sample epic in a temporary repo (scripted agent, no network)",

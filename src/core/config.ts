@@ -75,6 +75,48 @@ export const HttpLimitsSchema = z
   })
   .strict();
 
+/** A Kubernetes resource quantity ("500m", "2", "4Gi"), as the API accepts it. */
+const quantity = z.string().regex(/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+|[KMGTPE]i|[numkMGTPE])?$/, {
+  error: (issue) =>
+    `${JSON.stringify(String(issue.input).slice(0, 40))} is not a Kubernetes quantity: write e.g. "500m" or "2" (cpu), "4Gi" (memory)`,
+});
+const resourceList = z.partialRecord(z.enum(["cpu", "memory", "ephemeral-storage"]), quantity);
+/** A DNS-1123 label: what Kubernetes accepts as a namespace or Secret name segment. */
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
+  error: (issue) =>
+    `${JSON.stringify(String(issue.input).slice(0, 80))} is not a Kubernetes name: lowercase letters, digits and '-', at most 63`,
+});
+
+/** The Job `jig k8s-job` renders for a remote worker (docs/usage.md#kubernetes). */
+export const KubernetesSchema = z
+  .object({
+    /** The container image: jig, git and the agent's CLI on PATH. */
+    image: z.string().min(1),
+    namespace: dnsLabel.optional(),
+    /** How the image runs jig (`jig worker …` arguments follow). */
+    command: z.array(z.string().min(1)).min(1).default(["jig"]),
+    imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).optional(),
+    resources: z
+      .object({ requests: resourceList.optional(), limits: resourceList.optional() })
+      .strict()
+      .optional(),
+    serviceAccountName: dnsLabel.optional(),
+    /** Existing Secrets whose keys become the worker's environment (e.g. the agent's API key). */
+    envFromSecrets: z.array(dnsLabel).default([]),
+    /** Plain environment for the worker (not for secrets: JIG_TOKEN is refused, use envFromSecrets). */
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())
+      .refine((env) => !("JIG_TOKEN" in env), {
+        error: "JIG_TOKEN is set by jig from the worker's own Secret: remove it from kubernetes.env",
+      })
+      .default({}),
+    /** The finished Job (and its pod) is removed after this long. */
+    ttlSecondsAfterFinished: z.number().int().min(0).default(3600),
+    activeDeadlineSeconds: z.number().int().min(1).optional(),
+  })
+  .strict();
+export type KubernetesConfig = z.infer<typeof KubernetesSchema>;
+
 export const ConfigSchema = z
   .object({
     issuesDir: z
@@ -111,6 +153,7 @@ export const ConfigSchema = z
     /** Default limits for each task and each epic (`jig budget` sets one task's or epic's). */
     budget: z.object({ task: BudgetSchema.optional(), epic: BudgetSchema.optional() }).strict().optional(),
     http: HttpLimitsSchema.default(HttpLimitsSchema.parse({})),
+    kubernetes: KubernetesSchema.optional(),
   })
   .strict();
 export type JigConfig = z.infer<typeof ConfigSchema>;
