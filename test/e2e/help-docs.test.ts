@@ -44,7 +44,7 @@ function fromDocs(): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const line of section.split("\n")) {
     const cells = line.split("|").map((cell) => cell.trim());
-    const synopsis = /^`jig((?: [a-z][a-z-]*)*)(?: [<[].*)?`$/.exec(cells[1] ?? "");
+    const synopsis = /^`jig((?: [a-z][a-z0-9-]*)*)(?: [<[].*)?`$/.exec(cells[1] ?? "");
     if (!synopsis) continue;
     const path = synopsis[1]!.trim();
     if (path in out) throw new Error(`docs/usage.md lists \`jig ${path}\` twice`);
