@@ -7,6 +7,12 @@ import { requestLand, settleDrivers } from "../src/core/landing/index.js";
 const [root, worker] = process.argv.slice(2);
 if (!root || !worker) throw new Error("usage: landing-worker <root> <worker>");
 const ctx = await openContext({ root });
+// A bench killed mid-run must not leave 50 of these looping on land at full priority: once the
+// parent is gone (this process re-parented), stop.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(2);
+}, 1000).unref();
 const lines = createInterface({ input: process.stdin });
 process.stdout.write("ready\n");
 await new Promise<void>((resolve) => lines.once("line", () => resolve()));
