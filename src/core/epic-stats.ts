@@ -1,4 +1,6 @@
 import type { JigContext } from "./context.js";
+import { criticalPathOf, waitedAlong } from "./critical-path.js";
+import { type Acc, foldRecord } from "./epic-record-fold.js";
 import { type JigEvent, readEvents } from "./events.js";
 
 // `jig stats`: how long work waited to land and what each landed change cost, computed from an epic's
@@ -89,137 +91,14 @@ export interface EpicStats {
 const ms = (from: string | null | undefined, to: string | null | undefined): number | null =>
   from && to ? Math.max(0, Date.parse(to) - Date.parse(from)) : null;
 
-interface Acc {
-  task: string;
-  depends: string[];
-  plannedAt: string | null;
-  claimedAt: string | null;
-  requests: Map<string, { queuedAt: string; endedAt: string | null; landed: boolean }>;
-  lastRequest: string | null;
-  landedAt: string | null;
-  blocked: boolean;
-  sessions: number;
-  gateRuns: number;
-  conflicts: number;
-  tokens: number | null;
-  costUsd: number | null;
-}
-
-const add = (a: number | null, b: number | null | undefined): number | null => (b == null ? a : (a ?? 0) + b);
-
 export function computeEpicStats(
   epic: string,
   events: readonly JigEvent[],
   options: { now: string; skipped?: number; truncated?: boolean },
 ): EpicStats {
   const now = options.now;
-  const accs = new Map<string, Acc>();
-  const acc = (task: string): Acc => {
-    let a = accs.get(task);
-    if (!a) {
-      a = {
-        task,
-        depends: [],
-        plannedAt: null,
-        claimedAt: null,
-        requests: new Map(),
-        lastRequest: null,
-        landedAt: null,
-        blocked: false,
-        sessions: 0,
-        gateRuns: 0,
-        conflicts: 0,
-        tokens: null,
-        costUsd: null,
-      };
-      accs.set(task, a);
-    }
-    return a;
-  };
-  // Workers are named after their task; events about a worker without a task (the planner) still cost.
-  const taskOf = (e: { worker: string; task: string | null }) => e.task ?? e.worker;
-  let plannedAt: string | null = null;
-  let totalCost: number | null = null;
-  let totalTokens: number | null = null;
-  let gateRuns = 0;
-  let gateMs = 0;
-  let blockedLands = 0;
-  const conflicts: (Omit<ConflictStats, "outcome"> & { at: string })[] = [];
-
-  for (const e of events) {
-    switch (e.type) {
-      case "planned":
-        plannedAt ??= e.at;
-        for (const t of e.tasks) {
-          const a = acc(t.id);
-          a.depends = t.depends;
-          a.plannedAt ??= e.at;
-        }
-        break;
-      case "spawned":
-        acc(taskOf(e)).sessions++;
-        break;
-      case "claimed": {
-        const a = acc(taskOf(e));
-        a.claimedAt ??= e.at;
-        break;
-      }
-      case "land-queued": {
-        const a = acc(taskOf(e));
-        if (!a.requests.has(e.request))
-          a.requests.set(e.request, { queuedAt: e.at, endedAt: null, landed: false });
-        a.lastRequest = e.request;
-        a.blocked = false;
-        break;
-      }
-      case "landed": {
-        const a = acc(taskOf(e));
-        const r = a.requests.get(e.request);
-        if (r) Object.assign(r, { endedAt: e.at, landed: true });
-        a.landedAt ??= e.at;
-        a.lastRequest = e.request;
-        break;
-      }
-      case "land-blocked": {
-        const a = acc(taskOf(e));
-        const r = a.requests.get(e.request);
-        if (r) r.endedAt ??= e.at;
-        a.blocked = true;
-        blockedLands++;
-        if (e.kind === "conflict") {
-          a.conflicts++;
-          conflicts.push({ task: a.task, at: e.at, files: e.files, source: "land", cause: null });
-        }
-        break;
-      }
-      case "warning": {
-        const a = acc(taskOf(e));
-        a.conflicts++;
-        conflicts.push({ task: a.task, at: e.at, files: e.files, source: "warning", cause: e.cause.worker });
-        break;
-      }
-      case "gate":
-        gateRuns++;
-        gateMs += e.ms;
-        for (const w of e.workers) acc(w).gateRuns++;
-        break;
-      case "session-ended": {
-        const a = acc(taskOf(e));
-        const tokens =
-          e.usage && (e.usage.inputTokens != null || e.usage.outputTokens != null)
-            ? (e.usage.inputTokens ?? 0) + (e.usage.outputTokens ?? 0)
-            : null;
-        a.tokens = add(a.tokens, tokens);
-        a.costUsd = add(a.costUsd, e.usage?.costUsd);
-        totalTokens = add(totalTokens, tokens);
-        totalCost = add(totalCost, e.usage?.costUsd);
-        break;
-      }
-      default:
-        break;
-    }
-  }
-
+  const { accs, plannedAt, totalCost, totalTokens, gateRuns, gateMs, blockedLands, conflicts } =
+    foldRecord(events);
   const planned = [...accs.values()].filter((a) => a.plannedAt !== null || a.claimedAt !== null);
   const byId = new Map(planned.map((a) => [a.task, a]));
   const readyAt = (a: Acc): string | null => {
@@ -284,37 +163,8 @@ export function computeEpicStats(
   const waits = landedTasks.map((t) => t.landWaitMs ?? 0);
   const statsById = new Map(tasks.map((t) => [t.task, t]));
 
-  // The critical path: from the task that landed last, back through the dependency it waited on longest.
-  const criticalPath: PathStep[] = [];
-  let cursor = [...tasks].sort((x, y) => (x.landedAt ?? now).localeCompare(y.landedAt ?? now)).at(-1);
-  const visited = new Set<string>();
-  while (cursor && !visited.has(cursor.task)) {
-    visited.add(cursor.task);
-    criticalPath.unshift({
-      task: cursor.task,
-      toClaimMs: cursor.toClaimMs,
-      workingMs: cursor.workingMs,
-      landWaitMs: cursor.landWaitMs,
-      landedAt: cursor.landedAt,
-    });
-    const deps = (byId.get(cursor.task)?.depends ?? []).flatMap((d) => statsById.get(d) ?? []);
-    cursor = deps.sort((x, y) => (x.landedAt ?? now).localeCompare(y.landedAt ?? now)).at(-1);
-  }
-  const waited = criticalPath.reduce(
-    (w, s) => ({
-      claimMs: w.claimMs + (s.toClaimMs ?? 0),
-      workMs: w.workMs + (s.workingMs ?? 0),
-      landMs: w.landMs + (s.landWaitMs ?? 0),
-    }),
-    { claimMs: 0, workMs: 0, landMs: 0 },
-  );
-  const most =
-    criticalPath.length === 0
-      ? null
-      : (["claim", "work", "land"] as const).reduce((best, k) =>
-          waited[`${k}Ms`] > waited[`${best}Ms`] ? k : best,
-        );
-
+  const criticalPath = criticalPathOf(tasks, (id) => byId.get(id)?.depends ?? [], now);
+  const waited = waitedAlong(criticalPath);
   const sessions = tasks.reduce((s, t) => s + t.sessions, 0);
   return {
     epic,
@@ -343,7 +193,7 @@ export function computeEpicStats(
       return { ...c, outcome: landedAt && landedAt >= c.at ? "landed" : "open" };
     }),
     criticalPath,
-    waited: { ...waited, most },
+    waited,
     record: {
       events: events.length,
       skipped: options.skipped ?? 0,
