@@ -99,7 +99,11 @@ export function computeEpicStats(
   const now = options.now;
   const { accs, plannedAt, totalCost, totalTokens, gateRuns, gateMs, blockedLands, conflicts } =
     foldRecord(events);
-  const planned = [...accs.values()].filter((a) => a.plannedAt !== null || a.claimedAt !== null);
+  // A task is any the record planned, claimed or landed for (its plan or claim may predate a truncated
+  // record); a worker with only sessions (the planner) costs but is not a task.
+  const planned = [...accs.values()].filter(
+    (a) => a.plannedAt !== null || a.claimedAt !== null || a.requests.size > 0 || a.landedAt !== null,
+  );
   const byId = new Map(planned.map((a) => [a.task, a]));
   const readyAt = (a: Acc): string | null => {
     if (a.depends.length === 0) return a.plannedAt;

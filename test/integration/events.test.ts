@@ -131,4 +131,31 @@ describe("the per-epic event record", () => {
     expect(stats.tasks).toMatchObject([{ task: "e-01-t1", state: "landed", landAttempts: 1 }]);
     expect(stats.totals.landed).toBe(1);
   });
+
+  it("records a real gate failure and the retry that landed: gate runs, the refusal, and the stats from them", async () => {
+    const { ctx } = await setup({ gate: { command: "test ! -e bad.txt" } });
+    const w = await makeWorker(ctx, "e-01-t1");
+    commitIn(w.worktree, { "a.txt": "a\n", "bad.txt": "breaks the gate\n" });
+    const refused = await requestLand(ctx, "e-01-t1");
+    expect(refused).toMatchObject({ state: "blocked" });
+    gitIn(w.worktree, "rm", "-q", "bad.txt");
+    gitIn(w.worktree, "commit", "-q", "-m", "fix the gate");
+    expect(await requestLand(ctx, "e-01-t1")).toMatchObject({ state: "landed" });
+
+    const { events } = await readEvents(ctx, "e");
+    const gates = events.filter((e) => e.type === "gate");
+    expect(gates).toMatchObject([
+      { workers: ["e-01-t1"], ok: false, timedOut: false },
+      { workers: ["e-01-t1"], ok: true, timedOut: false },
+    ]);
+    for (const gate of gates) expect(gate.type === "gate" && gate.ms).toBeGreaterThan(0);
+    expect(events.filter((e) => e.type === "land-blocked")).toMatchObject([
+      { worker: "e-01-t1", kind: "gate" },
+    ]);
+    const stats = await loadEpicStats(ctx, "e");
+    expect(stats.tasks).toMatchObject([{ task: "e-01-t1", state: "landed", landAttempts: 2, gateRuns: 2 }]);
+    expect(stats.totals).toMatchObject({ landed: 1, blockedLands: 1, gateRuns: 2, gateRunsPerLand: 2 });
+    const gateMs = gates.reduce((sum, e) => sum + (e.type === "gate" ? e.ms : 0), 0);
+    expect(stats.totals.gateMs).toBe(gateMs);
+  });
 });

@@ -221,6 +221,32 @@ describe("the dashboard's timeline and spend", () => {
   });
 });
 
+describe("a record that begins mid-epic", () => {
+  it("still counts a task it only saw landing (its plan and claim rotated away), and not the planner", () => {
+    const stats = computeEpicStats(
+      "e",
+      [
+        ev(0, {
+          type: "session-ended",
+          worker: "planner-e",
+          task: null,
+          code: 0,
+          signal: null,
+          usage: usage(0.4, 100),
+        }),
+        ev(10, { type: "land-queued", ...w(1), request: "r1" }),
+        ev(12, { type: "landed", ...w(1), request: "r1", commits: 1, tip: "aaa" }),
+      ],
+      { now: at(20), truncated: true },
+    );
+    expect(stats.tasks).toMatchObject([
+      { task: "e-01-t1", state: "landed", landWaitMs: 2 * MIN, readyAt: null },
+    ]);
+    expect(stats.totals).toMatchObject({ tasks: 1, landed: 1, costUsd: 0.4, costPerLandedUsd: 0.4 });
+    expect(stats.record.truncated).toBe(true);
+  });
+});
+
 describe("parseEvents", () => {
   const lines = RECORD.slice(0, 3).map((e) => JSON.stringify(e));
 
