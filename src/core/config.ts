@@ -117,6 +117,88 @@ export const KubernetesSchema = z
   .strict();
 export type KubernetesConfig = z.infer<typeof KubernetesSchema>;
 
+/** Placeholders a `command` launcher's template may use (docs/usage.md#across-machines). */
+export const LAUNCHER_PLACEHOLDERS = [
+  "name",
+  "task",
+  "target",
+  "agent",
+  "url",
+  "remote",
+  "tokenFile",
+] as const;
+
+const templateWord = z
+  .string()
+  .min(1)
+  .superRefine((word, ctx) => {
+    for (const [, name] of word.matchAll(/\{([^{}]*)\}/g)) {
+      if (name === "token")
+        ctx.addIssue({
+          code: "custom",
+          message:
+            "{token} is not allowed: a token never goes on a command line; the command gets it in the JIG_TOKEN environment variable, or use {tokenFile}",
+        });
+      else if (!(LAUNCHER_PLACEHOLDERS as readonly string[]).includes(name!))
+        ctx.addIssue({
+          code: "custom",
+          message: `unknown placeholder {${name}}: use ${LAUNCHER_PLACEHOLDERS.map((p) => `{${p}}`).join(" ")}`,
+        });
+    }
+  });
+
+const httpUrl = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+    error: (issue) =>
+      `${JSON.stringify(String(issue.input).slice(0, 120))} is not an http(s) URL: give the coordinator's MCP endpoint as workers reach it, e.g. https://coordinator:7777/mcp`,
+  })
+  .refine(
+    (value) =>
+      !URL.canParse(value) ||
+      (!new URL(value).username && !new URL(value).password && !new URL(value).search),
+    {
+      error:
+        "the URL must carry no credentials or query: the worker's token goes in a header, never in a URL",
+    },
+  );
+
+/** What every launcher that places workers away from this machine shares. */
+export const RemoteLauncherBase = {
+  /** The coordinator's MCP endpoint (`jig serve` over HTTP) as the workers reach it. */
+  url: httpUrl,
+  /** The shared git remote as the workers reach it (default: the URL of jig.json's `remote` here). */
+  remoteUrl: z.string().min(1).optional(),
+};
+
+/**
+ * Where worker sessions start: `local` (this machine, a worktree here), or `command` (a template that
+ * starts `jig worker` anywhere: kubectl, nomad, a sandbox CLI; it must stay in the foreground while the
+ * worker runs). Placement modules add kinds (see orchestrator/launchers/).
+ */
+export const LauncherSchema = z.discriminatedUnion(
+  "kind",
+  [
+    z.object({ kind: z.literal("local") }).strict(),
+    z
+      .object({
+        kind: z.literal("command"),
+        template: z.array(templateWord).min(1),
+        /** Extra environment for the command (never the token: jig sets JIG_TOKEN itself). */
+        env: z.record(z.string(), z.string()).default({}),
+        ...RemoteLauncherBase,
+      })
+      .strict(),
+  ],
+  {
+    error: (issue) =>
+      issue.code === "invalid_union"
+        ? `unknown launcher kind ${JSON.stringify((issue.input as { kind?: unknown } | undefined)?.kind ?? null)}: use "local" or "command"`
+        : undefined,
+  },
+);
+export type LauncherConfig = z.infer<typeof LauncherSchema>;
+
 export const ConfigSchema = z
   .object({
     issuesDir: z
@@ -154,8 +236,18 @@ export const ConfigSchema = z
     budget: z.object({ task: BudgetSchema.optional(), epic: BudgetSchema.optional() }).strict().optional(),
     http: HttpLimitsSchema.default(HttpLimitsSchema.parse({})),
     kubernetes: KubernetesSchema.optional(),
+    /** Where worker sessions start (default: on this machine). */
+    launcher: LauncherSchema.default({ kind: "local" }),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    if (config.launcher.kind !== "local" && !config.remote)
+      ctx.addIssue({
+        code: "custom",
+        path: ["launcher"],
+        message: `a '${config.launcher.kind}' launcher needs the shared git remote: set "remote" (e.g. "origin") — remote workers fetch and push through it`,
+      });
+  });
 export type JigConfig = z.infer<typeof ConfigSchema>;
 
 export const CONFIG_FILE = "jig.json";

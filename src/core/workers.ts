@@ -56,6 +56,13 @@ export const WorkerRecordSchema = z.object({
   usageBefore: UsageSchema.nullable().default(null),
   /** The agent CLI's conversation id, so a retry can resume the conversation. */
   session: z.string().nullable().default(null),
+  /**
+   * Where the session runs: `local` (its worktree here), or the jig.json launcher kind that placed it
+   * elsewhere (`command`, `ssh`…); a remote worker's `worktree` is only its status directory here.
+   */
+  launcher: z.string().default("local"),
+  /** The host a launcher chose, if it chooses among hosts. */
+  host: z.string().nullable().default(null),
 });
 export type WorkerRecord = z.infer<typeof WorkerRecordSchema>;
 /** A record as written: fields with defaults may be left out. */
@@ -158,6 +165,9 @@ export async function writeWorkerStatus(
   await writeFileAtomic(worktreeStatusFile(worktree), `${JSON.stringify(next, null, 2)}\n`);
   return next;
 }
+
+/** A worker placed on another machine: its work reaches this one through the shared git remote only. */
+export const isRemote = (record: Pick<WorkerRecord, "launcher">): boolean => record.launcher !== "local";
 
 /** How a session ended, for people: `exit code 1: Not logged in · Please run /login`, `killed by SIGKILL`. */
 export function describeExit(record: Pick<WorkerRecord, "exited">): string {

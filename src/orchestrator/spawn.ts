@@ -26,7 +26,10 @@ import { git } from "../lib/git.js";
 import { CLI_ENTRY, PACKAGE_ROOT } from "../version.js";
 import type { Budget, LaunchRequest, LaunchSpec, McpServerLaunch } from "./backends/backend.js";
 import { resolveAgent } from "./backends/index.js";
+import type { WorkerLaunch } from "./launchers/index.js";
+import { remoteLauncher } from "./launchers/index.js";
 import { adhocPrompt, plannerPrompt, resumePrompt, workerPrompt } from "./prompts.js";
+import { startRemoteWorker } from "./remote-spawn.js";
 import { writeSessionSettings } from "./session-settings.js";
 
 // Starting sessions: a worktree and branch, an identity and MCP config, the skills, a registry record,
@@ -69,7 +72,7 @@ async function installSkills(ctx: JigContext, dir: string): Promise<void> {
 async function startSupervised(
   ctx: JigContext,
   record: WorkerRecord,
-  spec: LaunchSpec & { budget: Budget | null },
+  spec: LaunchSpec & { budget: Budget | null; stdin?: string },
 ): Promise<number> {
   await writeFileAtomic(
     // Its environment holds the user's API keys: kept outside the repository, with the tokens.
@@ -104,15 +107,19 @@ function withoutJigToken<T extends Record<string, string | undefined>>(env: T): 
   return rest as T;
 }
 
-type Agent = ReturnType<typeof resolveAgent>;
+export type Agent = ReturnType<typeof resolveAgent>;
 
-/** Registers a session (its record, attempt and status file), then starts its agent under a supervisor. */
-async function startSession(
+/**
+ * Registers a session (its record, attempt and status file), then starts its agent under a supervisor —
+ * or, with `placement`, the remote launcher's command that runs `jig worker` elsewhere (remote-spawn.ts).
+ */
+export async function startSession(
   ctx: JigContext,
   who: Pick<WorkerRecord, "name" | "kind" | "issue" | "epic" | "branch" | "target" | "worktree">,
   agent: Agent,
   launch: Pick<LaunchRequest, "role" | "cwd" | "prompt" | "mcpConfigPath" | "mcpServer" | "issue">,
   options: SpawnOptions = {},
+  placement?: Placement,
 ): Promise<WorkerRecord> {
   const previous = await ctx.workers.get(who.name);
   const budgets = await budgetStates(ctx, { task: who.kind === "planner" ? null : who.name, epic: who.epic });
@@ -123,7 +130,11 @@ async function startSession(
     });
   // A retry continues the earlier conversation where the CLI can (same agent, a conversation id recorded).
   const resume =
-    !options.fresh && previous?.session && previous.agent === agent.name && agent.backend.resumes
+    !placement &&
+    !options.fresh &&
+    previous?.session &&
+    previous.agent === agent.name &&
+    agent.backend.resumes
       ? previous.session
       : null;
   const prompt = resume
@@ -140,6 +151,8 @@ async function startSession(
     usage: previous?.usage ?? null,
     usageBefore: previous?.usage ?? null,
     session: resume,
+    launcher: placement?.kind ?? "local",
+    host: null,
   };
   await ctx.workers.save(record);
   await writeWorkerStatus(who.worktree, { status: "working", message: null });
@@ -147,6 +160,12 @@ async function startSession(
   const privateDir = join(stateDir(ctx.paths.root), "agents", who.name);
   await mkdir(privateDir, { recursive: true, mode: 0o700 });
   const budget = headroom(budgets);
+  if (placement) {
+    const { host = null, stdin, ...spec } = await placement.launch(privateDir);
+    const pid = await startSupervised(ctx, record, { ...spec, type: agent.backend.type, stdin, budget });
+    await recordSpawned(ctx, record);
+    return ctx.workers.update(who.name, (current) => ({ ...current, pid, host }));
+  }
   const spec = await agent.backend.launch({
     ...launch,
     prompt,
@@ -162,16 +181,26 @@ async function startSession(
   // Never a token inherited from whoever ran jig (a human with JIG_TOKEN set in their shell).
   spec.env = withoutJigToken(spec.env) as Record<string, string>;
   const pid = await startSupervised(ctx, record, { ...spec, budget });
-  if (who.kind === "task")
+  await recordSpawned(ctx, record);
+  return ctx.workers.update(who.name, (current) => ({ ...current, pid }));
+}
+
+/** A remote session's launch: the launcher's command for this attempt (given the session's private dir). */
+export interface Placement {
+  kind: string;
+  launch(privateDir: string): Promise<WorkerLaunch>;
+}
+
+async function recordSpawned(ctx: JigContext, record: WorkerRecord): Promise<void> {
+  if (record.kind === "task")
     await recordEvent(ctx, {
       type: "spawned",
-      epic: who.epic,
-      worker: who.name,
-      task: who.issue,
+      epic: record.epic,
+      worker: record.name,
+      task: record.issue,
       attempt: record.attempt,
-      agent: agent.name,
+      agent: record.agent,
     });
-  return ctx.workers.update(who.name, (current) => ({ ...current, pid }));
 }
 
 /** What ended the previous session, in a line for the resumed one: its exit, or why its land was refused. */
@@ -228,6 +257,8 @@ export async function spawnTaskWorker(
   }
   // Take the task for this worker before starting anything (compare-and-set: open, and unassigned or ours).
   await assignTask(ctx, ADMIN, issue.id, name);
+  const remote = remoteLauncher(ctx.config.launcher);
+  if (remote) return startRemoteWorker(ctx, remote, { issue, target, agent }, options);
   const { path, branch } = await createWorktree(ctx, { name, from: target });
   await installSkills(ctx, path);
   const token = await issueToken(ctx.paths, name);

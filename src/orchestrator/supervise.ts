@@ -19,7 +19,7 @@ const POLL_MS = 1_000;
 
 export async function superviseSession(ctx: JigContext, name: string): Promise<number> {
   const record = await ctx.workers.require(name);
-  const spec = await readJsonFile<LaunchSpec & { budget?: Budget | null }>(
+  const spec = await readJsonFile<LaunchSpec & { budget?: Budget | null; stdin?: string }>(
     sessionFile(ctx.paths, name, "launch"),
   );
   if (!spec) return 1;
@@ -27,7 +27,14 @@ export async function superviseSession(ctx: JigContext, name: string): Promise<n
   // The log is appended to across attempts: this session's output starts here.
   const start = sizeOf(record.logPath);
   const log = openSync(record.logPath, "a", 0o600);
-  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ["ignore", log, log] });
+  const child = spawn(spec.command, spec.args, {
+    cwd: spec.cwd,
+    env: spec.env,
+    stdio: [spec.stdin === undefined ? "ignore" : "pipe", log, log],
+  });
+  // A remote launcher's secret for the command (e.g. the token for `jig worker --token-file -`).
+  if (spec.stdin !== undefined) child.stdin?.end(spec.stdin);
+  child.stdin?.on("error", () => {});
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on("SIGTERM", () => forward("SIGTERM"));
   process.on("SIGINT", () => forward("SIGINT"));
