@@ -146,6 +146,7 @@ export function buildProgram(): Command {
     .option("--context <text>", "ad-hoc task description")
     .option("--agent <name>", "agent backend")
     .option("--budget <amount>", 'this worker\'s spending limit, e.g. "$5", "200k" tokens, or both')
+    .option("--local", "start it on this machine even when jig.json's launcher places workers elsewhere")
     .option("--json", "print JSON")
     .action(action(() => import("./cli/spawn.js"), ["name"]));
 
@@ -279,6 +280,30 @@ export function buildProgram(): Command {
     .option("--keep", "keep the temporary repo and print its path")
     .option("--json", "print JSON")
     .action(action(() => import("./cli/demo.js")));
+
+  program
+    .command("worker")
+    .description(
+      "run one worker session here for a coordinator elsewhere: clone the shared remote, run the agent against the coordinator's MCP URL, push before each land (token: JIG_TOKEN or --token-file)",
+    )
+    .requiredOption("--url <url>", "the coordinator's MCP endpoint, e.g. https://coordinator:7411/mcp")
+    .requiredOption("--remote <git-url>", "the shared git remote, as this machine reaches it")
+    .requiredOption("--task <id>", "the task the coordinator spawned this worker for")
+    .requiredOption("--target <branch>", "the branch the task lands on")
+    .option("--agent <name>", "the agent (as named in the repository's jig.json)")
+    .option("--dir <path>", "cache of clones and worktrees (default $JIG_WORKER_HOME or ~/.cache/jig/worker)")
+    .option(
+      "--token-file <file>",
+      "read the worker's token from this file (- for stdin) instead of JIG_TOKEN",
+    )
+    .action(action(() => import("./cli/worker.js")));
+
+  program
+    .command("worker-mcp", { hidden: true })
+    .description(
+      "a remote worker agent's MCP server: stdio to the agent, HTTP to the coordinator (started by jig worker)",
+    )
+    .action(action(async () => ({ run: (await import("./cli/worker.js")).proxy })));
 
   program
     .command("agent-scripted", { hidden: true })

@@ -1,13 +1,13 @@
 import { relative } from "node:path";
 import { parseBudget, setBudget } from "../core/budgets.js";
 import { openContext } from "../core/context.js";
-import type { WorkerRecord } from "../core/workers.js";
+import { isRemote, type WorkerRecord } from "../core/workers.js";
 import { JigError } from "../errors.js";
 import { spawnAdhocWorker, spawnTaskWorker } from "../orchestrator/spawn.js";
 import type { CommandIO, CommandOutput } from "./output.js";
 
 export async function run(
-  args: { name?: string; issue?: string; context?: string; agent?: string; budget?: string },
+  args: { name?: string; issue?: string; context?: string; agent?: string; budget?: string; local?: boolean },
   io: CommandIO,
 ): Promise<CommandOutput> {
   const ctx = await openContext({ cwd: io.cwd });
@@ -22,7 +22,7 @@ export async function run(
     if (id) await setBudget(ctx, "task", id, budget);
   }
   let record: WorkerRecord;
-  if (args.issue) record = await spawnTaskWorker(ctx, args.issue, { agent: args.agent });
+  if (args.issue) record = await spawnTaskWorker(ctx, args.issue, { agent: args.agent, local: args.local });
   else if (args.name && args.context !== undefined)
     record = await spawnAdhocWorker(ctx, args.name, args.context, { agent: args.agent });
   else
@@ -32,7 +32,9 @@ export async function run(
   const text = [
     `spawned ${record.name} (${record.agent}, pid ${record.pid})`,
     `  branch   ${record.branch} → ${record.kind === "task" ? `lands on ${record.target}` : `from ${record.target}, merge with jig merge ${record.name}`}`,
-    `  worktree ${relative(ctx.paths.root, record.worktree)}`,
+    isRemote(record)
+      ? `  placed   by the ${record.launcher} launcher${record.host ? ` on ${record.host}` : ""} (jig worker: its own clone of the remote)`
+      : `  worktree ${relative(ctx.paths.root, record.worktree)}`,
     `  log      jig logs ${record.name}`,
   ].join("\n");
   return { text, json: record };

@@ -9,7 +9,7 @@ import { resolveReference } from "./ids.js";
 import { applyPatch, type Issue, type IssueStatus, parseIssue } from "./issue.js";
 import type { IssueSnapshot } from "./issue-store.js";
 import { setWorkerState } from "./lifecycle.js";
-import { type WorkerState, writeWorkerStatus } from "./workers.js";
+import { isRemote, type WorkerState, writeWorkerStatus } from "./workers.js";
 
 // What agents do to tasks — claim, report, list — with the authority rules in one place.
 
@@ -154,7 +154,8 @@ export async function claimTask(
   return {
     task,
     target: task.target ?? (epic ? (epic.target ?? defaultTarget(epic.id)) : await taskTarget(ctx, task)),
-    worktree: record?.worktree ?? null,
+    // A remote worker's worktree is on its own machine; the path here is the coordinator's, not for it.
+    worktree: record && !isRemote(record) ? record.worktree : null,
     alreadyClaimed: claimed.alreadyClaimed,
   };
 }

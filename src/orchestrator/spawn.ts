@@ -228,6 +228,8 @@ export interface SpawnOptions {
   fresh?: boolean;
   /** For a resumed session: what happened since it stopped (default: read from its exit and status). */
   note?: string;
+  /** On this machine, whatever jig.json's launcher says. */
+  local?: boolean;
 }
 
 /** One worker for one subtask. Refuses a task that is complete, or assigned to a live worker. */
@@ -257,7 +259,7 @@ export async function spawnTaskWorker(
   }
   // Take the task for this worker before starting anything (compare-and-set: open, and unassigned or ours).
   await assignTask(ctx, ADMIN, issue.id, name);
-  const remote = remoteLauncher(ctx.config.launcher);
+  const remote = options.local ? null : remoteLauncher(ctx.config.launcher);
   if (remote) return startRemoteWorker(ctx, remote, { issue, target, agent }, options);
   const { path, branch } = await createWorktree(ctx, { name, from: target });
   await installSkills(ctx, path);

@@ -3,7 +3,7 @@ import { toJigError } from "../../errors.js";
 import type { JigContext } from "../context.js";
 import { recordEvent } from "../events.js";
 import { branchCommit, isAncestor, type MergeConflict } from "../git-ops.js";
-import type { WorkerRecord } from "../workers.js";
+import { isRemote, type WorkerRecord } from "../workers.js";
 import { jigPathsTouched } from "./jig-paths.js";
 import { blocked, finish, landedVerdict } from "./outcome.js";
 import { type LandedRecord, type LandVerdict, type QueueEntry, readLanded, writeVerdict } from "./queue.js";
@@ -88,7 +88,11 @@ export async function rebaseChain(
     }
     if (!rebased.ok) {
       if (tip !== base) continue;
-      await finish(ctx, entry, conflictVerdict(entry, record.branch, record.worktree, rebased.conflicts));
+      await finish(
+        ctx,
+        entry,
+        conflictVerdict(entry, record.branch, isRemote(record) ? null : record.worktree, rebased.conflicts),
+      );
       continue;
     }
     candidates.push({
@@ -136,7 +140,7 @@ async function refuseJigPaths(ctx: JigContext, base: string, candidates: Candida
 function conflictVerdict(
   entry: QueueEntry,
   branch: string,
-  worktree: string,
+  worktree: string | null,
   conflicts: MergeConflict[],
 ): LandVerdict {
   const files = conflicts.map((c) => c.file);
@@ -145,7 +149,7 @@ function conflictVerdict(
     .map((c) => (c.kinds.every((k) => k === "content") ? c.file : `${c.file} (${c.kinds.join(", ")})`))
     .join(", ");
   const fix = [
-    `cd ${worktree}`,
+    ...(worktree ? [`cd ${worktree}`] : []), // a remote worker's worktree is on its machine
     `git switch ${branch}`,
     `git rebase ${entry.target}`,
     `# resolve ${files.slice(0, 5).join(", ")}, then: git add -- <files> && git rebase --continue`,

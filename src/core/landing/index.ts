@@ -8,7 +8,8 @@ import { watchChanges } from "../../lib/watch.js";
 import type { JigContext } from "../context.js";
 import { recordEvent } from "../events.js";
 import { branchCommit, dirtyFiles, isAncestor, resolveCommit } from "../git-ops.js";
-import type { WorkerRecord } from "../workers.js";
+import { fetchWorkerRef } from "../remote-work.js";
+import { isRemote, type WorkerRecord } from "../workers.js";
 import { drainQueue } from "./drive.js";
 import {
   enqueue,
@@ -50,6 +51,8 @@ export async function requestLand(
     );
   }
   const target = record.target;
+  // A remote worker's branch is what it pushed to the shared remote (before this call): fetched here first.
+  if (isRemote(record)) await fetchWorkerRef(ctx, record);
   // Asking again while queued only waits (the driver reads the branch itself when it takes it).
   const queued = (await listQueue(ctx.paths, target)).some((entry) => entry.worker === worker);
   const previous = await readVerdict(ctx.paths, worker);
@@ -125,12 +128,13 @@ async function checkLandable(
   landedHead: string | null,
 ): Promise<{ ahead: number | null; head: string | null }> {
   const { name: worker, target } = record;
-  if (!existsSync(record.worktree))
+  const local = !isRemote(record); // a remote worker's worktree is on its machine: its jig worker checks it
+  if (local && !existsSync(record.worktree))
     throw new JigError("NOT_FOUND", `the worktree of '${worker}' is missing`, {
       hint: `respawn it: jig spawn --issue ${record.issue}`,
       toolHint: "set_status blocked with this message: a human must respawn the worker",
     });
-  const dirty = await dirtyFiles(record.worktree).catch(() => [] as string[]);
+  const dirty = local ? await dirtyFiles(record.worktree).catch(() => [] as string[]) : [];
   if (dirty.length > 0) {
     throw new JigError(
       "PRECONDITION_FAILED",
@@ -155,7 +159,7 @@ async function checkLandable(
       hint: `respawn the worker: jig spawn --issue ${record.issue}`,
       toolHint: `set_status blocked with this message: a human must respawn the worker of ${record.issue}`,
     });
-  await refuseDetachedWork(record, head);
+  if (local) await refuseDetachedWork(record, head);
   if (count.exitCode === 0) return { ahead: Number(count.stdout.trim()), head };
   if (!ctx.config.remote)
     throw new JigError("PRECONDITION_FAILED", `target branch '${target}' does not exist`, {

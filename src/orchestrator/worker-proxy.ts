@@ -1,0 +1,102 @@
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  ReadResourceRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import { dirtyFiles } from "../core/git-ops.js";
+import { workerBranch } from "../core/worktrees.js";
+import { JigError } from "../errors.js";
+import { gitRun } from "../lib/git.js";
+import { withLock } from "../lib/lock.js";
+import { VERSION } from "../version.js";
+import { connectCoordinator, pushWork } from "./remote-worker.js";
+
+// `jig worker-mcp`: the agent's jig MCP server on a remote worker's machine (docs/remote.md). It speaks
+// stdio to the agent and forwards every request to the coordinator's HTTP endpoint with the worker's
+// token, so the agent sees exactly the tools and resources a local worker sees. Before forwarding
+// `land` it checks the worktree is committed and pushes the branch to `refs/jig/workers/<name>` on the
+// shared remote (the coordinator fetches it from there); after `claim_task` and `land` it refreshes the
+// local copy of the target, so the rebase a conflict verdict asks for works here as written.
+
+function env(name: string): string {
+  const value = process.env[name];
+  if (!value)
+    throw new JigError("INVALID_INPUT", `${name} is not set`, {
+      hint: "jig worker-mcp is started by jig worker, which sets it in the agent's MCP config",
+    });
+  return value;
+}
+
+export async function runWorkerProxy(): Promise<void> {
+  const worktree = env("JIG_WORKER_DIR");
+  const name = env("JIG_WORKER_NAME");
+  const target = env("JIG_WORKER_TARGET");
+  const lock = env("JIG_WORKER_LOCK");
+  const upstream = await connectCoordinator(env("JIG_MCP_URL"), env("JIG_TOKEN"));
+  const server = new Server(
+    { name: "jig", version: VERSION },
+    {
+      capabilities: { tools: {}, resources: {} },
+      ...(upstream.getInstructions() ? { instructions: upstream.getInstructions() } : {}),
+    },
+  );
+  server.setRequestHandler(ListToolsRequestSchema, (request) => upstream.listTools(request.params));
+  server.setRequestHandler(ListResourcesRequestSchema, (request) => upstream.listResources(request.params));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, (request) =>
+    upstream.listResourceTemplates(request.params),
+  );
+  server.setRequestHandler(ReadResourceRequestSchema, (request) => upstream.readResource(request.params));
+  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+    const tool = request.params.name;
+    if (tool === "land" && request.params.arguments?.worker === undefined) {
+      const refused = await beforeLand(worktree, name);
+      if (refused) return refused;
+    }
+    const result = await upstream.callTool(request.params, undefined, { timeout: 120_000 });
+    if (tool === "land" || tool === "claim_task") await refreshTarget(worktree, target, lock);
+    return result;
+  });
+  const transport = new StdioServerTransport();
+  const closed = new Promise<void>((resolve) => {
+    transport.onclose = resolve;
+  });
+  await server.connect(transport);
+  process.stdin.once("end", () => void server.close());
+  await closed;
+  await upstream.close().catch(() => {});
+}
+
+/** Refuses uncommitted work (as the coordinator does for a local worker), then pushes the branch. */
+async function beforeLand(worktree: string, name: string): Promise<CallToolResult | null> {
+  const dirty = await dirtyFiles(worktree).catch(() => [] as string[]);
+  if (dirty.length > 0)
+    return refusal(
+      `[PRECONDITION_FAILED] uncommitted changes in ${dirty.slice(0, 10).join(", ")}${dirty.length > 10 ? ` and ${dirty.length - 10} more` : ""} — commit your work (git add -A && git commit -m '…') or discard it, then call land again`,
+    );
+  const failed = await pushWork(worktree, name);
+  if (failed)
+    return refusal(
+      `[PRECONDITION_FAILED] could not push ${workerBranch(name)} to the shared remote: ${failed} — the coordinator lands only what reached the remote; check the network, then call land again`,
+    );
+  return null;
+}
+
+const refusal = (text: string): CallToolResult => ({ content: [{ type: "text", text }], isError: true });
+
+/** The target as the remote has it now, as a local branch of the clone (best effort). */
+async function refreshTarget(worktree: string, target: string, lock: string): Promise<void> {
+  await withLock(lock, () =>
+    gitRun(worktree, [
+      "fetch",
+      "--quiet",
+      "--no-tags",
+      "origin",
+      `+refs/heads/${target}:refs/heads/${target}`,
+    ]),
+  ).catch(() => {});
+}
