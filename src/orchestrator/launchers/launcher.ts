@@ -52,7 +52,7 @@ export interface RemoteLauncher {
 
 /** The `jig worker` arguments every remote launcher runs (after the `jig` of the worker's machine). */
 export function jigWorkerArgs(
-  request: Pick<WorkerLaunchRequest, "url" | "remote" | "task" | "agent">,
+  request: Pick<WorkerLaunchRequest, "url" | "remote" | "task" | "target" | "agent">,
 ): string[] {
   return [
     "worker",
@@ -62,6 +62,8 @@ export function jigWorkerArgs(
     request.remote,
     "--task",
     request.task,
+    "--target",
+    request.target,
     "--agent",
     request.agent,
   ];
