@@ -186,6 +186,8 @@ export const LauncherSchema = z.discriminatedUnion(
         template: z.array(templateWord).min(1),
         /** Extra environment for the command (never the token: jig sets JIG_TOKEN itself). */
         env: z.record(z.string(), z.string()).default({}),
+        /** The token on the command's stdin (for `ssh host jig worker … --token-file -`) instead of JIG_TOKEN. */
+        tokenOnStdin: z.boolean().default(false),
         ...RemoteLauncherBase,
       })
       .strict(),

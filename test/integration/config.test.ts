@@ -92,6 +92,6 @@ describe("jig.json", () => {
       url: "https://c:7777/mcp",
     };
     writeFileSync(join(dir, "jig.json"), JSON.stringify({ remote: "origin", launcher }));
-    expect((await loadConfig(dir)).launcher).toEqual({ ...launcher, env: {} });
+    expect((await loadConfig(dir)).launcher).toEqual({ ...launcher, env: {}, tokenOnStdin: false });
   });
 });

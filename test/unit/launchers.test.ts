@@ -51,6 +51,21 @@ describe("launchers", () => {
     expect(launch.cwd).toBe("/repo");
   });
 
+  it("tokenOnStdin: the token on stdin, not in the environment", async () => {
+    const config = ConfigSchema.parse({
+      remote: "origin",
+      launcher: {
+        kind: "command",
+        template: ["ssh", "h", "jig worker --task {task} --token-file -"],
+        url: request.url,
+        tokenOnStdin: true,
+      },
+    });
+    const launch = await remoteLauncher(config.launcher)!.launch(ctx, request);
+    expect(launch.stdin).toBe(`${request.token}\n`);
+    expect(launch.env.JIG_TOKEN).toBeUndefined();
+  });
+
   it("the coordinator's own JIG_ variables do not reach the command", async () => {
     process.env.JIG_ROOT = "/coordinator/repo";
     try {

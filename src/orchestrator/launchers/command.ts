@@ -3,7 +3,8 @@ import { fillWord, placeholderValues, type RemoteLauncher } from "./launcher.js"
 
 // `command`: any engine that can start a process that runs `jig worker` and waits for it — a local shell
 // (tests), `kubectl run --attach`, `nomad alloc exec`, a cloud sandbox CLI. The template is an argv array
-// (no shell), its placeholders filled per session; the token reaches the command in JIG_TOKEN only.
+// (no shell), its placeholders filled per session; the token reaches the command in JIG_TOKEN, or on its
+// stdin with `tokenOnStdin` (ssh passes stdin through, not the environment) — never in argv.
 
 type CommandConfig = Extract<LauncherConfig, { kind: "command" }>;
 
@@ -16,7 +17,12 @@ export function commandLauncher(config: CommandConfig): RemoteLauncher {
       return {
         command: command!,
         args,
-        env: { ...withoutJig(process.env), ...config.env, JIG_TOKEN: request.token },
+        env: {
+          ...withoutJig(process.env),
+          ...config.env,
+          ...(config.tokenOnStdin ? {} : { JIG_TOKEN: request.token }),
+        },
+        ...(config.tokenOnStdin ? { stdin: `${request.token}\n` } : {}),
         cwd: ctx.paths.root,
       };
     },
