@@ -289,7 +289,7 @@ export function buildProgram(): Command {
     .requiredOption("--url <url>", "the coordinator's MCP endpoint, e.g. https://coordinator:7411/mcp")
     .requiredOption("--remote <git-url>", "the shared git remote, as this machine reaches it")
     .requiredOption("--task <id>", "the task the coordinator spawned this worker for")
-    .requiredOption("--target <branch>", "the branch the task lands on")
+    .option("--target <branch>", "the branch the task lands on (default: learnt from claim_task)")
     .option("--agent <name>", "the agent (as named in the repository's jig.json)")
     .option("--dir <path>", "cache of clones and worktrees (default $JIG_WORKER_HOME or ~/.cache/jig/worker)")
     .option(

@@ -10,7 +10,7 @@ export async function run(
     url: string;
     remote: string;
     task: string;
-    target: string;
+    target?: string;
     agent?: string;
     dir?: string;
     tokenFile?: string;

@@ -32,7 +32,8 @@ export interface RemoteWorkerOptions {
   url: string;
   remote: string;
   task: string;
-  target: string;
+  /** The branch the task lands on (optional: the MCP proxy learns it from claim_task otherwise). */
+  target?: string;
   agent?: string;
   /** The cache of clones and worktrees (default `$JIG_WORKER_HOME`, else `~/.cache/jig/worker`). */
   dir?: string;
@@ -79,7 +80,7 @@ export async function runRemoteWorker(options: RemoteWorkerOptions): Promise<num
       JIG_MCP_URL: url,
       JIG_WORKER_DIR: place.worktree,
       JIG_WORKER_NAME: name,
-      JIG_WORKER_TARGET: options.target,
+      ...(options.target ? { JIG_WORKER_TARGET: options.target } : {}),
       JIG_WORKER_LOCK: place.lock,
     },
   };
@@ -95,7 +96,7 @@ export async function runRemoteWorker(options: RemoteWorkerOptions): Promise<num
     name,
     role: "worker",
     cwd: place.worktree,
-    prompt: workerPrompt(name, options.target),
+    prompt: workerPrompt(name, options.target ?? "the target branch claim_task names"),
     mcpConfigPath,
     mcpServer,
     privateDir: place.privateDir,
@@ -231,7 +232,7 @@ export function workerPlace(options: Pick<RemoteWorkerOptions, "dir" | "remote">
  */
 export async function prepareWorktree(
   place: WorkerPlace,
-  work: { remote: string; name: string; target: string },
+  work: { remote: string; name: string; target?: string },
 ): Promise<void> {
   const branch = workerBranch(work.name);
   const ref = workerRemoteRef(work.name);
@@ -252,7 +253,7 @@ export async function prepareWorktree(
       "--no-tags",
       "origin",
       `+${ref}:${fetched}`,
-      `+refs/heads/${work.target}:refs/heads/${work.target}`,
+      ...(work.target ? [`+refs/heads/${work.target}:refs/heads/${work.target}`] : []),
     ]);
     if (out.exitCode !== 0)
       throw new JigError(

@@ -35,7 +35,8 @@ function env(name: string): string {
 export async function runWorkerProxy(): Promise<void> {
   const worktree = env("JIG_WORKER_DIR");
   const name = env("JIG_WORKER_NAME");
-  const target = env("JIG_WORKER_TARGET");
+  // Given by jig worker's --target, else learnt from the first claim_task or land result.
+  let target = process.env.JIG_WORKER_TARGET || null;
   const lock = env("JIG_WORKER_LOCK");
   const upstream = await connectCoordinator(env("JIG_MCP_URL"), env("JIG_TOKEN"));
   const server = new Server(
@@ -58,7 +59,11 @@ export async function runWorkerProxy(): Promise<void> {
       if (refused) return refused;
     }
     const result = await upstream.callTool(request.params, undefined, { timeout: 120_000 });
-    if (tool === "land" || tool === "claim_task") await refreshTarget(worktree, target, lock);
+    if (tool === "land" || tool === "claim_task") {
+      const named = (result.structuredContent as { target?: unknown } | undefined)?.target;
+      if (typeof named === "string" && BRANCH.test(named) && !named.includes("..")) target = named;
+      if (target) await refreshTarget(worktree, target, lock);
+    }
     return result;
   });
   const transport = new StdioServerTransport();
@@ -85,6 +90,8 @@ async function beforeLand(worktree: string, name: string): Promise<CallToolResul
     );
   return null;
 }
+
+const BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,200}$/;
 
 const refusal = (text: string): CallToolResult => ({ content: [{ type: "text", text }], isError: true });
 

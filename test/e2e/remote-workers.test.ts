@@ -91,8 +91,7 @@ describe.skipIf(!canSwitchUser)("remote workers: HTTP + a shared git remote only
       "{remote}",
       "--task",
       "{task}",
-      "--target",
-      "{target}",
+      // No --target: the worker learns it from claim_task, as a Job rendered by jig k8s-job does.
       "--agent",
       "{agent}",
     ];
