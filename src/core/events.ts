@@ -1,4 +1,4 @@
-import { open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { open, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { mkdirState } from "../lib/fs.js";
@@ -190,13 +190,63 @@ export async function readEvents(ctx: Pick<JigContext, "paths">, epic: string): 
   const events: JigEvent[] = [];
   let skipped = 0;
   for (const name of files) {
-    const text = await readFile(join(dir, name), "utf8").catch(() => "");
-    const parsed = parseEvents(text);
-    events.push(...parsed.events);
+    const parsed = await readSegment(join(dir, name));
+    for (const event of parsed.events) events.push(event);
     skipped += parsed.skipped;
   }
   const truncated = events.length > 0 && events[0]!.type !== "planned" && files.length > 1;
   return { events, skipped, truncated };
+}
+
+// What this process already parsed of each segment file, by inode (a rotated segment is the old live
+// file renamed, so it stays parsed): the whole lines up to `offset`. The record only grows by appends,
+// so a read parses just the bytes appended since; a file that shrank or whose first bytes changed (an
+// inode reused) is read afresh. Zod-checking every line is what reading a record costs.
+interface ParsedSegment {
+  head: string;
+  offset: number;
+  events: JigEvent[];
+  skipped: number;
+}
+const parsedSegments = new Map<string, ParsedSegment>();
+const HEAD_BYTES = 64;
+const CACHED_SEGMENTS = 64;
+
+async function readSegment(path: string): Promise<{ events: JigEvent[]; skipped: number }> {
+  const handle = await open(path, "r").catch(() => null);
+  if (!handle) return { events: [], skipped: 0 };
+  try {
+    const { size, dev, ino } = await handle.stat();
+    const key = `${dev}:${ino}`;
+    const first = Buffer.alloc(Math.min(HEAD_BYTES, size));
+    await handle.read(first, 0, first.length, 0);
+    const head = first.toString("latin1");
+    let known = parsedSegments.get(key);
+    if (!known || size < known.offset || !head.startsWith(known.head.slice(0, head.length)))
+      known = { head, offset: 0, events: [], skipped: 0 };
+    if (size === known.offset) return known;
+    const chunk = Buffer.alloc(size - known.offset);
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, known.offset);
+    const read = chunk.subarray(0, bytesRead);
+    // Whole lines are kept; a last line without its newline (a writer mid-append, or a torn fragment the
+    // next append is glued to) is parsed now and read again next time.
+    const whole = read.subarray(0, read.lastIndexOf(10) + 1);
+    const parsed = parseEvents(whole.toString("utf8"));
+    known = {
+      head,
+      offset: known.offset + whole.length,
+      events: known.events.concat(parsed.events),
+      skipped: known.skipped + parsed.skipped,
+    };
+    parsedSegments.delete(key);
+    parsedSegments.set(key, known);
+    if (parsedSegments.size > CACHED_SEGMENTS) parsedSegments.delete(parsedSegments.keys().next().value!);
+    if (whole.length === read.length) return known;
+    const tail = parseEvents(read.subarray(whole.length).toString("utf8"));
+    return { events: known.events.concat(tail.events), skipped: known.skipped + tail.skipped };
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Parses JSON lines, skipping what does not parse; a line glued to a torn one is recovered. */

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openContext } from "../../src/core/context.js";
 import { loadEpicStats } from "../../src/core/epic-stats.js";
-import { eventsDir, readEvents, recordEvent } from "../../src/core/events.js";
+import { eventsDir, parseEvents, readEvents, recordEvent } from "../../src/core/events.js";
 import { requestLand } from "../../src/core/landing/index.js";
 import { call, connect } from "../helpers/mcp.js";
 import { gitIn, gitRepo, testEnv } from "../helpers/repo.js";
@@ -110,6 +110,39 @@ describe("the per-epic event record", () => {
     expect(record.truncated).toBe(true);
     expect(record.events.length).toBeLessThan(601);
     expect((await loadEpicStats(ctx, "e")).record.truncated).toBe(true);
+  });
+
+  it("reads only what was appended since its last read, and always the same as reading afresh", async () => {
+    const { ctx } = await setup({ events: { segmentBytes: 4096, segments: 4 } });
+    const dir = eventsDir(ctx, "e");
+    const afresh = () => {
+      const names = readdirSync(dir).filter((n) => n.endsWith(".jsonl"));
+      const ordered = [...names.filter((n) => n !== "current.jsonl").sort(), "current.jsonl"];
+      return ordered.flatMap((n) => parseEvents(readFileSync(join(dir, n), "utf8")).events);
+    };
+    const status = (n: number) =>
+      recordEvent(ctx, {
+        type: "status",
+        epic: "e",
+        worker: "w",
+        task: null,
+        status: "working",
+        message: `step ${n} ${"x".repeat(60)}`,
+      });
+    await recordEvent(ctx, { type: "planned", epic: "e", target: "feature/e", tasks: [] });
+    // Read between appends, across rotations (4 KiB segments) and past the cap (4 kept).
+    for (let n = 0; n < 150; n++) {
+      await status(n);
+      if (n % 7 === 0) expect((await readEvents(ctx, "e")).events).toEqual(afresh());
+    }
+    expect(readdirSync(dir).filter((n) => n.endsWith(".jsonl")).length).toBe(4);
+    expect((await readEvents(ctx, "e")).events).toEqual(afresh());
+    // A record removed and started again (its new file may reuse the old inode) is read afresh.
+    rmSync(dir, { recursive: true });
+    await status(1000);
+    expect((await readEvents(ctx, "e")).events).toMatchObject([
+      { type: "status", message: expect.stringMatching(/^step 1000 /) },
+    ]);
   });
 
   it("records a task's claim, status, land request and landing from the tools and the landing driver", async () => {
