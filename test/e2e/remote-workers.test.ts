@@ -25,8 +25,8 @@ import { gitIn, TEST_HOME, tempDir } from "../helpers/repo.js";
 // another user (uid 65534) with its own HOME, so it can reach the coordinator only through
 // http://127.0.0.1:PORT/mcp and the shared bare remote (a file:// URL) — any open of a coordinator path
 // would fail. One local and two remote workers land an epic; a remote worker killed with SIGKILL
-// mid-work is retried like a local one and its commits from before the kill land; a remote worker's
-// token cannot act for another.
+// mid-work is retried like a local one and its commits from before the kill land; a remote worker whose
+// land conflicts resolves it in its own clone; a remote worker's token cannot act for another.
 
 const WORKER_UID = 65534;
 const canSwitchUser = process.getuid?.() === 0 && existsSync("/usr/bin/setpriv");
@@ -97,8 +97,19 @@ describe.skipIf(!canSwitchUser)("remote workers: HTTP + a shared git remote only
     ];
     root = epicRepo(
       [
-        { slug: "one", steps: writeAndLand("one.txt", "1\n") },
-        { slug: "two", steps: writeAndLand("two.txt", "2\n") },
+        { slug: "one", steps: writeAndLand("shared.txt", "one\n") },
+        // Lands after ep-01 on the same file: blocked on the conflict, it rebases onto the target in its
+        // own clone (fetched by its MCP proxy), resolves, pushes again and lands.
+        {
+          slug: "two",
+          steps: [
+            { write: { path: "shared.txt", content: "two\n" } },
+            { commit: "two: shared.txt" },
+            { waitForTask: { id: "ep-01-one", status: ["complete"] } },
+            { land: true },
+          ],
+          resolve: { "shared.txt": "one and two\n" },
+        },
         {
           slug: "three",
           steps: [
@@ -252,8 +263,8 @@ describe.skipIf(!canSwitchUser)("remote workers: HTTP + a shared git remote only
 
     // Everything is on the target, on the shared remote: linear, each file as its worker wrote it.
     const tip = gitIn(remote, "rev-parse", "refs/heads/feature/ep");
-    expect(gitIn(remote, "show", `${tip}:one.txt`)).toBe("1");
-    expect(gitIn(remote, "show", `${tip}:two.txt`)).toBe("2");
+    expect(gitIn(remote, "show", `${tip}:shared.txt`)).toBe("one and two");
+    expect(runCli(root, ["logs", "ep-02-two"]).stdout).toContain("resolving the conflict in shared.txt");
     // Two sessions appended a line each: the first session's commit survived the kill.
     expect(gitIn(remote, "show", `${tip}:three.txt`)).toBe("x\nx");
     expect(gitIn(remote, "rev-list", "--merges", "--count", tip)).toBe("0");
