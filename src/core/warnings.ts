@@ -134,8 +134,8 @@ export async function warnOfNewConflicts(
         files: fresh,
         target: land.target,
         cause: { worker: causeWorker, branch: causeBranch, tip: land.tip },
-        message: `${causeWorker} just landed on ${land.target}, and your branch ${w.branch}${viaPush ? ` (as you pushed it to ${ctx.config.remote})` : ""} now conflicts with it in ${fresh.join(", ")}.`,
-        next: `Resolve it now, before you build more on top: rebase onto ${land.target} in your worktree (${viaPush ? `git fetch ${ctx.config.remote} ${land.target} && git rebase FETCH_HEAD` : `git rebase ${land.target}`}), fix ${fresh.join(", ")} keeping both changes' intent, git add them and git rebase --continue; then call check_conflicts to confirm nothing is left, and land when your task is done.`,
+        message: `${causeWorker} just landed on ${land.target}, and your branch ${w.branch}${viaPush ? " (as you pushed it to the shared remote)" : ""} now conflicts with it in ${fresh.join(", ")}.`,
+        next: `Resolve it now, before you build more on top: rebase onto ${land.target} in your worktree (git rebase ${land.target}), fix ${fresh.join(", ")} keeping both changes' intent, git add them and git rebase --continue; then call check_conflicts to confirm nothing is left, and land when your task is done.`,
       };
       await writeFileAtomic(join(dirOf(ctx, w.name), `${id}.json`), JSON.stringify(warning));
       await recordEvent(ctx, {

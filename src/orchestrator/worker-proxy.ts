@@ -20,8 +20,9 @@ import { connectCoordinator, pushWork } from "./remote-worker.js";
 // stdio to the agent and forwards every request to the coordinator's HTTP endpoint with the worker's
 // token, so the agent sees exactly the tools and resources a local worker sees. Before forwarding
 // `land` it checks the worktree is committed and pushes the branch to `refs/jig/workers/<name>` on the
-// shared remote (the coordinator fetches it from there); after `claim_task` and `land` it refreshes the
-// local copy of the target, so the rebase a conflict verdict asks for works here as written.
+// shared remote (the coordinator fetches it from there); after `claim_task`, `land` and any result that
+// carries a warning it refreshes the local copy of the target, so the rebase a conflict verdict or a
+// warning asks for works here as written.
 
 function env(name: string): string {
   const value = process.env[name];
@@ -59,7 +60,10 @@ export async function runWorkerProxy(): Promise<void> {
       if (refused) return refused;
     }
     const result = await upstream.callTool(request.params, undefined, { timeout: 120_000 });
-    if (tool === "land" || tool === "claim_task") {
+    // A warning (core/warnings.ts) says the target moved under this branch: its fix rebases onto the
+    // target, so the local copy must be the new one.
+    const warned = Array.isArray((result.structuredContent as { warnings?: unknown } | undefined)?.warnings);
+    if (tool === "land" || tool === "claim_task" || warned) {
       const named = (result.structuredContent as { target?: unknown } | undefined)?.target;
       if (typeof named === "string" && BRANCH.test(named) && !named.includes("..")) target = named;
       if (target) await refreshTarget(worktree, target, lock);
