@@ -11,6 +11,7 @@ import type { CommandIO, CommandOutput } from "./output.js";
 export interface K8sJobArgs {
   name: string;
   task: string;
+  target: string;
   agent: string;
   url: string;
   remote: string;
@@ -49,6 +50,7 @@ export async function run(args: K8sJobArgs, io: CommandIO): Promise<CommandOutpu
   const { list } = renderKubernetesJob(config, {
     name: assertSafeId(args.name, "worker name"),
     task: assertSafeId(args.task, "task id"),
+    target: args.target,
     agent: args.agent,
     url: args.url,
     remote: args.remote,

@@ -31,6 +31,8 @@ const ARGS = [
   "e-01-api",
   "--task",
   "e-01-api",
+  "--target",
+  "feature/e",
   "--agent",
   "claude",
   "--url",
@@ -89,7 +91,7 @@ describe("jig k8s-job: the Kubernetes Job recipe", () => {
     expect(rendered).not.toContain(TOKEN);
     expect(rendered).not.toContain(SECRET_PART);
     expect([...container.command, ...container.args].join(" ")).toBe(
-      "jig worker --url https://jig.example.internal:7411/mcp --remote https://git.example.internal/team/app.git --task e-01-api --agent claude",
+      "jig worker --url https://jig.example.internal:7411/mcp --remote https://git.example.internal/team/app.git --task e-01-api --target feature/e --agent claude",
     );
   });
 
@@ -153,6 +155,7 @@ describe("jig k8s-job: the Kubernetes Job recipe", () => {
       const { job, secret } = renderKubernetesJob(config, {
         name,
         task: name,
+        target: "feature/e",
         agent: "claude",
         url: "https://c/mcp",
         remote: "https://g/r.git",

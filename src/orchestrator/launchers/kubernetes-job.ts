@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { KubernetesConfig } from "../../core/config.js";
 import { JigError } from "../../errors.js";
+import { jigWorkerArgs } from "./launcher.js";
 
 // The Kubernetes recipe: one remote worker as a Job plus the Secret holding its token. The token is in
 // the Secret only; the Job's container reads it through `secretKeyRef` into JIG_TOKEN, so it is never
@@ -12,6 +13,8 @@ export interface KubernetesWorker {
   /** The worker's name (a task worker's is its task id). */
   name: string;
   task: string;
+  /** The branch the task lands on. */
+  target: string;
   agent: string;
   /** The coordinator's MCP endpoint as the pod reaches it. */
   url: string;
@@ -42,21 +45,6 @@ export function kubernetesName(worker: string, suffix = "", max = MAX_NAME): str
   if (whole.length <= max) return whole;
   const hash = createHash("sha256").update(worker).digest("hex").slice(0, 8);
   return `${base.slice(0, max - suffix.length - hash.length - 1).replace(/-+$/, "")}-${hash}${suffix}`;
-}
-
-/** The `jig worker` arguments the pod runs (after the image's jig command). */
-function workerArgs(worker: KubernetesWorker): string[] {
-  return [
-    "worker",
-    "--url",
-    worker.url,
-    "--remote",
-    worker.remote,
-    "--task",
-    worker.task,
-    "--agent",
-    worker.agent,
-  ];
 }
 
 /** The Secret and Job for one worker; refuses what would put a credential where a Job shows it. */
@@ -103,7 +91,7 @@ export function renderKubernetesJob(config: KubernetesConfig, worker: Kubernetes
     image: config.image,
     ...(config.imagePullPolicy ? { imagePullPolicy: config.imagePullPolicy } : {}),
     command: config.command,
-    args: workerArgs(worker),
+    args: jigWorkerArgs(worker),
     env,
     ...(config.envFromSecrets.length > 0
       ? { envFrom: config.envFromSecrets.map((name) => ({ secretRef: { name } })) }
