@@ -265,12 +265,20 @@ export function buildProgram(): Command {
     )
     .requiredOption("--name <worker>", "the worker's name ({name} in a command launcher)")
     .requiredOption("--task <id>", "its task ({task})")
+    .requiredOption("--target <branch>", "the branch its task lands on ({target})")
     .requiredOption("--agent <name>", "its agent ({agent})")
     .requiredOption("--url <url>", "the coordinator's MCP endpoint as the pod reaches it ({url})")
     .requiredOption("--remote <url>", "the shared git remote as the pod reaches it ({remote})")
     .option("--image <image>", "the container image (default: kubernetes.image in jig.json)")
     .option("--namespace <namespace>", "the namespace (default: kubernetes.namespace, else kubectl's)")
     .action(action(() => import("./cli/k8s-job.js")));
+
+  program
+    .command("ssh-session", { hidden: true })
+    .description("what the ssh launcher runs: ssh with the worker's token on stdin, held open while it runs")
+    .argument("<sshArgs...>")
+    .allowUnknownOption()
+    .action(action(() => import("./cli/ssh-session.js"), ["sshArgs"]));
 
   program
     .command("demo")

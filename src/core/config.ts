@@ -171,6 +171,31 @@ export const RemoteLauncherBase = {
   remoteUrl: z.string().min(1).optional(),
 };
 
+/** A word ssh passes on: no leading '-' (ssh would read an option), no whitespace or control characters. */
+const sshWord = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .refine((value) => !value.startsWith("-") && !/[\s\x00-\x1f\x7f]/.test(value), {
+      error: (issue) =>
+        `${JSON.stringify(String(issue.input).slice(0, 80))} is not a valid ${what}: no leading '-', no spaces`,
+    });
+
+/** One host of the `ssh` launcher. */
+export const SshHostSchema = z
+  .object({
+    host: sshWord("host name"),
+    user: sshWord("user name").optional(),
+    port: z.number().int().min(1).max(65_535).default(22),
+    /** Workers this host runs at once; the launcher skips a host at its limit. */
+    maxWorkers: z.number().int().min(1).max(256).default(1),
+    /** The private key for this host (relative to the repo root, or absolute); else ssh's defaults/agent. */
+    identityFile: z.string().min(1).optional(),
+    /** How this host runs jig, if not as the launcher's `jig`. */
+    jig: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict();
+
 /**
  * Where worker sessions start: `local` (this machine, a worktree here), or `command` (a template that
  * starts `jig worker` anywhere: kubectl, nomad, a sandbox CLI; it must stay in the foreground while the
@@ -191,11 +216,29 @@ export const LauncherSchema = z.discriminatedUnion(
         ...RemoteLauncherBase,
       })
       .strict(),
+    z
+      .object({
+        kind: z.literal("ssh"),
+        hosts: z.array(SshHostSchema).min(1),
+        /** The known_hosts file every host's key is checked against (jig never learns a key). */
+        knownHosts: z.string().min(1),
+        /** How the hosts run jig (`jig worker …` follows). */
+        jig: z.array(z.string().min(1)).min(1).default(["jig"]),
+        /** Environment for `jig worker` on the host (not for secrets: JIG_TOKEN is jig's). */
+        env: z
+          .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())
+          .refine((env) => !("JIG_TOKEN" in env), {
+            error: "JIG_TOKEN is sent by jig over the ssh session's stdin: remove it from launcher.env",
+          })
+          .default({}),
+        ...RemoteLauncherBase,
+      })
+      .strict(),
   ],
   {
     error: (issue) =>
       issue.code === "invalid_union"
-        ? `unknown launcher kind ${JSON.stringify((issue.input as { kind?: unknown } | undefined)?.kind ?? null)}: use "local" or "command"`
+        ? `unknown launcher kind ${JSON.stringify((issue.input as { kind?: unknown } | undefined)?.kind ?? null)}: use "local", "command" or "ssh"`
         : undefined,
   },
 );

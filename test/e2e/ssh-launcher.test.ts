@@ -1,10 +1,14 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { background, waitFor } from "../helpers/epic.js";
-import { gitRepo } from "../helpers/repo.js";
+import { CLI_ENTRY } from "../../src/version.js";
+import { runCli } from "../helpers/cli.js";
+import { background, epicRepo, taskIs, waitFor, writeAndLand } from "../helpers/epic.js";
+import { gitIn, gitRepo, tempDir } from "../helpers/repo.js";
 import { freePort, type Sshd, sshdUnavailable, startSshd } from "../helpers/sshd.js";
 import { epicFiles } from "../helpers/workers.js";
 
@@ -93,4 +97,132 @@ describe.skipIf(unavailable !== null)("ssh against a real sshd on loopback", () 
       await serve.exited;
     }
   });
+  it("places workers on the first host with room: a worker lands through ssh, a host at its limit is skipped, a full set refused, a killed session leaves nothing on the host", {
+    timeout: 600_000,
+  }, async () => {
+    const port = await freePort();
+    const remote = join(tempDir("jig-shared-"), "shared.git");
+    execFileSync("git", ["init", "-q", "--bare", remote]);
+    // The worker machine's side: its own HOME and git identity (sshd logs in as root with /root).
+    const workerHome = tempDir("jig-ssh-worker-");
+    writeFileSync(
+      join(workerHome, ".gitconfig"),
+      "[user]\n\tname = ssh worker\n\temail = w@ssh\n[commit]\n\tgpgsign = false\n",
+    );
+    mkdirSync(join(workerHome, "tmp"));
+    const gate = join(tempDir("jig-ssh-go-"), "go");
+    const never = join(tempDir("jig-ssh-never-"), "never");
+    const host = (name: string) => ({
+      host: name,
+      user: "root",
+      port: sshd.port,
+      maxWorkers: 1,
+      identityFile: sshd.userKey,
+    });
+    const root = epicRepo(
+      [
+        {
+          slug: "one",
+          steps: [
+            { append: { path: "one.txt", content: "1\n" } },
+            { commit: "one" },
+            { waitForFile: gate },
+            { land: true },
+          ],
+        },
+        { slug: "two", steps: writeAndLand("two.txt", "2\n") },
+        { slug: "three", steps: [{ waitForFile: never }] },
+      ],
+      {
+        agent: "scripted",
+        maxRetries: 0,
+        remote: "origin",
+        launcher: {
+          kind: "ssh",
+          url: `http://127.0.0.1:${port}/mcp`,
+          knownHosts: sshd.knownHosts,
+          jig: [process.execPath, CLI_ENTRY],
+          env: {
+            HOME: workerHome,
+            GIT_CONFIG_GLOBAL: join(workerHome, ".gitconfig"),
+            GIT_CONFIG_NOSYSTEM: "1",
+            TMPDIR: join(workerHome, "tmp"),
+          },
+          hosts: [host("127.0.0.1"), host("localhost")],
+        },
+      },
+    );
+    gitIn(root, "remote", "add", "origin", `file://${remote}`);
+    const serve = background(root, ["serve", "--port", String(port)]);
+    const logs = (task: string) => () =>
+      `${task} log:\n${runCli(root, ["logs", task]).stdout}\nsshd:\n${sshd.log()}`;
+    try {
+      await waitFor(() => serve.output().includes("MCP at"), "jig serve to listen", { dump: serve.output });
+      expect(runCli(root, ["plan", "ep"]).code).toBe(0);
+      const spawn1 = runCli(root, ["spawn", "--issue", "ep-01-one"]);
+      expect(spawn1.code, spawn1.stderr).toBe(0);
+      await waitFor(
+        () => runCli(root, ["logs", "ep-01-one"]).stdout.includes("waiting for"),
+        "ep-01 to work on its host and wait",
+        { dump: logs("ep-01-one"), timeoutMs: 150_000 },
+      );
+      // 127.0.0.1 holds its one worker: the next goes to localhost.
+      const spawn2 = runCli(root, ["spawn", "--issue", "ep-02-two"]);
+      expect(spawn2.code, spawn2.stderr).toBe(0);
+      const hostOf = (task: string) =>
+        JSON.parse(readWorker(root, task)) as { host: string | null; launcher: string };
+      expect(hostOf("ep-01-one")).toMatchObject({ launcher: "ssh", host: `root@127.0.0.1:${sshd.port}` });
+      expect(hostOf("ep-02-two")).toMatchObject({ launcher: "ssh", host: `root@localhost:${sshd.port}` });
+      // Both at their limit: a third is refused, naming each host's load.
+      const full = runCli(root, ["spawn", "--issue", "ep-03-three"]);
+      expect(full.code).not.toBe(0);
+      expect(full.stderr).toContain("every ssh host is at its worker limit");
+      expect(full.stderr).toContain(`root@127.0.0.1:${sshd.port} 1/1, root@localhost:${sshd.port} 1/1`);
+      // No process on this machine (the "host" included) carries a worker token in its arguments.
+      const ps = execFileSync("ps", ["-eo", "args="], { encoding: "utf8" });
+      expect(ps).toContain("ssh-session");
+      expect(ps).not.toContain("jig_worker.");
+
+      await waitFor(taskIs(root, "ep-02-two", "complete"), "ep-02 to land through ssh", {
+        dump: logs("ep-02-two"),
+        timeoutMs: 150_000,
+      });
+      writeFileSync(gate, "go\n");
+      await waitFor(taskIs(root, "ep-01-one", "complete"), "ep-01 to land through ssh", {
+        dump: logs("ep-01-one"),
+        timeoutMs: 150_000,
+      });
+      const tip = gitIn(root, "rev-parse", "feature/ep");
+      expect(gitIn(root, "show", `${tip}:one.txt`)).toBe("1");
+      expect(gitIn(root, "show", `${tip}:two.txt`)).toBe("2");
+
+      // A host has room again; a killed session's worker does not outlive its ssh connection.
+      const spawn3 = runCli(root, ["spawn", "--issue", "ep-03-three"]);
+      expect(spawn3.code, spawn3.stderr).toBe(0);
+      const remoteWorker = () =>
+        execFileSync("ps", ["-eo", "args="], { encoding: "utf8" })
+          .split("\n")
+          .filter(
+            (line) =>
+              line.startsWith(`${process.execPath} ${CLI_ENTRY} worker`) && line.includes("ep-03-three"),
+          );
+      await waitFor(() => remoteWorker().length > 0, "ep-03's worker to run on its host", {
+        dump: logs("ep-03-three"),
+        timeoutMs: 150_000,
+      });
+      const killed = runCli(root, ["kill", "ep-03-three"]);
+      expect(killed.code, killed.stderr).toBe(0);
+      await waitFor(() => remoteWorker().length === 0, "ep-03's worker to stop on its host", {
+        dump: () => `${remoteWorker().join("\n")}\n${logs("ep-03-three")()}`,
+        timeoutMs: 60_000,
+      });
+    } finally {
+      serve.child.kill("SIGTERM");
+      await serve.exited;
+    }
+  });
 });
+
+function readWorker(root: string, name: string): string {
+  return readFileSync(join(root, ".jig", "workers", `${name}.json`), "utf8");
+}

@@ -1,6 +1,7 @@
 import type { LauncherConfig } from "../../core/config.js";
 import { commandLauncher } from "./command.js";
 import type { RemoteLauncher } from "./launcher.js";
+import { sshLauncher } from "./ssh.js";
 
 // The launchers by kind: null for `local` (spawn.ts's own worktree path), else the module that places
 // `jig worker`. Adding a kind: its schema in core/config.ts LauncherSchema, its module here.
@@ -11,6 +12,8 @@ export function remoteLauncher(config: LauncherConfig): RemoteLauncher | null {
       return null;
     case "command":
       return commandLauncher(config);
+    case "ssh":
+      return sshLauncher(config);
   }
 }
 
