@@ -158,12 +158,19 @@ function checkUrl(url: string): string {
   if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.username || parsed.password || parsed.search)
     throw new JigError(
       "INVALID_INPUT",
-      `--url ${JSON.stringify(url)} is not the coordinator's MCP endpoint`,
+      `--url ${shownUrl(url, parsed)} is not the coordinator's MCP endpoint`,
       {
         hint: "give http(s)://host:port/mcp, as `jig serve` prints it, with no token or credentials in it",
       },
     );
   return parsed.toString();
+}
+
+/** A URL as an error may show it: never its query or credentials (they may hold a token). */
+function shownUrl(url: string, parsed: URL | null): string {
+  if (!parsed) return JSON.stringify(url.slice(0, 80));
+  const hidden = parsed.search || parsed.username || parsed.password;
+  return `${JSON.stringify(`${parsed.protocol}//${parsed.host}${parsed.pathname}`)}${hidden ? " (with credentials or a query, not shown)" : ""}`;
 }
 
 /** Connects to the coordinator's HTTP endpoint with the worker's token in the Authorization header. */

@@ -272,3 +272,44 @@ describe.skipIf(!canSwitchUser)("remote workers: HTTP + a shared git remote only
     expect(status.stdout).not.toContain('"blocked"');
   });
 });
+
+describe("jig worker refuses what it cannot work with, before touching anything", () => {
+  const token = "jig_worker.ZXAtMDEtb25l.abcdefghijklmnopqrstuvwxyzABCDEF"; // names ep-01-one
+  const base = ["worker", "--remote", "file:///nowhere.git", "--task", "ep-01-one"];
+
+  it.each([
+    [{}, ["--url", "http://127.0.0.1:9/mcp"], /no token: jig worker needs the worker's own token/],
+    [
+      { JIG_TOKEN: token },
+      ["--url", "http://127.0.0.1:9/mcp?token=x"],
+      /is not the coordinator's MCP endpoint/,
+    ],
+    [{ JIG_TOKEN: token }, ["--url", "ftp://h/mcp"], /is not the coordinator's MCP endpoint/],
+    [
+      { JIG_TOKEN: "jig_admin.YWRtaW4.abcdefghijklmnopqrstuvwxyzABCDEF" },
+      ["--url", "http://127.0.0.1:9/mcp"],
+      /the token is not a worker token, not 'ep-01-one's/,
+    ],
+    [
+      { JIG_TOKEN: token },
+      ["--url", "http://127.0.0.1:9/mcp"],
+      /cannot reach the coordinator at http:\/\/127\.0\.0\.1:9\/mcp/,
+    ],
+    [
+      {},
+      ["--url", "http://127.0.0.1:9/mcp", "--token-file", "/nonexistent/token"],
+      /cannot read the token file \/nonexistent\/token: ENOENT/,
+    ],
+  ])("%j %j", async (env, args, message) => {
+    const home = tempDir("jig-worker-refusal-");
+    const result = await runCliAsync(home, [...base, ...args], {
+      env: { JIG_TOKEN: "", ...env, HOME: home },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(message);
+    // Nothing prepared: no cache of clones.
+    expect(existsSync(join(home, ".cache", "jig"))).toBe(false);
+    expect(result.stderr).not.toContain("abcdefghijklmnopqrstuvwxyzABCDEF");
+    expect(result.stderr).not.toContain("token=x");
+  });
+});
