@@ -5,6 +5,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openContext } from "../../src/core/context.js";
+import { remoteLauncher } from "../../src/orchestrator/launchers/index.js";
 import { CLI_ENTRY } from "../../src/version.js";
 import { runCli } from "../helpers/cli.js";
 import { background, epicRepo, taskIs, waitFor, writeAndLand } from "../helpers/epic.js";
@@ -220,6 +222,69 @@ describe.skipIf(unavailable !== null)("ssh against a real sshd on loopback", () 
       serve.child.kill("SIGTERM");
       await serve.exited;
     }
+  });
+  it("checks host keys against the launcher's known_hosts only, and puts no token in any argument", async () => {
+    const wrongHosts = join(tempDir("jig-kh-"), "known_hosts");
+    const otherKey = join(tempDir("jig-otherkey-"), "k");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", otherKey]);
+    const other = readFileSync(`${otherKey}.pub`, "utf8").split(" ").slice(0, 2).join(" ");
+    writeFileSync(wrongHosts, `[127.0.0.1]:${sshd.port} ${other}\n`);
+    const run = async (knownHosts: string) => {
+      const root = gitRepo({
+        "README.md": "x\n",
+        "jig.json": JSON.stringify({
+          remote: "origin",
+          launcher: {
+            kind: "ssh",
+            url: "http://127.0.0.1:1/mcp",
+            remoteUrl: "file:///nowhere.git",
+            knownHosts,
+            jig: ["echo", "REACHED"],
+            hosts: [{ host: "127.0.0.1", user: "root", port: sshd.port, identityFile: sshd.userKey }],
+          },
+        }),
+      });
+      const ctx = await openContext({ root });
+      const token = "jig_worker.ZXAtMDEteA.c2VjcmV0c2VjcmV0c2VjcmV0";
+      const launch = await remoteLauncher(ctx.config.launcher)!.launch(ctx, {
+        name: "ep-01-x",
+        task: "ep-01-x",
+        target: "feature/ep",
+        agent: "scripted",
+        agentType: "scripted",
+        url: "http://127.0.0.1:1/mcp",
+        remote: "file:///nowhere.git",
+        token,
+        tokenFile: join(root, "unused"),
+        privateDir: tempDir(),
+      });
+      expect([launch.command, ...launch.args].join(" ")).not.toContain(token);
+      expect(launch.host).toBe(`root@127.0.0.1:${sshd.port}`);
+      return new Promise<{ code: number | null; out: string }>((done) => {
+        const child = spawn(launch.command, launch.args, {
+          env: launch.env,
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let out = "";
+        child.stdout.on("data", (chunk) => {
+          out += chunk;
+        });
+        child.stderr.on("data", (chunk) => {
+          out += chunk;
+        });
+        child.on("exit", (code) => done({ code, out }));
+      });
+    };
+    const trusted = await run(sshd.knownHosts);
+    expect(trusted.code, trusted.out).toBe(0);
+    expect(trusted.out).toContain("REACHED worker --url http://127.0.0.1:1/mcp");
+    const wrong = await run(wrongHosts);
+    expect(wrong.code).toBe(255);
+    expect(wrong.out).toMatch(/HOST IDENTIFICATION HAS CHANGED|Host key verification failed/);
+    expect(wrong.out).not.toContain("REACHED");
+    await expect(run(join(tempDir(), "absent_known_hosts"))).rejects.toThrow(
+      /known_hosts file .*absent_known_hosts does not exist/,
+    );
   });
 });
 
