@@ -14,7 +14,7 @@ export const AgentBackendSchema = z.object({
   env: z.record(z.string(), z.string()).default({}),
   /** codex/gemini: merged over the settings jig writes into the session's own config.toml / settings.json (e.g. a model provider). */
   settings: z.record(z.string(), z.unknown()).optional(),
-  /** Claude Code's OS sandbox for the session's Bash (bubblewrap on Linux); refuses to start without it. */
+  /** claude: Claude Code's OS sandbox for the session's Bash (bubblewrap on Linux; off unless true), refusing to start without it. codex: Codex's workspace-write sandbox for workers (on unless false). */
   sandbox: z.boolean().optional(),
 });
 export type AgentBackendConfig = z.infer<typeof AgentBackendSchema>;

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { describeBudget, reachedBudget, reachedMessage } from "../core/budgets.js";
 import type { JigContext } from "../core/context.js";
@@ -27,6 +27,7 @@ export async function superviseSession(ctx: JigContext, name: string): Promise<n
   // The log is appended to across attempts: this session's output starts here.
   const start = sizeOf(record.logPath);
   const log = openSync(record.logPath, "a", 0o600);
+  const since = new Date();
   const child = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
     env: spec.env,
@@ -40,7 +41,12 @@ export async function superviseSession(ctx: JigContext, name: string): Promise<n
   process.on("SIGINT", () => forward("SIGINT"));
   let overBudget = false;
   let sessionSeen = record.session;
-  const read = (): SessionOutput => backend.readOutput(readFrom(record.logPath, start));
+  // Usage as it is spent, for CLIs that report it in their output only when a turn ends.
+  const live = backend.liveUsage?.(spec.env, since) ?? null;
+  const read = (): SessionOutput => {
+    const out = backend.readOutput(readFrom(record.logPath, start));
+    return { ...out, usage: larger(out.usage, live?.read(out.session ?? sessionSeen) ?? null) };
+  };
   const watch = setInterval(() => {
     if (!spec.budget && sessionSeen) return;
     const out = read();
@@ -50,8 +56,7 @@ export async function superviseSession(ctx: JigContext, name: string): Promise<n
     }
     if (!overBudget && spec.budget && exceeds(out.usage, spec.budget)) {
       overBudget = true;
-      child.kill("SIGTERM");
-      setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+      stopAgent(child);
     }
   }, POLL_MS);
   let spawnError: string | null = null;
@@ -89,12 +94,37 @@ export async function superviseSession(ctx: JigContext, name: string): Promise<n
   return code ?? 1;
 }
 
+/**
+ * Stops the agent and everything it started: a CLI may run its work in a child of its own (Gemini CLI
+ * relaunches itself with a larger heap), which a signal to the CLI's pid alone leaves running. The
+ * supervisor leads the session's process group (spawn starts it detached), so SIGTERM goes to the group;
+ * the supervisor's own handler only passes it on. SIGKILL to the agent if it has not gone after 5 s.
+ */
+function stopAgent(child: ChildProcess): void {
+  try {
+    process.kill(-process.pid, "SIGTERM");
+  } catch {
+    child.kill("SIGTERM");
+  }
+  setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+}
+
+const tokensOf = (usage: Usage): number => (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
+
+/** The output's usage, or the live record's when it shows more (a turn cut short reports none). */
+function larger(reported: Usage | null, live: Usage | null): Usage | null {
+  if (!live) return reported;
+  if (!reported) return live;
+  return tokensOf(live) > tokensOf(reported)
+    ? { ...live, turns: reported.turns, costUsd: reported.costUsd }
+    : reported;
+}
+
 /** Usage at or over the session's budget (dollars where the CLI reports them, tokens otherwise). */
 function exceeds(usage: Usage | null, budget: Budget): boolean {
   if (!usage) return false;
   if (budget.usd !== null && usage.costUsd !== null && usage.costUsd >= budget.usd) return true;
-  const tokens = (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
-  return budget.tokens !== null && tokens >= budget.tokens;
+  return budget.tokens !== null && tokensOf(usage) >= budget.tokens;
 }
 
 // The task waits for a human to raise the budget: blocked, with the spend and the command that raises it.

@@ -1,5 +1,5 @@
 // The backend contract, per backend: what each launch writes and runs, and how each reads its output.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "smol-toml";
@@ -8,8 +8,8 @@ import { parseBudget } from "../../src/core/budgets.js";
 import { ConfigSchema } from "../../src/core/config.js";
 import type { LaunchRequest } from "../../src/orchestrator/backends/backend.js";
 import { readClaudeOutput } from "../../src/orchestrator/backends/claude.js";
-import { readCodexOutput } from "../../src/orchestrator/backends/codex.js";
-import { readGeminiOutput } from "../../src/orchestrator/backends/gemini.js";
+import { codexLiveUsage, gitWritableRoots, readCodexOutput } from "../../src/orchestrator/backends/codex.js";
+import { geminiLiveUsage, readGeminiOutput } from "../../src/orchestrator/backends/gemini.js";
 import { backendOf, resolveAgent } from "../../src/orchestrator/backends/index.js";
 
 const lines = (...events: unknown[]) =>
@@ -101,6 +101,37 @@ describe("backends", () => {
       expect.arrayContaining(["--output-format", "stream-json", "--resume", "sess-1"]),
     );
     expect(spec.args[spec.args.indexOf("--approval-mode") + 1]).toBe("default");
+    // The allow-list, through the CLI's policy engine: a planner gets jig's tools and no writing or shell.
+    const plannerPolicy = parse(readFileSync(join(dir, "policies", "jig.toml"), "utf8")) as {
+      rule: Record<string, unknown>[];
+    };
+    expect(plannerPolicy.rule).toContainEqual({
+      toolName: "*",
+      mcpName: "jig",
+      decision: "allow",
+      priority: 100,
+    });
+    expect(plannerPolicy.rule.find((r) => r.decision === "deny")?.toolName).toContain("run_shell_command");
+    expect(plannerPolicy.rule.some((r) => r.toolName === "run_shell_command" && r.decision === "allow")).toBe(
+      false,
+    );
+    const worker = request("gemini");
+    const workerSpec = await backendOf("gemini").launch(worker);
+    expect(workerSpec.args[workerSpec.args.indexOf("--approval-mode") + 1]).toBe("default");
+    const workerPolicy = parse(
+      readFileSync(join(worker.privateDir, "gemini-home", ".gemini", "policies", "jig.toml"), "utf8"),
+    ) as { rule: Record<string, unknown>[] };
+    expect(workerPolicy.rule).toContainEqual({
+      toolName: "run_shell_command",
+      commandPrefix: ["git", "npm", "npx", "node", "ls", "cat", "mkdir"],
+      decision: "allow",
+      priority: 100,
+    });
+    expect(workerPolicy.rule.find((r) => r.decision === "deny")?.toolName).toEqual([
+      "web_fetch",
+      "google_web_search",
+      "save_memory",
+    ]);
   });
 
   it("claude: --resume and --max-budget-usd when asked", async () => {
@@ -187,6 +218,93 @@ describe("backends", () => {
       capped: false,
       usage: { costUsd: null, inputTokens: 50, outputTokens: 9, turns: null },
     });
+  });
+
+  it("codex: workers in the workspace-write sandbox with the git roots a commit writes; sandbox: false turns it off; planners read-only", async () => {
+    const worktree = mkdtempSync(join(tmpdir(), "jig-wt-"));
+    writeFileSync(join(worktree, ".git"), "gitdir: /repo/.git/worktrees/ep-01-a2\n");
+    const req = request("codex", { cwd: worktree });
+    expect(gitWritableRoots(req)).toEqual([
+      "/repo/.git/worktrees/ep-01-a2",
+      "/repo/.git/objects",
+      "/repo/.git/refs",
+      "/repo/.git/logs",
+    ]);
+    const config = async (r: LaunchRequest) => {
+      await backendOf("codex").launch(r);
+      return parse(readFileSync(join(r.privateDir, "codex-home", "config.toml"), "utf8")) as Record<
+        string,
+        unknown
+      >;
+    };
+    const worker = await config(req);
+    expect(worker.sandbox_mode).toBe("workspace-write");
+    expect(worker.sandbox_workspace_write).toEqual({ writable_roots: gitWritableRoots(req) });
+    const off = await config(request("codex", { config: { ...req.config, sandbox: false } }));
+    expect(off.sandbox_mode).toBe("danger-full-access");
+    expect(off.sandbox_workspace_write).toBeUndefined();
+    expect((await config(request("codex", { role: "planner" }))).sandbox_mode).toBe("read-only");
+  });
+
+  it("codex live usage: token_count events of the thread's rollout file since the session started, each response once, read incrementally", () => {
+    const home = mkdtempSync(join(tmpdir(), "jig-codex-home-"));
+    const dir = join(home, "sessions", "2026", "11", "30");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, "rollout-2026-11-30T07-26-55-t-1.jsonl");
+    const count = (at: string, total: number, last: number) =>
+      `${JSON.stringify({
+        timestamp: at,
+        type: "event_msg",
+        payload: {
+          type: "token_count",
+          info: {
+            total_token_usage: { input_tokens: total, output_tokens: total / 10 },
+            last_token_usage: { input_tokens: last, output_tokens: last / 10 },
+          },
+        },
+      })}\n`;
+    // An earlier session of the same thread (resumed now) spent 1000.
+    writeFileSync(file, count("2026-11-30T07:00:00.000Z", 1000, 1000));
+    const live = codexLiveUsage(home, new Date("2026-11-30T08:00:00.000Z"));
+    expect(live.read(null)).toBeNull();
+    expect(live.read("t-1")).toBeNull();
+    appendFileSync(file, count("2026-11-30T08:00:01.000Z", 1100, 100));
+    // A repeated running total (rate-limit update) adds nothing; a torn line waits for its end.
+    appendFileSync(file, count("2026-11-30T08:00:01.500Z", 1100, 100));
+    const torn = count("2026-11-30T08:00:02.000Z", 1300, 200);
+    appendFileSync(file, torn.slice(0, 40));
+    expect(live.read("t-1")).toEqual({ costUsd: null, inputTokens: 100, outputTokens: 10, turns: null });
+    appendFileSync(file, torn.slice(40));
+    expect(live.read("t-1")).toEqual({ costUsd: null, inputTokens: 300, outputTokens: 30, turns: null });
+  });
+
+  it("gemini live usage: model responses of the session's chat record since the session started, each once", () => {
+    const home = mkdtempSync(join(tmpdir(), "jig-gemini-home-"));
+    const chats = join(home, ".gemini", "tmp", "ep-01-a", "chats");
+    mkdirSync(chats, { recursive: true });
+    const record = (value: unknown) => `${JSON.stringify(value)}\n`;
+    writeFileSync(join(chats, "session-2026-11-30T07-28-other.jsonl"), record({ sessionId: "other" }));
+    const file = join(chats, "session-2026-11-30T07-28-g1.jsonl");
+    const response = (id: string, at: string, input: number) => ({
+      id,
+      timestamp: at,
+      type: "gemini",
+      content: "",
+      tokens: { input, output: 20, thoughts: 5, total: input + 25 },
+    });
+    writeFileSync(
+      file,
+      record({ sessionId: "g-1", startTime: "2026-11-30T07:00:00.000Z" }) +
+        record(response("a", "2026-11-30T07:00:01.000Z", 1000)),
+    );
+    const live = geminiLiveUsage(home, new Date("2026-11-30T08:00:00.000Z"));
+    expect(live.read("g-1")).toBeNull();
+    appendFileSync(file, record(response("b", "2026-11-30T08:00:01.000Z", 100)));
+    // The CLI writes a response again when its tool calls are added: counted once.
+    appendFileSync(file, record({ ...response("b", "2026-11-30T08:00:01.000Z", 100), toolCalls: [] }));
+    appendFileSync(file, record({ $set: { lastUpdated: "2026-11-30T08:00:02.000Z" } }));
+    appendFileSync(file, record(response("c", "2026-11-30T08:00:03.000Z", 100)));
+    expect(live.read("g-1")).toEqual({ costUsd: null, inputTokens: 200, outputTokens: 50, turns: null });
   });
 
   it("parses budgets: dollars, tokens, both; refuses anything else by name", () => {

@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { AgentBackendConfig } from "../../core/config.js";
 
 // The backend contract. Each agent CLI is one module that says how to launch a session (command line,
@@ -81,6 +82,43 @@ export interface AgentBackend {
   launch(request: LaunchRequest): Promise<LaunchSpec>;
   /** Reads the session's output (this session's part of the log), complete or still growing. */
   readOutput(output: string): SessionOutput;
+  /**
+   * For a CLI whose output reports usage only when its turn ends (a turn can be a whole task): a reader
+   * of the usage spent so far from the CLI's own session record, which it writes after each model
+   * response, so a budget stops the session mid-turn. `env` is the session's (its CLI home); only
+   * responses from `since` on count (a resumed session appends to the record of the earlier ones).
+   */
+  liveUsage?(env: Record<string, string>, since: Date): LiveUsage;
+}
+
+export interface LiveUsage {
+  /** Usage of this session so far, read incrementally; null until the record shows any. */
+  read(session: string | null): Usage | null;
+}
+
+/** The complete JSON lines appended to a file since the last call (a torn last line is read again next time). */
+export class JsonlTail {
+  private offset = 0;
+  constructor(readonly path: string) {}
+  read(): Record<string, unknown>[] {
+    try {
+      const fd = openSync(this.path, "r");
+      try {
+        const size = fstatSync(fd).size;
+        if (size < this.offset) this.offset = 0;
+        const buffer = Buffer.alloc(size - this.offset);
+        readSync(fd, buffer, 0, buffer.length, this.offset);
+        const end = buffer.lastIndexOf(10);
+        if (end === -1) return [];
+        this.offset += end + 1;
+        return jsonLines(buffer.subarray(0, end).toString("utf8"));
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return [];
+    }
+  }
 }
 
 export const NO_OUTPUT: SessionOutput = { usage: null, said: null, session: null, capped: false };

@@ -26,6 +26,8 @@ export const JIG_TOOL_NAMES = [
   "check_conflicts",
 ];
 export const JIG_TOOLS = JIG_TOOL_NAMES.map((t) => `mcp__jig__${t}`);
+/** The commands a worker's shell may run without asking (Claude Code's and Gemini CLI's allow-lists). */
+export const WORKER_COMMANDS = ["git", "npm", "npx", "node", "ls", "cat", "mkdir"];
 const WORKER_TOOLS = [
   "Read",
   "Edit",
@@ -35,13 +37,7 @@ const WORKER_TOOLS = [
   "LS",
   "MultiEdit",
   "TodoWrite",
-  "Bash(git:*)",
-  "Bash(npm:*)",
-  "Bash(npx:*)",
-  "Bash(node:*)",
-  "Bash(ls:*)",
-  "Bash(cat:*)",
-  "Bash(mkdir:*)",
+  ...WORKER_COMMANDS.map((c) => `Bash(${c}:*)`),
 ];
 const PLANNER_TOOLS = ["Read", "Glob", "Grep", "LS"];
 

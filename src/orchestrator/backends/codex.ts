@@ -1,16 +1,18 @@
-import { existsSync } from "node:fs";
+import { type Dirent, existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { basename, isAbsolute, join, resolve } from "node:path";
 import { JigError } from "../../errors.js";
 import { toToml } from "../../lib/toml.js";
 import { PACKAGE_ROOT } from "../../version.js";
 import {
   type AgentBackend,
   childEnv,
+  JsonlTail,
   jsonLines,
   type LaunchRequest,
   type LaunchSpec,
+  type LiveUsage,
   num,
   type SessionOutput,
 } from "./backend.js";
@@ -19,10 +21,12 @@ import { which } from "./which.js";
 
 // OpenAI Codex CLI, headless: `codex exec --json` with its own CODEX_HOME in the session's private
 // directory: config.toml (jig's MCP server under `mcp_servers.jig`, only jig's tools enabled and
-// pre-approved, approval_policy "never"; a planner in the read-only sandbox, a worker without one, as
-// Claude Code workers run with bypassPermissions: Codex's workspace-write sandbox keeps a worktree's git
-// directory read-only, so a worker there cannot commit — seen with 0.171) and AGENTS.md (the role's instructions). Usage: tokens from each
-// `turn.completed` (Codex reports no cost). Resume: `codex exec resume <thread_id>`.
+// pre-approved, approval_policy "never"; a planner in the read-only sandbox, a worker in Codex's
+// workspace-write sandbox — its worktree writable, and of the repository's git directory only what a
+// commit writes: the worktree's own admin directory, objects, refs, logs — unless `"sandbox": false`
+// turns it off) and AGENTS.md (the role's instructions). Usage: tokens from each `turn.completed` (Codex
+// reports no cost), and mid-turn from the `token_count` events of the session's rollout file, which
+// Codex writes after each model response. Resume: `codex exec resume <thread_id>`.
 
 export const codexBackend: AgentBackend = {
   type: "codex",
@@ -62,14 +66,19 @@ export const codexBackend: AgentBackend = {
     };
   },
   readOutput: readCodexOutput,
+  liveUsage: (env, since) => codexLiveUsage(env.CODEX_HOME ?? "", since),
 };
 
 /** config.toml for one session: jig's settings, then the agent's `settings` from jig.json on top. */
 export function codexConfig(request: LaunchRequest): string {
   const isPlanner = request.role === "planner";
+  const sandboxed = request.config.sandbox !== false;
   const config: Record<string, unknown> = {
     approval_policy: "never",
-    sandbox_mode: isPlanner ? "read-only" : "danger-full-access",
+    sandbox_mode: isPlanner ? "read-only" : sandboxed ? "workspace-write" : "danger-full-access",
+    ...(!isPlanner && sandboxed
+      ? { sandbox_workspace_write: { writable_roots: gitWritableRoots(request) } }
+      : {}),
     check_for_update_on_startup: false,
     mcp_servers: {
       jig: {
@@ -85,6 +94,26 @@ export function codexConfig(request: LaunchRequest): string {
     },
   };
   return toToml(mergeSettings(config, request.config.settings ?? {}));
+}
+
+/**
+ * What of the repository's git directory a commit in the worktree writes: the worktree's admin directory
+ * (index, HEAD, rebase state; named in the worktree's `.git` file), and the shared objects, refs and
+ * reflogs. The rest — config, hooks, the main checkout's index — stays read-only in the sandbox.
+ */
+export function gitWritableRoots(request: LaunchRequest): string[] {
+  const roots: string[] = [];
+  for (const common of request.writableRoots) {
+    let admin = join(common, "worktrees", basename(request.cwd));
+    try {
+      const pointer = /^gitdir:\s*(.+)$/m.exec(readFileSync(join(request.cwd, ".git"), "utf8"))?.[1]?.trim();
+      if (pointer) admin = isAbsolute(pointer) ? pointer : resolve(request.cwd, pointer);
+    } catch {
+      // not a linked worktree (yet): the admin directory git would give it
+    }
+    roots.push(admin, join(common, "objects"), join(common, "refs"), join(common, "logs"));
+  }
+  return roots;
 }
 
 /** Deep merge of plain objects: `extra` wins, arrays and scalars are replaced. */
@@ -141,4 +170,62 @@ export function readCodexOutput(output: string): SessionOutput {
     session,
     capped: false,
   };
+}
+
+interface TokenCount {
+  input_tokens?: number;
+  output_tokens?: number;
+}
+
+/**
+ * Tokens spent so far by the session, from its rollout files (`sessions/YYYY/MM/DD/rollout-…-<thread
+ * id>.jsonl` under CODEX_HOME): each `token_count` event from `since` on adds its response's usage
+ * (`last_token_usage`), counted once (an event repeating the same running total adds nothing).
+ */
+export function codexLiveUsage(home: string, since: Date): LiveUsage {
+  const tails = new Map<string, JsonlTail>();
+  let last = "";
+  let input = 0;
+  let output = 0;
+  let seen = false;
+  return {
+    read(session) {
+      if (!session) return null;
+      for (const path of findRollouts(join(home, "sessions"), session))
+        if (!tails.has(path)) tails.set(path, new JsonlTail(path));
+      for (const tail of tails.values())
+        for (const line of tail.read()) {
+          const payload = line.payload as
+            | { type?: string; info?: { total_token_usage?: TokenCount; last_token_usage?: TokenCount } }
+            | undefined;
+          const info = payload?.type === "token_count" ? payload.info : undefined;
+          if (line.type !== "event_msg" || !info?.total_token_usage) continue;
+          const total = JSON.stringify(info.total_token_usage);
+          if (total === last) continue;
+          last = total;
+          const at = Date.parse(String(line.timestamp ?? ""));
+          if (Number.isFinite(at) && at < since.getTime()) continue;
+          seen = true;
+          input += num(info.last_token_usage?.input_tokens) ?? 0;
+          output += num(info.last_token_usage?.output_tokens) ?? 0;
+        }
+      return seen ? { costUsd: null, inputTokens: input, outputTokens: output, turns: null } : null;
+    },
+  };
+}
+
+// The rollout files of a thread: sessions/<year>/<month>/<day>/rollout-<time>-<thread id>.jsonl.
+function findRollouts(dir: string, thread: string, found: string[] = []): string[] {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) findRollouts(path, thread, found);
+    else if (entry.name.startsWith("rollout-") && entry.name.endsWith(`-${thread}.jsonl`)) found.push(path);
+  }
+  return found.sort();
 }
