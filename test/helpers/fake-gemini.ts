@@ -14,7 +14,7 @@ export interface GeminiToolStep {
 interface Part {
   text?: string;
   functionCall?: { name: string; args: unknown };
-  functionResponse?: { name: string; response: unknown };
+  functionResponse?: { id?: string; name: string; response: unknown };
 }
 export interface GeminiRequest {
   contents?: { role: string; parts?: Part[] }[];
@@ -31,8 +31,19 @@ export interface FakeGemini {
   errors: Error[];
   /** Function responses the CLI sent back, in step order. */
   responses: { name: string; response: unknown }[];
+  /** Main-loop requests answered (each reports `usage`): what the sessions have spent. */
+  readonly answered: number;
   close(): Promise<void>;
 }
+
+/**
+ * Says this text instead of taking step `next` (the index of the step the conversation is at); undefined
+ * goes on with the step. A promise that never settles holds the request (a model that "thinks" forever).
+ */
+export type GeminiIntercept = (
+  request: GeminiRequest,
+  next: number,
+) => string | undefined | Promise<string | undefined>;
 
 /**
  * Calls the steps' tools in order, one per main-loop request, then says `finalText`. The step is read
@@ -43,16 +54,18 @@ export async function startFakeGemini(
   steps: GeminiToolStep[],
   finalText = "Done.",
   usage = { promptTokenCount: 100, candidatesTokenCount: 20 },
+  intercept?: GeminiIntercept,
 ): Promise<FakeGemini> {
   const requests: GeminiRequest[] = [];
   const errors: Error[] = [];
   let responses: FakeGemini["responses"] = [];
+  let answered = 0;
   const server = createServer((req, res) => {
     let raw = "";
     req.on("data", (chunk: Buffer) => {
       raw += chunk.toString("utf8");
     });
-    req.on("end", () => {
+    req.on("end", async () => {
       try {
         const body = JSON.parse(raw || "{}") as GeminiRequest;
         const hasTools = (body.tools ?? []).some((t) => (t.functionDeclarations ?? []).length > 0);
@@ -60,12 +73,23 @@ export async function startFakeGemini(
         if (!hasTools) part = { text: '{"reasoning": "simple", "model_choice": "flash"}' };
         else {
           requests.push(body);
-          const done = (body.contents ?? []).flatMap((c) =>
-            (c.parts ?? []).flatMap((p) => (p.functionResponse ? [p.functionResponse] : [])),
-          );
+          // Each call once: a resumed conversation may carry a call's response twice.
+          const byId = new Map<string, { name: string; response: unknown }>();
+          for (const c of body.contents ?? [])
+            for (const p of c.parts ?? [])
+              if (p.functionResponse)
+                byId.set(p.functionResponse.id ?? JSON.stringify(p.functionResponse), p.functionResponse);
+          const done = [...byId.values()];
           responses = done;
           const step = steps[done.length];
-          part = step ? { functionCall: { name: step.tool, args: step.input } } : { text: finalText };
+          const instead = await intercept?.(body, done.length);
+          part =
+            instead !== undefined
+              ? { text: instead }
+              : step
+                ? { functionCall: { name: step.tool, args: step.input } }
+                : { text: finalText };
+          answered++;
         }
         const answer = {
           candidates: [{ content: { role: "model", parts: [part] }, finishReason: "STOP", index: 0 }],
@@ -86,6 +110,9 @@ export async function startFakeGemini(
       }
     });
   });
+  // A long step (a slow machine, a tool that runs for a while) must not meet a keep-alive connection the
+  // server is closing just as the CLI reuses it ("fetch failed", then a retried request).
+  server.keepAliveTimeout = 600_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -94,6 +121,9 @@ export async function startFakeGemini(
     errors,
     get responses() {
       return responses;
+    },
+    get answered() {
+      return answered;
     },
     close: () =>
       new Promise<void>((resolve) => {

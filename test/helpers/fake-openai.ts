@@ -24,6 +24,8 @@ export interface FakeOpenAi {
   errors: Error[];
   /** Tool outputs the CLI sent back, by step index. */
   outputs: Map<number, string>;
+  /** Requests answered (each reports `usage`): what the sessions have spent. */
+  readonly answered: number;
   close(): Promise<void>;
 }
 
@@ -46,24 +48,36 @@ export function codexSettings(url: string): Record<string, unknown> {
 }
 
 /**
+ * Says this text instead of taking step `next` (the index of the step the conversation is at); undefined
+ * goes on with the step. A promise that never settles holds the request (a model that "thinks" forever).
+ */
+export type OpenAiIntercept = (
+  request: OpenAiRequest,
+  next: number,
+) => string | undefined | Promise<string | undefined>;
+
+/**
  * Calls the steps' tools in order, one per request, then says `finalText`. The step to take is read
- * from the conversation (the outputs already in `input`), so a resumed or retried request gets the
- * right answer. `usage` is reported on every response (a budget test makes it large).
+ * from the request's own conversation (the outputs already in `input`), so each of several sessions, and
+ * a resumed or retried one, gets the right answer. `usage` is reported on every response (a budget test
+ * makes it large).
  */
 export async function startFakeOpenAi(
   steps: OpenAiToolStep[],
   finalText = "Done.",
   usage = { input_tokens: 100, output_tokens: 20 },
+  intercept?: OpenAiIntercept,
 ): Promise<FakeOpenAi> {
   const requests: OpenAiRequest[] = [];
   const errors: Error[] = [];
   const outputs = new Map<number, string>();
+  let answered = 0;
   const server = createServer((req, res) => {
     let raw = "";
     req.on("data", (chunk: Buffer) => {
       raw += chunk.toString("utf8");
     });
-    req.on("end", () => {
+    req.on("end", async () => {
       try {
         if (req.method !== "POST" || !(req.url ?? "").endsWith("/responses")) {
           res.writeHead(404, { "content-type": "application/json" });
@@ -72,25 +86,31 @@ export async function startFakeOpenAi(
         }
         const body = JSON.parse(raw) as OpenAiRequest;
         requests.push(body);
+        const done = new Set<number>();
         for (const item of body.input) {
           const match = /^call_step_(\d+)$/.exec(item.call_id ?? "");
-          if (item.type === "function_call_output" && match)
+          if (item.type === "function_call_output" && match) {
+            done.add(Number(match[1]));
             outputs.set(
               Number(match[1]),
               typeof item.output === "string" ? item.output : JSON.stringify(item.output),
             );
+          }
         }
-        const next = steps.findIndex((_, index) => !outputs.has(index));
+        const next = steps.findIndex((_, index) => !done.has(index));
+        const instead = await intercept?.(body, next);
+        const text = instead ?? (next === -1 ? finalText : undefined);
         const item =
-          next === -1
+          text !== undefined
             ? {
                 type: "message",
                 id: `msg_${requests.length}`,
                 role: "assistant",
                 status: "completed",
-                content: [{ type: "output_text", text: finalText, annotations: [] }],
+                content: [{ type: "output_text", text, annotations: [] }],
               }
             : functionCall(steps[next]!, next);
+        answered++;
         res.writeHead(200, { "content-type": "text/event-stream" });
         const send = (type: string, data: Record<string, unknown>) =>
           res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
@@ -117,6 +137,9 @@ export async function startFakeOpenAi(
       }
     });
   });
+  // A long step (a slow machine, a tool that runs for a while) must not meet a keep-alive connection the
+  // server is closing just as the CLI reuses it ("fetch failed", then a retried request).
+  server.keepAliveTimeout = 600_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -124,6 +147,9 @@ export async function startFakeOpenAi(
     requests,
     errors,
     outputs,
+    get answered() {
+      return answered;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
