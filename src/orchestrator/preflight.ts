@@ -10,6 +10,7 @@ import { runProgram } from "../lib/exec.js";
 import { gitRun } from "../lib/git.js";
 import { STALE_AFTER_MS } from "../lib/lock.js";
 import { isProcessAlive } from "../lib/pid.js";
+import type { LaunchSpec } from "./backends/backend.js";
 import { claudeAllowsBypass } from "./backends/claude.js";
 import { resolveAgent } from "./backends/index.js";
 import { which } from "./backends/which.js";
@@ -126,6 +127,8 @@ export async function checkAgent(
     const e = toJigError(error);
     return [bad("agent", true, label, e.message, e.hint ?? "")];
   }
+  if (agent.config.type === "codex" && which(spec.command) && agent.config.sandbox !== false)
+    return [ok("agent", `${label}: ${spec.command}`), await checkCodexSandbox(spec, root, agent.name)];
   if (agent.config.type !== "claude") {
     return which(spec.command)
       ? [ok("agent", `${label}: ${spec.command}`)]
@@ -233,6 +236,36 @@ const SHELL_WORDS = new Set(
     " ",
   ),
 );
+
+/**
+ * Codex workers run in Codex's workspace-write sandbox (bubblewrap on Linux, which needs user
+ * namespaces): where it cannot start, every command a worker runs fails, so it is a blocker.
+ */
+async function checkCodexSandbox(spec: LaunchSpec, root: string, agent: string): Promise<Check> {
+  const probe = await runProgram(
+    spec.command,
+    ["sandbox", "-c", 'sandbox_mode="workspace-write"', "--", "true"],
+    { cwd: root, env: spec.env, timeoutMs: 30_000 },
+  );
+  if (probe.exitCode === 0)
+    return ok("agent-sandbox", "Codex's sandbox runs (workers' commands are confined)");
+  const why =
+    probe.error ??
+    `${
+      `${probe.stderr}\n${probe.stdout}`
+        .split("\n")
+        .map((line) => line.trim())
+        .filter((line) => line && !line.startsWith("WARNING"))
+        .at(-1) ?? `exit code ${probe.exitCode}`
+    }`;
+  return bad(
+    "agent-sandbox",
+    true,
+    "Codex sandbox",
+    `Codex's workspace-write sandbox does not start here (${why}), so every command a worker runs would fail`,
+    `allow it (on Linux: unprivileged user namespaces for bubblewrap), or run workers without it: "sandbox": false on agents.${agent} in jig.json`,
+  );
+}
 
 export function checkGate(root: string, config: JigConfig): Check {
   if (!config.gate) return ok("gate", "gate: none configured (landing runs no check)");

@@ -3,13 +3,15 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CLI_ENTRY } from "../../src/version.js";
 import { claudeBin } from "../helpers/fake-anthropic.js";
 import { gitIn, gitRepo, issueFile, tempDir, testEnv } from "../helpers/repo.js";
 
 const CLAUDE = claudeBin();
+const CODEX = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "node_modules", ".bin", "codex");
 const isRoot = process.getuid?.() === 0;
 
 interface Check {
@@ -169,6 +171,40 @@ describe.skipIf(!CLAUDE)("jig doctor", () => {
     // An API key in the environment (not in jig.json) is enough.
     expect(doctor(root, { ANTHROPIC_API_KEY: "from-env" }).byId("agent-login").ok).toBe(true);
   });
+
+  it.skipIf(!existsSync(CODEX))(
+    "codex workers: the real Codex sandbox starts (✓); where it cannot, a blocker saying how to run without it",
+    () => {
+      const root = goodRepo();
+      const withCodex = (agent: Record<string, unknown>) =>
+        writeFileSync(
+          join(root, "jig.json"),
+          JSON.stringify({ agent: "cx", gate: { command: "node --version" }, agents: { cx: agent } }),
+        );
+      withCodex({ type: "codex", command: CODEX });
+      expect(doctor(root).byId("agent-sandbox")).toMatchObject({ ok: true });
+      // A codex whose sandbox cannot start (as where user namespaces are off).
+      const fake = join(tempDir("jig-fake-codex-"), "codex");
+      writeFileSync(
+        fake,
+        '#!/bin/sh\nif [ "$1" = sandbox ]; then echo "bwrap: No permissions to create a new namespace" >&2; exit 1; fi\nexit 0\n',
+      );
+      chmodSync(fake, 0o755);
+      withCodex({ type: "codex", command: fake });
+      const broken = doctor(root);
+      expect(broken.code).toBe(1);
+      expect(broken.byId("agent-sandbox")).toMatchObject({ ok: false, blocker: true });
+      expect(broken.byId("agent-sandbox").problem).toContain(
+        "bwrap: No permissions to create a new namespace",
+      );
+      expect(broken.byId("agent-sandbox").fix).toContain('"sandbox": false on agents.cx');
+      // Without the sandbox there is nothing to check.
+      withCodex({ type: "codex", command: fake, sandbox: false });
+      const off = doctor(root);
+      expect(off.checks.some((c) => c.id === "agent-sandbox")).toBe(false);
+      expect(off.byId("agent").ok).toBe(true);
+    },
+  );
 
   it.skipIf(!isRoot)("IS_SANDBOX=yes as root: ✗, because Claude Code accepts exactly IS_SANDBOX=1", () => {
     const root = goodRepo();
