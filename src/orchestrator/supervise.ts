@@ -68,6 +68,7 @@ export async function superviseSession(ctx: JigContext, name: string): Promise<n
     });
   });
   clearInterval(watch);
+  if (overBudget) stopLeftovers();
   closeSync(log);
   const out = read();
   const tail = readFrom(record.logPath, Math.max(start, sizeOf(record.logPath) - 64 * 1024));
@@ -94,19 +95,22 @@ export async function superviseSession(ctx: JigContext, name: string): Promise<n
   return code ?? 1;
 }
 
-/**
- * Stops the agent and everything it started: a CLI may run its work in a child of its own (Gemini CLI
- * relaunches itself with a larger heap), which a signal to the CLI's pid alone leaves running. The
- * supervisor leads the session's process group (spawn starts it detached), so SIGTERM goes to the group;
- * the supervisor's own handler only passes it on. SIGKILL to the agent if it has not gone after 5 s.
- */
+/** Stops the agent: SIGTERM (a CLI shuts down its own MCP servers and saves its transcript), SIGKILL after 5 s. */
 function stopAgent(child: ChildProcess): void {
+  child.kill("SIGTERM");
+  setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+}
+
+/**
+ * After a stopped agent has exited, what it left running: a CLI may do its work in a child of its own
+ * (Gemini CLI relaunches itself with a larger heap) that outlives the CLI's pid. The supervisor leads
+ * the session's process group (spawn starts it detached), so SIGTERM goes to the group; the
+ * supervisor's own handler only passes it on to the agent, which is gone.
+ */
+function stopLeftovers(): void {
   try {
     process.kill(-process.pid, "SIGTERM");
-  } catch {
-    child.kill("SIGTERM");
-  }
-  setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+  } catch {}
 }
 
 const tokensOf = (usage: Usage): number => (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
