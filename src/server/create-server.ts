@@ -37,22 +37,41 @@ const NOOP_TOOL = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   run: async () => ({ text: "ok" }),
 }) as unknown as ToolDefinition;
+const BENCH_TOOLS = [...TOOLS, NOOP_TOOL];
 
-/** One MCP server for one caller: every tool and resource registered, subscriptions wired to file changes. */
-export function createServer(options: { ctx: JigContext; caller: Caller }): JigServer {
-  const { ctx, caller } = options;
-  const server = new McpServer(
-    { name: "jig", version: VERSION },
-    {
-      capabilities: { resources: { subscribe: true, listChanged: true }, tools: { listChanged: false } },
-      instructions: INSTRUCTIONS,
-    },
-  );
-  // The benchmark's baseline (`npm run bench` only): a tool that does nothing, through the same server
-  // and transport, so the SDK's and transport's own cost can be subtracted from jig's tools.
-  const tools = process.env.JIG_BENCH_NOOP === "1" ? [...TOOLS, NOOP_TOOL] : TOOLS;
+const CAPABILITIES = {
+  capabilities: { resources: { subscribe: true, listChanged: true }, tools: { listChanged: false } },
+  instructions: INSTRUCTIONS,
+};
+
+/**
+ * McpServer's registries (private in the SDK): the tools and resources with their schemas, URI
+ * templates and callbacks. Its request handlers read them through `this` at each request.
+ */
+interface Registries {
+  _registeredTools: object;
+  _registeredResources: object;
+  _registeredResourceTemplates: object;
+  _registeredPrompts: object;
+  setCompletionRequestHandler(): void;
+}
+
+// One set of registries per repository and tool list, shared by every session: none of it depends on
+// the caller (tools/call is answered per caller by answerToolCalls; resource reads take only the
+// repository). Per session, the registries cost ~40 zod schemas and ~50 closures (docs/performance.md).
+const registries = new WeakMap<JigContext, Map<readonly ToolDefinition[], Registries>>();
+
+function registriesFor(ctx: JigContext, tools: readonly ToolDefinition[]): Registries {
+  let byTools = registries.get(ctx);
+  if (!byTools) {
+    byTools = new Map();
+    registries.set(ctx, byTools);
+  }
+  const known = byTools.get(tools);
+  if (known) return known;
+  const template = new McpServer({ name: "jig", version: VERSION }, CAPABILITIES);
   for (const tool of tools) {
-    server.registerTool(
+    template.registerTool(
       tool.name,
       {
         title: tool.title,
@@ -68,8 +87,27 @@ export function createServer(options: { ctx: JigContext; caller: Caller }): JigS
       },
     );
   }
+  for (const register of RESOURCES) register(withScrubbedResourceErrors(template, ctx.paths.root), ctx);
+  const shared = template as unknown as Registries;
+  byTools.set(tools, shared);
+  return shared;
+}
+
+/** One MCP server for one caller: every tool and resource registered, subscriptions wired to file changes. */
+export function createServer(options: { ctx: JigContext; caller: Caller }): JigServer {
+  const { ctx, caller } = options;
+  const server = new McpServer({ name: "jig", version: VERSION }, CAPABILITIES);
+  // The benchmark's baseline (`npm run bench` only): a tool that does nothing, through the same server
+  // and transport, so the SDK's and transport's own cost can be subtracted from jig's tools.
+  const tools = process.env.JIG_BENCH_NOOP === "1" ? BENCH_TOOLS : TOOLS;
+  const shared = registriesFor(ctx, tools);
+  const own = server as unknown as Registries;
+  own._registeredTools = shared._registeredTools;
+  own._registeredResources = shared._registeredResources;
+  own._registeredResourceTemplates = shared._registeredResourceTemplates;
+  own._registeredPrompts = shared._registeredPrompts;
+  own.setCompletionRequestHandler();
   answerToolCalls(server, tools, { ctx, caller });
-  for (const register of RESOURCES) register(withScrubbedResourceErrors(server, ctx.paths.root), ctx);
 
   const subscriptions = new Set<string>();
   server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {

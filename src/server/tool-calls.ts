@@ -20,21 +20,33 @@ interface Compiled {
   output: z.ZodObject | null;
 }
 
+// Compiled once per tool list, shared by every session (a zod object compiles its parser on first use).
+const compiled = new WeakMap<readonly ToolDefinition[], Map<string, Compiled>>();
+
+function compiledFor(tools: readonly ToolDefinition[]): Map<string, Compiled> {
+  let byName = compiled.get(tools);
+  if (!byName) {
+    byName = new Map(
+      tools.map((tool) => [
+        tool.name,
+        {
+          tool,
+          input: z.object(tool.inputSchema),
+          output: tool.outputSchema ? z.object(tool.outputSchema) : null,
+        },
+      ]),
+    );
+    compiled.set(tools, byName);
+  }
+  return byName;
+}
+
 export function answerToolCalls(
   server: McpServer,
-  tools: ToolDefinition[],
+  tools: readonly ToolDefinition[],
   env: { ctx: JigContext; caller: Caller },
 ): void {
-  const byName = new Map<string, Compiled>(
-    tools.map((tool) => [
-      tool.name,
-      {
-        tool,
-        input: z.object(tool.inputSchema),
-        output: tool.outputSchema ? z.object(tool.outputSchema) : null,
-      },
-    ]),
-  );
+  const byName = compiledFor(tools);
   const root = env.ctx.paths.root;
   server.server.removeRequestHandler(CallToolRequestSchema.shape.method.value);
   server.server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
