@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -38,46 +38,62 @@ export async function httpClient(url: string, token: string): Promise<Client> {
   return client;
 }
 
-async function stdioClient(root: string): Promise<Client> {
+async function stdioClient(root: string): Promise<{ client: Client; pid: number }> {
   const client = new Client({ name: "bench", version: "0" });
-  await client.connect(
-    new StdioClientTransport({
-      command: process.execPath,
-      args: [CLI_ENTRY, "serve", "--stdio"],
-      env: { ...(process.env as Record<string, string>), JIG_ROOT: root },
-    }),
-  );
-  return client;
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI_ENTRY, "serve", "--stdio"],
+    env: { ...(process.env as Record<string, string>), JIG_ROOT: root },
+  });
+  await client.connect(transport);
+  return { client, pid: transport.pid! };
+}
+
+/** The CPU time (user + system) a process has used, in ms: on a loaded machine, steadier than wall time. */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 export async function run(): Promise<void> {
   process.env.JIG_BENCH_NOOP = "1";
   const rows: (string | number)[][] = [];
   const both = (s: { p50: number; p99: number }) => `${fmt(s.p50)} / ${fmt(s.p99)}`;
-  for (const count of [10, 1_000, 10_000]) {
+  // JIG_BENCH_ISSUES=10000 measures only that many issues (a short run).
+  const counts = process.env.JIG_BENCH_ISSUES?.split(",").map(Number) ?? [10, 1_000, 10_000];
+  for (const count of counts) {
     const root = benchRepo(count);
     const worker = await benchWorker(root);
     const http = await startHttpServer(root);
     for (const [transport, connect] of [
       ["stdio", () => stdioClient(root)],
-      ["http", () => httpClient(http.url, http.token)],
+      ["http", async () => ({ client: await httpClient(http.url, http.token), pid: http.pid })],
     ] as const) {
-      const client = await connect();
+      const { client, pid } = await connect();
       const n = count >= 10_000 ? 40 : 200;
-      const noop = await sample(() => client.callTool({ name: "noop", arguments: {} }), { n });
-      const list = await sample(() => client.callTool({ name: "list_tasks", arguments: { limit: 50 } }), {
+      // Server CPU per call beside the wall time: the machine's load inflates the one, barely the other.
+      const measure = async (fn: () => Promise<unknown>, options: { n: number; warmup?: number }) => {
+        const warmup = options.warmup ?? Math.min(10, options.n);
+        for (let i = 0; i < warmup; i++) await fn();
+        const before = cpuMs(pid);
+        const result = await sample(fn, { n: options.n, warmup: 0 });
+        return { ...result, cpu: (cpuMs(pid) - before) / Math.max(1, options.n) };
+      };
+      const noop = await measure(() => client.callTool({ name: "noop", arguments: {} }), { n });
+      const list = await measure(() => client.callTool({ name: "list_tasks", arguments: { limit: 50 } }), {
         n,
       });
-      const status = await sample(
+      const status = await measure(
         () =>
           client.callTool({ name: "set_status", arguments: { worker, status: "working", message: "bench" } }),
         { n },
       );
       // Each claim takes a fresh task (the admin claims the next ready one), so at most `count` of them.
-      const claim = await sample(() => client.callTool({ name: "claim_task", arguments: {} }), {
+      const claim = await measure(() => client.callTool({ name: "claim_task", arguments: {} }), {
         n: Math.min(n, Math.floor((count - 1) / 2)),
         warmup: 0,
       });
+      const cpu = (s: { cpu: number }) => fmt(s.cpu);
       rows.push([
         count,
         transport,
@@ -87,6 +103,7 @@ export async function run(): Promise<void> {
         both(claim),
         fmt(list.p50 - noop.p50),
         ratio(claim.p50, noop.p50),
+        `${cpu(noop)} / ${cpu(list)} / ${cpu(claim)}`,
       ]);
       await client.close();
     }
@@ -95,7 +112,17 @@ export async function run(): Promise<void> {
   }
   printTable(
     "Tool latency (p50 / p99) beside a no-op tool on the same server and connection",
-    ["issues", "transport", "noop", "list_tasks", "set_status", "claim_task", "list − noop", "claim ÷ noop"],
+    [
+      "issues",
+      "transport",
+      "noop",
+      "list_tasks",
+      "set_status",
+      "claim_task",
+      "list − noop",
+      "claim ÷ noop",
+      "server CPU/call noop / list / claim",
+    ],
     rows,
   );
 }
