@@ -206,7 +206,12 @@ async function fanoutRows(): Promise<void> {
     await measureFanout(server, tokens, workers);
   } finally {
     server.stop();
-    rmSync(root, { recursive: true, force: true });
+    // The landing driver may still be writing under .jig/ as the server goes.
+    try {
+      rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    } catch (error) {
+      progress(`left ${root}: ${(error as Error).message}`);
+    }
   }
 }
 
