@@ -125,11 +125,21 @@ describe.skipIf(!CLAUDE)("budgets and resume with the real Claude Code CLI", () 
       dump,
     });
     expect(gitIn(root, "show", "feature/ep:hello.txt")).toBe("hello");
-    const resumed = fake.requests.slice(before).find((r) => r.kind === "main");
+    // The resumed session's request that carries jig's note (Claude Code may send another main-loop request
+    // first, with the history but without the new prompt).
+    const resumed = fake.requests
+      .slice(before)
+      .find(
+        (r) =>
+          r.kind === "main" &&
+          JSON.stringify((r.body as { messages?: unknown[] }).messages ?? []).includes(
+            "you are resuming your earlier session",
+          ),
+      );
     const conversation = JSON.stringify(
       (resumed?.body as { messages?: unknown[] } | undefined)?.messages ?? [],
     );
-    // The first request of the resumed session carries the earlier turns (the claim, the commit) and the note.
+    // The resumed conversation carries the earlier turns (the claim, the commit) and the note.
     expect(conversation).toContain("toolu_step_0");
     expect(conversation).toContain("git commit -q -m 'Say hello'");
     expect(conversation).toContain("you are resuming your earlier session; you were stopped at your budget");
