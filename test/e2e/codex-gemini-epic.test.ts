@@ -1,8 +1,9 @@
 // Whole epics, resumed retries and budgets with the REAL Codex CLI and the REAL Gemini CLI, offline: each
 // CLI's scripted endpoint (test/helpers/fake-openai.ts, fake-gemini.ts) plays the model for every session
 // at once — the step a request gets is read from its own conversation — and every worker runs the same
-// steps: claim, set_status, write a file named after its worktree, commit, list the tasks, land (git through the CLI's own
-// shell tool; Codex's inside its workspace-write sandbox).
+// steps: claim, set_status, write a file named after its worktree, commit, one more (Codex: list_tasks;
+// Gemini: a `touch` outside the worktree, which jig's policy denies), land — git through the CLI's own
+// shell tool (Codex's inside its workspace-write sandbox, whose write outside the worktree fails).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
