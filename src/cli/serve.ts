@@ -70,7 +70,7 @@ export async function run(args: ServeArgs, io: CommandIO): Promise<CommandOutput
   const shown = args.host.includes(":") ? `[${args.host}]` : args.host;
   const url = `${tls ? "https" : "http"}://${shown}:${listening.port}`;
   io.write(
-    `jig serve: MCP at ${url}/mcp\njig serve: token ${token}\njig serve: dashboard at ${url}/?token=${token}\n`,
+    `jig serve: MCP at ${url}/mcp\njig serve: token ${token}\njig serve: dashboard at ${url}/#token=${token}\n`,
   );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);

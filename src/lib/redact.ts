@@ -13,8 +13,8 @@ const LEGACY_TOKEN = /\b(?:admin|worker|planner)\.[A-Za-z0-9_.-]*[A-Za-z0-9_-]{2
 const BEARER = /\b(Bearer\s+)[^\s"'<>]+/gi;
 // `JIG_TOKEN=x`, `JIG_TOKEN: x`, `"JIG_TOKEN": "x"`, `export JIG_TOKEN='x'`.
 const TOKEN_ASSIGNMENT = /\b(JIG_TOKEN["']?\s*[=:]\s*)(?:"[^"\n]*"|'[^'\n]*'|[^\s"'&;]*)/g;
-// `?token=x` in a dashboard URL, and the dashboard cookie.
-const URL_TOKEN = /([?&](?:token|jig_token)=)[^\s&#"'<>]+/gi;
+// `?token=x` or `#token=x` in a dashboard URL, and the dashboard cookie.
+const URL_TOKEN = /([?&#](?:token|jig_token)=)[^\s&#"'<>]+/gi;
 const COOKIE = /\b(jig_dashboard_[0-9a-f]+=)[^\s;"'<>]+/gi;
 
 /** Removes every jig token (in any format), bearer credential and JIG_TOKEN assignment from text. */

@@ -14,15 +14,24 @@ async function app() {
   const http = createHttpApp({ ctx });
   const get = (path: string, headers: Record<string, string> = {}) =>
     http.app.request(`${BASE}${path}`, { headers: { host: "127.0.0.1:7411", ...headers } });
-  return { ctx, http, get, token: await adminToken(ctx.paths) };
+  const post = (path: string, headers: Record<string, string> = {}) =>
+    http.app.request(`${BASE}${path}`, { method: "POST", headers: { host: "127.0.0.1:7411", ...headers } });
+  return { ctx, http, get, post, token: await adminToken(ctx.paths) };
 }
 
 describe("dashboard over HTTP", () => {
   it("trades the admin token for a cookie, then serves the page, assets and snapshot", async () => {
-    const { get, token, http } = await app();
-    const signIn = await get(`/?token=${token}`);
-    expect(signIn.status).toBe(303);
-    expect(signIn.headers.get("location")).toBe("/");
+    const { get, post, token, http } = await app();
+    // The sign-in page loads its script, which anyone may fetch (it holds nothing) ...
+    const signInPage = await (await get("/")).text();
+    expect(signInPage).toContain('<script type="module" src="/dashboard/sign-in.js">');
+    expect(signInPage).toContain("/#token=");
+    const script = await get("/dashboard/sign-in.js");
+    expect(script.status).toBe(200);
+    expect(await script.text()).toContain("/dashboard/session");
+    // ... and it posts the token from the link's fragment as a bearer credential, for the cookie.
+    const signIn = await post("/dashboard/session", { authorization: `Bearer ${token}`, origin: BASE });
+    expect(signIn.status).toBe(204);
     const cookie = signIn.headers.get("set-cookie")!;
     expect(cookie).toMatch(/HttpOnly; SameSite=Strict/);
     expect(cookie).not.toContain(token);
@@ -84,13 +93,31 @@ describe("dashboard over HTTP", () => {
   });
 
   it("refuses everything else: no token, a wrong or worker token, a forged cookie, a foreign Origin", async () => {
-    const { get, http, ctx, token } = await app();
+    const { get, post, http, ctx, token } = await app();
     const worker = await issueToken(ctx.paths, "w1");
     const anonymous = await get("/");
     expect(anonymous.status).toBe(401);
     expect(await anonymous.text()).toContain("sign-in required");
-    expect((await get("/?token=nope")).status).toBe(401);
-    expect((await get(`/?token=${worker}`)).status).toBe(401);
+    // A token in the query string is refused outright (it would sit in logs and history), even the
+    // right one, and signs nobody in.
+    for (const query of [`/?token=${token}`, "/?token=nope"]) {
+      const refused = await get(query);
+      expect(refused.status, query).toBe(400);
+      expect(refused.headers.get("set-cookie"), query).toBeNull();
+      expect(await refused.text(), query).toContain("query string");
+    }
+    for (const bearer of ["nope", worker]) {
+      const refused = await post("/dashboard/session", { authorization: `Bearer ${bearer}` });
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get("set-cookie")).toBeNull();
+    }
+    expect((await post("/dashboard/session")).status).toBe(401);
+    // A page elsewhere cannot sign a browser in, even holding the token.
+    const crossSite = await post("/dashboard/session", {
+      authorization: `Bearer ${token}`,
+      origin: "http://evil.example",
+    });
+    expect(crossSite.status).toBe(403);
     for (const path of [
       "/dashboard/snapshot",
       "/dashboard/client/app.js",
@@ -100,7 +127,9 @@ describe("dashboard over HTTP", () => {
       expect((await get(path)).status, path).toBe(401);
       expect((await get(path, { authorization: `Bearer ${worker}` })).status, path).toBe(401);
     }
-    const name = (await get(`/?token=${token}`)).headers.get("set-cookie")!.split("=")[0]!;
+    const name = (await post("/dashboard/session", { authorization: `Bearer ${token}` })).headers
+      .get("set-cookie")!
+      .split("=")[0]!;
     expect((await get("/dashboard/snapshot", { cookie: `${name}=forged` })).status).toBe(401);
     const foreign = await get("/dashboard/snapshot", {
       authorization: `Bearer ${token}`,

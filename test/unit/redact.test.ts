@@ -15,6 +15,7 @@ describe("redactSecrets", () => {
     [`export JIG_TOKEN='x y'`, "export JIG_TOKEN=<redacted>"],
     [`{"JIG_TOKEN": "secret-value"}`, `{"JIG_TOKEN": <redacted>}`],
     [`http://127.0.0.1:4000/?token=abc&x=1`, "http://127.0.0.1:4000/?token=<redacted>&x=1"],
+    [`dashboard at http://127.0.0.1:4000/#token=abc`, "dashboard at http://127.0.0.1:4000/#token=<redacted>"],
     [
       `cookie: jig_dashboard_0123456789ab=hmacvalue; x=1`,
       "cookie: jig_dashboard_0123456789ab=<redacted>; x=1",

@@ -4,7 +4,7 @@ import { streamSSE } from "hono/streaming";
 import type { JigContext } from "../../core/context.js";
 import { type ErrorCode, toJigError } from "../../errors.js";
 import { httpStatus, publicMessage } from "../http-status.js";
-import { isAdminToken, isSignedIn, sessionCookie } from "./auth.js";
+import { bearerToken, isAdminToken, isSignedIn, sessionCookie } from "./auth.js";
 import { clientFile } from "./client-files.js";
 import { SnapshotFeed, type SnapshotFeedOptions } from "./feed.js";
 import { ASSET_PATHS, dashboardPage, SECURITY_HEADERS, signInPage } from "./page.js";
@@ -12,7 +12,7 @@ import { dashboardIssue } from "./snapshot.js";
 import { DASHBOARD_CSS } from "./styles.js";
 
 // The web dashboard: a hono sub-app for `jig serve` to mount at "/" (`app.route("/", dashboard.app)`),
-// so it sits behind the server's Host/Origin guard. Its own routes are all GET and all guarded here
+// so it sits behind the server's Host/Origin guard. Its own routes (GETs and the one sign-in POST) are all guarded here
 // (route by route, never `use("*")`, which would also run on the server's /mcp once mounted): the
 // admin only, no foreign Origin, strict security headers.
 
@@ -64,21 +64,35 @@ export function createDashboardApp(options: DashboardOptions): DashboardApp {
         c,
         "UNAUTHORIZED",
         "the dashboard needs the admin token",
-        "open the URL jig serve printed (it ends in /?token=…), or send Authorization: Bearer <token>",
+        "open the link jig serve printed (it ends in /#token=…), or send Authorization: Bearer <token>",
       );
     await next();
   };
 
   app.get("/", sameOrigin, async (c, next) => {
-    const token = c.req.query("token");
-    if (token === undefined) return signedIn(c, next);
-    if (!(await isAdminToken(ctx, token)))
-      return failure(c, "UNAUTHORIZED", "the token in the URL is not this repository's admin token");
-    // Trade the token for a cookie and drop it from the address bar.
-    c.header("Set-Cookie", sessionCookie(ctx, token));
-    return c.redirect("/", 303);
+    // A token in the query string would sit in history, server and proxy logs: refused, so that an
+    // old link fails loudly instead of leaking.
+    if (c.req.query("token") !== undefined)
+      return failure(
+        c,
+        "INVALID_INPUT",
+        "a token in the URL's query string (?token=…) is refused: it would be kept in logs and history",
+        "open the link jig serve prints now (it ends in /#token=…)",
+      );
+    return signedIn(c, next);
   });
   app.get("/", (c) => c.html(dashboardPage(basename(ctx.paths.root))));
+  app.get(ASSET_PATHS.signIn, sameOrigin, async (c) =>
+    c.body(await clientFile("sign-in.js"), 200, { "Content-Type": "text/javascript; charset=utf-8" }),
+  );
+  // The sign-in script's exchange: the admin token as a bearer credential, once, for the cookie.
+  app.post(ASSET_PATHS.session, sameOrigin, async (c) => {
+    const token = bearerToken(c);
+    if (token === null || !(await isAdminToken(ctx, token)))
+      return failure(c, "UNAUTHORIZED", "the token in the link is not this repository's admin token");
+    c.header("Set-Cookie", sessionCookie(ctx, token));
+    return c.body(null, 204);
+  });
   app.get(`${ASSET_PATHS.client}:file`, sameOrigin, signedIn, async (c) =>
     c.body(await clientFile(c.req.param("file")), 200, { "Content-Type": "text/javascript; charset=utf-8" }),
   );

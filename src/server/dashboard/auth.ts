@@ -3,8 +3,8 @@ import type { Context } from "hono";
 import type { JigContext } from "../../core/context.js";
 import { adminToken, authenticate } from "../../core/identity.js";
 
-// Who may read the dashboard: the admin (the token `jig serve` prints). The token is presented once
-// in the URL; the page then lives on an HttpOnly SameSite=Strict cookie holding an HMAC of the token
+// Who may read the dashboard: the admin (the token `jig serve` prints). The token is presented once,
+// from the printed link's fragment (never sent as part of a URL), to POST /dashboard/session; the page then lives on an HttpOnly SameSite=Strict cookie holding an HMAC of the token
 // (so it survives a restart of `jig serve` and dies when the admin token is replaced), or on an
 // `Authorization: Bearer` header for scripts.
 
@@ -43,10 +43,15 @@ export function readCookie(header: string | undefined, name: string): string | n
   return null;
 }
 
+/** The request's `Authorization: Bearer` credential, or null. */
+export function bearerToken(c: Context): string | null {
+  return /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? null;
+}
+
 /** Whether the request carries the admin's session cookie or bearer token. */
 export async function isSignedIn(c: Context, ctx: JigContext): Promise<boolean> {
-  const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "");
-  if (bearer) return isAdminToken(ctx, bearer[1]!);
+  const bearer = bearerToken(c);
+  if (bearer !== null) return isAdminToken(ctx, bearer);
   const cookie = readCookie(c.req.header("cookie"), sessionCookieName(ctx.paths.root));
   if (!cookie) return false;
   return sameValue(cookie, sessionCookieValue(await adminToken(ctx.paths)));

@@ -5,6 +5,10 @@ export const ASSET_PATHS = {
   /** The client's modules (client-files.ts), each served under this prefix by its file name. */
   client: "/dashboard/client/",
   script: "/dashboard/client/app.js",
+  /** The sign-in page's script: served to anyone (it holds nothing), unlike the client's modules. */
+  signIn: "/dashboard/sign-in.js",
+  /** Where that script trades the admin token (a bearer credential) for the session cookie. */
+  session: "/dashboard/session",
   style: "/dashboard/app.css",
 } as const;
 
@@ -65,12 +69,14 @@ export function dashboardPage(repo: string): string {
 export function signInPage(reason: string): string {
   return `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>jig · sign-in required</title></head>
+<head><meta charset="utf-8"><title>jig · sign-in required</title>
+<script type="module" src="${ASSET_PATHS.signIn}"></script></head>
 <body>
 <h1>401 — sign-in required</h1>
 <p>${escapeHtml(reason)}</p>
-<p>Open the dashboard URL that <code>jig serve</code> printed (it ends in <code>/?token=…</code>).
-The token is kept in a cookie for this browser afterwards.</p>
+<p id="sign-in-status"></p>
+<p>Open the dashboard link that <code>jig serve</code> printed (it ends in <code>/#token=…</code>; the
+part after <code>#</code> never leaves this browser). This browser keeps a session cookie afterwards.</p>
 </body>
 </html>
 `;
