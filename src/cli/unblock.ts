@@ -10,7 +10,7 @@ export async function run(args: { task: string }, io: CommandIO): Promise<Comman
   const epic = (await ctx.issues.get(released.task)).epic;
   return {
     text: released.live
-      ? `unblocked ${released.task}: its session is still running and goes on`
+      ? `unblocked ${released.task}: its session is still running and goes on (retries reset)`
       : `unblocked ${released.task} (now ${released.status}, retries reset): jig run ${epic} respawns it, or jig retry ${released.task} does now`,
     json: released,
   };

@@ -6,9 +6,19 @@ import { type Action, authorize } from "./authority.js";
 import { describeKept, type KeptWork, keepUnlandedWork, unlandedCommits } from "./backup.js";
 import type { JigContext } from "./context.js";
 import { dirtyFiles } from "./git-ops.js";
+import { isReady, waitingOn } from "./graph.js";
 import { type Caller, revokeToken } from "./identity.js";
-import type { Issue, IssueStatus } from "./issue.js";
-import { type LandVerdict, readLanded } from "./landing/queue.js";
+import { resolveReference } from "./ids.js";
+import { applyPatch, type Issue, type IssuePatch, type IssueStatus, parseIssue } from "./issue.js";
+import type { IssueSnapshot } from "./issue-store.js";
+import {
+  type LandVerdict,
+  readLanded,
+  removeLandRecords,
+  type StoredVerdict,
+  writeLanded,
+  writeVerdict,
+} from "./landing/queue.js";
 import { sessionFile } from "./paths.js";
 import {
   sessionRunning,
@@ -19,14 +29,70 @@ import {
 } from "./workers.js";
 import { removeWorktree } from "./worktrees.js";
 
-// The task lifecycle, in one place: every transition of a task and its worker (assign, set state,
-// block, unblock, revive for a retry, abandon, retire). docs/lifecycle.md draws the state machine.
-// Order of writes, everywhere: the worker's status file (what and why) first, then the issue (a
-// compare-and-set on its current status), then the worker record; a reader woken by the issue change
-// finds the why already there. Landing writes its verdict last, after the same two.
+// The task lifecycle, in one place: every transition of a task and its worker (assign, claim, start,
+// set state, block, land, unblock, revive for a retry, abandon, replan, retire), and the only module
+// that writes an issue's status, a worker's status file or a land verdict. docs/lifecycle.md draws the
+// state machine. Order of writes, everywhere: the worker's status file (what and why) first, then the
+// issue (a compare-and-set on its current status), then the worker record; a reader woken by the issue
+// change finds the why already there. The land verdict is written last, after the same two.
 
 const OPEN: readonly IssueStatus[] = ["planned", "in-progress", "blocked"];
 export const isOpen = (status: IssueStatus): boolean => OPEN.includes(status);
+
+/**
+ * The transition table: for each transition, the issue statuses it may start from and the status each
+ * goes to. A status not listed does not move (the compare-and-set leaves the issue as it is, or the
+ * caller says why). docs/lifecycle.md draws the same table; test/unit/lifecycle-table.test.ts keeps
+ * the two and the code honest.
+ */
+export const TRANSITIONS = {
+  /** jig spawn / jig run take a task for a worker (a blocked one is planned again for its respawn). */
+  assign: { planned: "planned", "in-progress": "in-progress", blocked: "planned" },
+  /** the worker's claim_task (a repeated claim by its holder is harmless; a blocked holder resumes). */
+  claim: { planned: "in-progress", "in-progress": "in-progress", blocked: "in-progress" },
+  /** the worker's set_status working. */
+  work: { planned: "in-progress", blocked: "in-progress" },
+  /** set_status blocked (worker), retries used up or budget reached (jig run, the supervisor). */
+  block: { planned: "blocked", "in-progress": "blocked" },
+  /** a land verdict: landed. */
+  land: { planned: "complete", "in-progress": "complete", blocked: "complete" },
+  /** a land verdict: blocked (conflict, gate, jig's own paths). */
+  refuse: { planned: "blocked", "in-progress": "blocked" },
+  /** jig unblock, the task's session dead: planned, `jig run` respawns it. */
+  unblock: { blocked: "planned" },
+  /** jig unblock, the task's session alive: it goes on. */
+  release: { blocked: "in-progress" },
+  /** jig retry (and its revive of a cancelled task). */
+  retry: { "in-progress": "planned", blocked: "planned", cancelled: "planned" },
+  /** jig abandon, jig merge --force. */
+  abandon: { planned: "cancelled", "in-progress": "cancelled", blocked: "cancelled" },
+  /** jig plan --replan: a subtask nobody has taken. */
+  replan: { planned: "cancelled" },
+} as const satisfies Record<string, Partial<Record<IssueStatus, IssueStatus>>>;
+export type Transition = keyof typeof TRANSITIONS;
+
+/** Where `transition` takes an issue in `status`, or null when it may not start there. */
+export function nextStatus(status: IssueStatus, transition: Transition): IssueStatus | null {
+  return (TRANSITIONS[transition] as Partial<Record<IssueStatus, IssueStatus>>)[status] ?? null;
+}
+
+/**
+ * The one writer of an issue's status: a compare-and-set, under the store's lock, on the table (and on
+ * `when`, if given); `also` rides along (an assignee). Returns the issue as it now is.
+ */
+async function move(
+  ctx: JigContext,
+  id: string,
+  transition: Transition,
+  options: { when?: (issue: Issue) => boolean; also?: IssuePatch } = {},
+): Promise<Issue> {
+  return ctx.issues.update(id, (current) => {
+    const to = nextStatus(current.status, transition);
+    if (!to || (options.when && !options.when(current))) return null;
+    if (to === current.status && !options.also) return null;
+    return { ...options.also, status: to };
+  });
+}
 
 async function subtask(ctx: JigContext, ref: string): Promise<Issue> {
   const issue = await ctx.issues.get(ref);
@@ -50,20 +116,131 @@ export async function assignTask(
       throw new JigError("CONFLICT", `task '${current.id}' is assigned to '${current.assigned}'`, {
         hint: "it is someone else's; pick another task or clear `assigned` in the issue file",
       });
-    if (!isOpen(current.status))
+    const status = nextStatus(current.status, "assign");
+    if (!status)
       throw new JigError("CONFLICT", `task '${current.id}' is ${current.status}; there is nothing to spawn`, {
         hint:
           current.status === "cancelled"
             ? `bring it back with \`jig retry ${current.id}\``
             : `see \`jig status ${current.epic}\``,
       });
-    return { assigned: worker, status: current.status === "blocked" ? "planned" : current.status };
+    return { assigned: worker, status };
   });
 }
 
-const ISSUE_STATUS_FOR: Record<WorkerState, IssueStatus | null> = {
-  working: "in-progress",
-  blocked: "blocked",
+export interface Claimed {
+  task: Issue;
+  /** The task's epic, from the snapshot the claim was decided on. */
+  epic: Issue | undefined;
+  /** True when the caller already held this task (a repeated claim is harmless). */
+  alreadyClaimed: boolean;
+}
+
+/**
+ * claim: the compare-and-set that gives a task to `assignee`, under the store's lock, so two callers never
+ * get the same task. `own` is the task a worker was spawned for (it may claim only that one); without it
+ * (the admin) `issue` names the task, or the next ready one in `epic` is taken. Then the worker's status
+ * file says working.
+ */
+export async function claimTransition(
+  ctx: JigContext,
+  options: {
+    assignee: string;
+    own: string | null;
+    issue?: string;
+    epic?: string;
+    worker: WorkerRecord | null;
+    /** The snapshot's issues by id and its subtasks in plan order (tasks.ts keeps them per snapshot). */
+    view: (snapshot: IssueSnapshot) => { byId: Map<string, Issue>; ordered: Issue[] };
+  },
+): Promise<Claimed> {
+  const { assignee, own } = options;
+  const claimed = await ctx.issues.transact((snapshot) => {
+    const { byId, ordered } = options.view(snapshot);
+    let task: Issue | undefined;
+    if (own) {
+      if (options.issue) {
+        const asked = resolveReference(options.issue, [...byId.keys()], { epic: byId.get(own)?.epic });
+        if (asked !== own)
+          throw new JigError(
+            "FORBIDDEN",
+            `worker '${assignee}' may claim only its own task '${own}', not '${asked}'`,
+            { hint: "call claim_task without arguments" },
+          );
+      }
+      task = byId.get(own);
+      if (!task)
+        throw new JigError("NOT_FOUND", `the task '${own}' this worker was spawned for no longer exists`, {
+          hint: "call set_status with status blocked and say so",
+        });
+    } else if (options.issue) {
+      task = byId.get(resolveReference(options.issue, [...byId.keys()], { epic: options.epic }));
+    } else {
+      task = ordered.find((issue) => (!options.epic || issue.epic === options.epic) && isReady(issue, byId));
+      if (!task) {
+        throw new JigError(
+          "NOT_FOUND",
+          `no task is ready${options.epic ? ` in epic '${options.epic}'` : ""}`,
+          {
+            hint: "every task is taken, complete, or waiting on dependencies; call list_tasks to see which",
+          },
+        );
+      }
+    }
+    if (!task) throw new JigError("NOT_FOUND", "no such task", { hint: "call list_tasks for the ids" });
+    if (task.kind !== "subtask")
+      throw new JigError("INVALID_INPUT", `'${task.id}' is an epic, not a task`, {
+        hint: "claim one of its subtasks",
+      });
+    const to = nextStatus(task.status, "claim");
+    const mine = task.assigned === assignee;
+    if (mine && to && task.status !== "planned") {
+      const content = to !== task.status ? applyPatch(task, { status: to }) : null;
+      return {
+        writes: content ? [{ id: task.id, content }] : [],
+        result: {
+          task: content ? parseIssue(task.id, content) : task,
+          epic: byId.get(task.epic),
+          alreadyClaimed: true,
+        },
+      };
+    }
+    if (task.status !== "planned" || (task.assigned && !mine)) {
+      const holder = task.assigned ? ` (assigned to ${task.assigned})` : "";
+      throw new JigError("CONFLICT", `task '${task.id}' cannot be claimed: it is ${task.status}${holder}`, {
+        hint:
+          task.status === "complete"
+            ? "it is done; nothing to do"
+            : "another worker has it; call list_tasks for ready tasks",
+        details: { status: task.status, assigned: task.assigned },
+      });
+    }
+    const waiting = waitingOn(task, byId);
+    if (waiting.length > 0) {
+      throw new JigError("PRECONDITION_FAILED", `task '${task.id}' is waiting on ${waiting.join(", ")}`, {
+        hint: "its dependencies must be complete first",
+        details: { waitingOn: waiting },
+      });
+    }
+    const content = applyPatch(task, { status: to!, assigned: assignee });
+    return {
+      writes: [{ id: task.id, content }],
+      result: { task: parseIssue(task.id, content), epic: byId.get(task.epic), alreadyClaimed: false },
+    };
+  });
+  if (options.worker) await writeWorkerStatus(options.worker.worktree, { status: "working", message: null });
+  return claimed;
+}
+
+/** start: a session was launched for `record`: its record saved, its status file says working. */
+export async function startTransition(ctx: JigContext, record: WorkerRecord): Promise<void> {
+  await ctx.workers.save(record);
+  await writeWorkerStatus(record.worktree, { status: "working", message: null });
+}
+
+const TRANSITION_FOR: Record<WorkerState, Transition | null> = {
+  working: "work",
+  blocked: "block",
   done: null,
 };
 
@@ -76,16 +253,13 @@ export async function setWorkerState(
 ): Promise<IssueStatus | null> {
   await writeWorkerStatus(record.worktree, { status: state, message });
   if (!record.issue) return null;
-  const wanted = ISSUE_STATUS_FOR[state];
-  if (!wanted) return (await ctx.issues.get(record.issue)).status;
-  const updated = await ctx.issues.update(record.issue, (issue) =>
-    isOpen(issue.status) && issue.status !== wanted ? { status: wanted } : null,
-  );
-  return updated.status;
+  const transition = TRANSITION_FOR[state];
+  if (!transition) return (await ctx.issues.get(record.issue)).status;
+  return (await move(ctx, record.issue, transition)).status;
 }
 
 /**
- * land(verdict), called by the landing outcome before it writes the verdict: the status file (done, or
+ * land(verdict), called by the landing outcome before it records the verdict: the status file (done, or
  * blocked with the reason), then the issue (complete, or blocked) unless it was cancelled meanwhile.
  */
 export async function landTransition(
@@ -100,12 +274,35 @@ export async function landTransition(
       message: landed ? null : (verdict.reason ?? "landing failed"),
     });
   if (!record.issue || record.kind !== "task") return;
-  const status: IssueStatus = landed ? "complete" : "blocked";
-  await ctx.issues
-    .update(record.issue, (current) =>
-      current.status === status || current.status === "cancelled" ? null : { status },
-    )
-    .catch(() => {});
+  await move(ctx, record.issue, landed ? "land" : "refuse").catch(() => {});
+}
+
+/**
+ * The land verdict's one writer: a land's progress (queued, landing) and its outcome, which the landing
+ * outcome records after landTransition — with, for a landed verdict, what landed (so it is never replayed).
+ */
+export async function recordVerdict(ctx: JigContext, verdict: StoredVerdict): Promise<void> {
+  if (verdict.state === "landed" && verdict.head && verdict.tip)
+    await writeLanded(ctx.paths, verdict.worker, {
+      head: verdict.head,
+      commits: verdict.commits ?? [],
+      tip: verdict.tip,
+    });
+  await writeVerdict(ctx.paths, verdict);
+}
+
+/**
+ * block at the budget (the supervisor stopped the session at its cap): the status file with the spend,
+ * then the task's issue blocked until a human raises the budget.
+ */
+export async function blockAtBudget(
+  ctx: JigContext,
+  record: WorkerRecord,
+  message: string,
+  budget: string | null,
+): Promise<void> {
+  await writeWorkerStatus(record.worktree, { status: "blocked", message, budget });
+  if (record.kind === "task" && record.issue) await move(ctx, record.issue, "block").catch(() => {});
 }
 
 /**
@@ -115,9 +312,7 @@ export async function landTransition(
 export async function blockTask(ctx: JigContext, record: WorkerRecord, reason: string): Promise<boolean> {
   if (!record.issue) return false;
   await writeWorkerStatus(record.worktree, { status: "blocked", message: reason });
-  const now = await ctx.issues.update(record.issue, (current) =>
-    current.status === "in-progress" || current.status === "planned" ? { status: "blocked" } : null,
-  );
+  const now = await move(ctx, record.issue, "block");
   if (now.status === "blocked") return true;
   await writeWorkerStatus(record.worktree, {
     status: now.status === "complete" ? "done" : "working",
@@ -135,7 +330,7 @@ export interface Released {
 
 /**
  * unblock, after a human fixed what blocked a task: in-progress when its session lives, else planned (still
- * assigned) with its retry count reset, so `jig run` respawns it and never re-blocks it for old attempts.
+ * assigned); its retry count reset either way, so `jig run` never re-blocks it for old attempts.
  */
 export async function unblockTask(ctx: JigContext, caller: Caller, ref: string): Promise<Released> {
   authorize(caller, "unblock");
@@ -151,11 +346,13 @@ export async function unblockTask(ctx: JigContext, caller: Caller, ref: string):
   const live = record !== null && sessionRunning(record);
   if (record) {
     await writeWorkerStatus(record.worktree, { status: "working", message: "unblocked by a human" });
-    if (!live) await ctx.workers.update(record.name, (current) => ({ ...current, attempt: 0 }));
+    // Released by a human: earlier attempts no longer count, whether or not its session still lives (if
+    // that session dies later, `jig run` respawns it instead of blocking it for the old attempts).
+    // A live session becomes attempt 1 of the fresh count; a dead one's respawn will be.
+    await ctx.workers.update(record.name, (current) => ({ ...current, attempt: live ? 1 : 0 }));
   }
-  const status: IssueStatus = live ? "in-progress" : "planned";
-  await ctx.issues.update(task.id, (current) => (current.status === "blocked" ? { status } : null));
-  return { task: task.id, status, live };
+  const now = await move(ctx, task.id, live ? "release" : "unblock");
+  return { task: task.id, status: now.status, live };
 }
 
 /**
@@ -176,11 +373,7 @@ export async function reviveTask(ctx: JigContext, caller: Caller, ref: string): 
       hint: `stop it first with \`jig kill ${record.name}\`, then \`jig retry ${task.id}\``,
     });
   if (record) await ctx.workers.update(record.name, (current) => ({ ...current, attempt: 0 }));
-  return ctx.issues.update(task.id, (current) =>
-    current.status === "blocked" || current.status === "cancelled" || current.status === "in-progress"
-      ? { status: "planned" }
-      : null,
-  );
+  return move(ctx, task.id, "retry");
 }
 
 export interface Abandoned {
@@ -223,7 +416,7 @@ export async function abandonTask(
       message: kept ? `${why}; ${describeKept(kept)}` : why,
     }).catch(() => undefined);
   }
-  await ctx.issues.update(task.id, (current) => (isOpen(current.status) ? { status: "cancelled" } : null));
+  await move(ctx, task.id, "abandon");
   return result;
 }
 
@@ -250,10 +443,22 @@ export async function abandonEpic(
     await stopSession(ctx.workers, planner);
     result.stopped.push(planner.name);
   }
-  await ctx.issues.update(epicId, (current) =>
-    current.status === "complete" ? null : { status: "cancelled" },
-  );
+  await move(ctx, epicId, "abandon");
   return result;
+}
+
+/** replan's first step: cancel the epic's subtasks nobody has taken yet (planned, unassigned); the rest stay. */
+export async function cancelNotStarted(ctx: JigContext, caller: Caller, epic: string): Promise<string[]> {
+  authorize(caller, "plan", { epic });
+  const ids = (await ctx.issues.list())
+    .filter((i) => i.kind === "subtask" && i.epic === epic && i.status === "planned" && !i.assigned)
+    .map((i) => i.id);
+  const cancelled: string[] = [];
+  for (const id of ids) {
+    const now = await move(ctx, id, "replan", { when: (current) => !current.assigned });
+    if (now.status === "cancelled") cancelled.push(id);
+  }
+  return cancelled;
 }
 
 export interface Retired {
@@ -263,7 +468,7 @@ export interface Retired {
 
 /**
  * retire (merge, clean): stops the session, keeps unlanded work at a backup ref, then removes the
- * worktree, the `_jig/` branch, the record, its MCP config and token.
+ * worktree, the `_jig/` branch, the record, its land verdict and landed record, its MCP config and token.
  */
 export async function retireWorker(
   ctx: JigContext,
@@ -280,6 +485,7 @@ export async function retireWorker(
       : await keepUnlandedWork(ctx, record, why === "merge" ? "merged" : "cleaned");
   if (record.kind !== "planner") await removeWorktree(ctx, record.name, { deleteBranch: true });
   await ctx.workers.remove(record.name);
+  await removeLandRecords(ctx.paths, record.name);
   for (const file of [`${record.name}.mcp.json`, `${record.name}.launch.json`])
     await rm(join(ctx.paths.workersDir, file), { force: true });
   for (const kind of ["mcp", "launch", "settings"] as const)

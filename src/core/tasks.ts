@@ -5,13 +5,13 @@ import { defaultTarget, taskTarget } from "./epics.js";
 import { recordEvent } from "./events.js";
 import { isReady, waitingOn } from "./graph.js";
 import type { Caller } from "./identity.js";
-import { resolveReference } from "./ids.js";
-import { applyPatch, type Issue, type IssueStatus, parseIssue } from "./issue.js";
+import type { Issue, IssueStatus } from "./issue.js";
 import type { IssueSnapshot } from "./issue-store.js";
-import { setWorkerState } from "./lifecycle.js";
-import { isRemote, type WorkerState, writeWorkerStatus } from "./workers.js";
+import { claimTransition, setWorkerState } from "./lifecycle.js";
+import { isRemote, type WorkerState } from "./workers.js";
 
-// What agents do to tasks — claim, report, list — with the authority rules in one place.
+// What agents do to tasks — claim, report, list: each checks its caller (authority.ts) and asks the
+// lifecycle (lifecycle.ts) for the transition; none writes a status itself.
 
 export interface ClaimResult {
   task: Issue;
@@ -52,8 +52,8 @@ function planView(store: object, snapshot: IssueSnapshot): PlanView {
 }
 
 /**
- * Takes a task atomically under the store lock: a worker gets the issue it was spawned for; the admin a
- * named issue or the next ready one. Two callers never get the same task.
+ * Takes a task (the lifecycle's claim, atomic under the store lock): a worker gets the issue it was
+ * spawned for; the admin a named issue or the next ready one. Two callers never get the same task.
  */
 export async function claimTask(
   ctx: JigContext,
@@ -62,93 +62,27 @@ export async function claimTask(
 ): Promise<ClaimResult> {
   const self = caller.role === "admin" ? null : authorize(caller, "claim");
   const assignee = self ?? options.as ?? caller.name;
-  let own: string | null = null;
-  if (self) {
-    const record = await ctx.workers.get(self);
-    own = record?.issue ?? null;
-    if (!own)
-      throw new JigError(
-        "FORBIDDEN",
-        `worker '${self}' was not spawned for an issue, so it has no task to claim`,
-        { hint: "ad-hoc workers get their task from the prompt; just do it" },
-      );
-  }
-  const claimed = await ctx.issues.transact((snapshot) => {
-    const { byId, ordered } = planView(ctx.issues, snapshot);
-    let task: Issue | undefined;
-    if (own) {
-      if (options.issue) {
-        const asked = resolveReference(options.issue, [...byId.keys()], { epic: byId.get(own)?.epic });
-        if (asked !== own)
-          throw new JigError(
-            "FORBIDDEN",
-            `worker '${caller.name}' may claim only its own task '${own}', not '${asked}'`,
-            { hint: "call claim_task without arguments" },
-          );
-      }
-      task = byId.get(own);
-      if (!task)
-        throw new JigError("NOT_FOUND", `the task '${own}' this worker was spawned for no longer exists`, {
-          hint: "call set_status with status blocked and say so",
-        });
-    } else if (options.issue) {
-      task = byId.get(resolveReference(options.issue, [...byId.keys()], { epic: options.epic }));
-    } else {
-      task = ordered.find((issue) => (!options.epic || issue.epic === options.epic) && isReady(issue, byId));
-      if (!task) {
-        throw new JigError(
-          "NOT_FOUND",
-          `no task is ready${options.epic ? ` in epic '${options.epic}'` : ""}`,
-          {
-            hint: "every task is taken, complete, or waiting on dependencies; call list_tasks to see which",
-          },
-        );
-      }
-    }
-    if (!task) throw new JigError("NOT_FOUND", "no such task", { hint: "call list_tasks for the ids" });
-    if (task.kind !== "subtask")
-      throw new JigError("INVALID_INPUT", `'${task.id}' is an epic, not a task`, {
-        hint: "claim one of its subtasks",
-      });
-    if (task.assigned === assignee && (task.status === "in-progress" || task.status === "blocked")) {
-      const result = task.status === "blocked" ? applyPatch(task, { status: "in-progress" }) : null;
-      return {
-        writes: result ? [{ id: task.id, content: result }] : [],
-        result: {
-          task: result ? parseIssue(task.id, result) : task,
-          epic: byId.get(task.epic),
-          alreadyClaimed: true,
-        },
-      };
-    }
-    if (task.status !== "planned" || (task.assigned && task.assigned !== assignee)) {
-      const holder = task.assigned ? ` (assigned to ${task.assigned})` : "";
-      throw new JigError("CONFLICT", `task '${task.id}' cannot be claimed: it is ${task.status}${holder}`, {
-        hint:
-          task.status === "complete"
-            ? "it is done; nothing to do"
-            : "another worker has it; call list_tasks for ready tasks",
-        details: { status: task.status, assigned: task.assigned },
-      });
-    }
-    const waiting = waitingOn(task, byId);
-    if (waiting.length > 0) {
-      throw new JigError("PRECONDITION_FAILED", `task '${task.id}' is waiting on ${waiting.join(", ")}`, {
-        hint: "its dependencies must be complete first",
-        details: { waitingOn: waiting },
-      });
-    }
-    const content = applyPatch(task, { status: "in-progress", assigned: assignee });
-    return {
-      writes: [{ id: task.id, content }],
-      result: { task: parseIssue(task.id, content), epic: byId.get(task.epic), alreadyClaimed: false },
-    };
+  const record = self ? await ctx.workers.get(self) : null;
+  const own = record?.issue ?? null;
+  if (self && !own)
+    throw new JigError(
+      "FORBIDDEN",
+      `worker '${self}' was not spawned for an issue, so it has no task to claim`,
+      {
+        hint: "ad-hoc workers get their task from the prompt; just do it",
+      },
+    );
+  const claimed = await claimTransition(ctx, {
+    assignee,
+    own,
+    issue: options.issue,
+    epic: options.epic,
+    worker: record,
+    view: (snapshot) => planView(ctx.issues, snapshot),
   });
   const task = claimed.task;
   // The target from the snapshot the claim was decided on (no second read of every issue).
   const epic = claimed.epic?.kind === "epic" ? claimed.epic : null;
-  const record = caller.role === "worker" ? await ctx.workers.get(caller.name) : null;
-  if (record) await writeWorkerStatus(record.worktree, { status: "working", message: null });
   if (!claimed.alreadyClaimed)
     await recordEvent(ctx, { type: "claimed", epic: task.epic, worker: assignee, task: task.id });
   return {

@@ -1,5 +1,7 @@
 import type { JigContext } from "../core/context.js";
 import { epicBranches, recordBase } from "../core/epics.js";
+import { ADMIN } from "../core/identity.js";
+import { cancelNotStarted } from "../core/lifecycle.js";
 import { ensureBranch } from "../core/plan.js";
 import { describeExit, sessionRunning, type WorkerRecord } from "../core/workers.js";
 import { JigError } from "../errors.js";
@@ -49,7 +51,7 @@ export async function planEpicWithAgent(
   await recordBase(ctx, epic.id, base);
   let replaced: string[] = [];
   if (existing.length > 0 && options.replan) {
-    replaced = await cancelNotStarted(ctx, epic.id);
+    replaced = await cancelNotStarted(ctx, ADMIN, epic.id);
     if (replaced.length > 0) say(`re-planning: replaced ${replaced.join(", ")} (not started)`);
     existing = await subtasksOf();
   } else if (existing.length > 0) {
@@ -96,19 +98,4 @@ export async function planEpicWithAgent(
     subtasks: subtasks.map((t) => ({ id: t.id, title: t.title, depends: t.depends })),
     replaced,
   };
-}
-
-/** A re-plan's first step: cancel the subtasks nobody has taken yet (planned, unassigned); the rest stay. */
-async function cancelNotStarted(ctx: JigContext, epic: string): Promise<string[]> {
-  const ids = (await ctx.issues.list())
-    .filter((i) => i.kind === "subtask" && i.epic === epic && i.status === "planned" && !i.assigned)
-    .map((i) => i.id);
-  const cancelled: string[] = [];
-  for (const id of ids) {
-    const now = await ctx.issues.update(id, (current) =>
-      current.status === "planned" && !current.assigned ? { status: "cancelled" } : null,
-    );
-    if (now.status === "cancelled") cancelled.push(id);
-  }
-  return cancelled;
 }

@@ -3,8 +3,9 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { describeBudget, reachedBudget, reachedMessage } from "../core/budgets.js";
 import type { JigContext } from "../core/context.js";
 import { recordEvent } from "../core/events.js";
+import { blockAtBudget as blockTaskAtBudget } from "../core/lifecycle.js";
 import { sessionFile } from "../core/paths.js";
-import { type WorkerRecord, writeWorkerStatus } from "../core/workers.js";
+import type { WorkerRecord } from "../core/workers.js";
 import { readJsonFile } from "../lib/fs.js";
 import { redactSecrets } from "../lib/redact.js";
 import type { Budget, LaunchSpec, SessionOutput, Usage } from "./backends/backend.js";
@@ -138,15 +139,7 @@ async function blockAtBudget(ctx: JigContext, record: WorkerRecord): Promise<voi
   const message = state
     ? reachedMessage(state)
     : "budget reached: the session was stopped at the budget it was given";
-  if (record.kind === "task" && record.issue)
-    await ctx.issues
-      .update(record.issue, (current) => (current.status === "complete" ? null : { status: "blocked" }))
-      .catch(() => {});
-  await writeWorkerStatus(record.worktree, {
-    status: "blocked",
-    message,
-    budget: state ? describeBudget(state) : null,
-  });
+  await blockTaskAtBudget(ctx, record, message, state ? describeBudget(state) : null);
 }
 
 export function addUsage(a: Usage | null, b: Usage): Usage {

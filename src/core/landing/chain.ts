@@ -3,10 +3,11 @@ import { toJigError } from "../../errors.js";
 import type { JigContext } from "../context.js";
 import { recordEvent } from "../events.js";
 import { branchCommit, isAncestor, type MergeConflict } from "../git-ops.js";
+import { recordVerdict } from "../lifecycle.js";
 import { isRemote, type WorkerRecord } from "../workers.js";
 import { jigPathsTouched } from "./jig-paths.js";
 import { blocked, finish, landedVerdict } from "./outcome.js";
-import { type LandedRecord, type LandVerdict, type QueueEntry, readLanded, writeVerdict } from "./queue.js";
+import { type LandedRecord, type LandVerdict, type QueueEntry, readLanded } from "./queue.js";
 import { rebasePlumbing } from "./rebase.js";
 
 // The first step of a batch: each queued branch's ref read and rebuilt, in the object store, on the
@@ -44,7 +45,7 @@ export async function rebaseChain(
   const read = await Promise.all(
     entries.map((entry) =>
       limit(async () => {
-        await writeVerdict(ctx.paths, {
+        await recordVerdict(ctx, {
           state: "landing",
           worker: entry.worker,
           target,

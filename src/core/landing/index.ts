@@ -8,6 +8,7 @@ import { watchChanges } from "../../lib/watch.js";
 import type { JigContext } from "../context.js";
 import { recordEvent } from "../events.js";
 import { branchCommit, dirtyFiles, isAncestor, resolveCommit } from "../git-ops.js";
+import { recordVerdict } from "../lifecycle.js";
 import { fetchWorkerRef } from "../remote-work.js";
 import { isRemote, type WorkerRecord } from "../workers.js";
 import { drainQueue } from "./drive.js";
@@ -19,7 +20,6 @@ import {
   readLanded,
   readVerdict,
   verdictDir,
-  writeVerdict,
 } from "./queue.js";
 
 export type { LandVerdict } from "./queue.js";
@@ -79,7 +79,7 @@ export async function requestLand(
       task: record.issue,
       request: entry.request,
     });
-    await writeVerdict(ctx.paths, {
+    await recordVerdict(ctx, {
       state: "queued",
       worker,
       target,

@@ -1,11 +1,11 @@
 import type { JigContext } from "../context.js";
 import { recordEvent, verdictEvent } from "../events.js";
-import { landTransition } from "../lifecycle.js";
-import { dequeue, type LandVerdict, type QueueEntry, writeLanded, writeVerdict } from "./queue.js";
+import { landTransition, recordVerdict } from "../lifecycle.js";
+import { dequeue, type LandVerdict, type QueueEntry } from "./queue.js";
 
-// The one place a land's outcome is written: the lifecycle's land transition (the worker's status, then
-// the issue's), the verdict, and the queue entry removed — in that order, so whoever is woken by the
-// verdict sees the rest already.
+// The one place a land's outcome is decided to be written: the lifecycle's land transition (the worker's
+// status, then the issue's), the verdict (recorded by the lifecycle too), and the queue entry removed —
+// in that order, so whoever is woken by the verdict sees the rest already.
 
 /** Test hook: SIGKILL this process at a named step, to prove a crash anywhere leaves a valid state. */
 export function crashPoint(step: string): void {
@@ -16,13 +16,7 @@ export async function finish(ctx: JigContext, entry: QueueEntry, verdict: LandVe
   const record = await ctx.workers.get(entry.worker);
   if (record) await landTransition(ctx, record, verdict);
   await recordEvent(ctx, verdictEvent(entry.request, verdict, record));
-  if (verdict.state === "landed" && verdict.head && verdict.tip)
-    await writeLanded(ctx.paths, entry.worker, {
-      head: verdict.head,
-      commits: verdict.commits ?? [],
-      tip: verdict.tip,
-    });
-  await writeVerdict(ctx.paths, { ...verdict, request: entry.request, at: new Date().toISOString() });
+  await recordVerdict(ctx, { ...verdict, request: entry.request, at: new Date().toISOString() });
   crashPoint("after-verdict");
   await dequeue(entry);
 }

@@ -116,6 +116,12 @@ export async function writeVerdict(paths: JigPaths, verdict: StoredVerdict): Pro
   );
 }
 
+/** A removed worker's verdict and landed record (a later worker of the same name starts with neither). */
+export async function removeLandRecords(paths: JigPaths, worker: string): Promise<void> {
+  await rm(verdictFile(paths, worker), { force: true });
+  await rm(landedFile(paths, worker), { force: true });
+}
+
 export async function readLanded(paths: JigPaths, worker: string): Promise<LandedRecord | null> {
   return readJsonFile<LandedRecord>(landedFile(paths, worker));
 }
