@@ -6,6 +6,7 @@ import { JigError } from "../errors.js";
 import { epicIdFromArg } from "../orchestrator/plan-run.js";
 import { assertReady } from "../orchestrator/preflight.js";
 import { runEpic } from "../orchestrator/scheduler.js";
+import { messageLines } from "./message.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
 import { renderStatus } from "./status.js";
 
@@ -45,7 +46,7 @@ export async function executeEpic(
       ...(progress.budget?.reached
         ? [`its budget is spent (${progress.budget.text}); raise it with jig budget ${epic} <amount>`]
         : []),
-      ...outcome.blocked.map((b) => `${b.id} is blocked: ${b.reason.split("\n")[0]}`),
+      ...outcome.blocked.map((b) => `${b.id} is blocked: ${headline(b.reason)}`),
       ...outcome.waiting.map((w) => `${w.id} waits on ${w.on.join(", ")}`),
     ];
     const howItMoves = {
@@ -54,9 +55,17 @@ export async function executeEpic(
       abandon: "give it up (its work kept at a backup ref)",
     } as Record<string, string>;
     const moves = [
-      ...outcome.blocked.map(
-        (b) =>
-          `  ${b.id}:\n${b.commands.map((c) => `    ${c.padEnd(14 + b.id.length)}  # ${howItMoves[c.split(" ")[1]!] ?? ""}`).join("\n")}`,
+      ...outcome.blocked.map((b) =>
+        [
+          `  ${b.id}:`,
+          // The whole reason (a gate's output, a long error) when the headline could not show it.
+          ...(headline(b.reason) === b.reason.trim()
+            ? []
+            : ["    why it is blocked:", ...messageLines(b.reason, { indent: 6 })]),
+          ...b.commands.map(
+            (c) => `    ${c.padEnd(14 + b.id.length)}  # ${howItMoves[c.split(" ")[1]!] ?? ""}`,
+          ),
+        ].join("\n"),
       ),
       ...outcome.waiting
         .filter((w) => w.commands.length > 0)
@@ -68,12 +77,18 @@ export async function executeEpic(
       {
         hint: moves.length
           ? `what would move each stuck task:\n${moves.join("\n")}`
-          : `see jig status ${epic}, then run jig run ${epic} again`,
+          : `see jig status ${epic}, then run ${runCommand(epic, options)} again`,
       },
     );
   } finally {
     process.off("SIGINT", onSigint);
   }
+}
+
+/** A blocked reason's first line, clipped: the whole reason follows in the hint when this is not all of it. */
+function headline(reason: string): string {
+  const first = reason.trim().split("\n")[0]!.trim();
+  return first.length > 200 ? `${first.slice(0, 199)}…` : first;
 }
 
 /** The `jig run` line to print, keeping the options the user chose (an agent other than the default). */

@@ -13,7 +13,7 @@ export async function run(
   const ctx = await openContext({ cwd: io.cwd });
   if (args.issue && (args.name || args.context)) {
     throw new JigError("INVALID_INPUT", 'use either --issue <id> or <name> --context "…", not both', {
-      hint: "jig spawn --issue feature-auth-01",
+      hint: `a task: jig spawn --issue ${args.issue}; an ad-hoc worker: jig spawn ${args.name ?? "<name>"} --context "…"`,
     });
   }
   const budget = args.budget === undefined ? null : parseBudget(args.budget);
@@ -26,9 +26,15 @@ export async function run(
   else if (args.name && args.context !== undefined)
     record = await spawnAdhocWorker(ctx, args.name, args.context, { agent: args.agent });
   else
-    throw new JigError("INVALID_INPUT", "nothing to spawn", {
-      hint: 'jig spawn --issue <id>, or jig spawn <name> --context "…"',
-    });
+    throw new JigError(
+      "INVALID_INPUT",
+      args.name ? `worker '${args.name}' needs --context` : "nothing to spawn",
+      {
+        hint: args.name
+          ? `say what it should do: jig spawn ${args.name} --context "Fix the typo in README"`
+          : 'a planned task: jig spawn --issue <task id> (jig issues list shows them); an ad-hoc worker: jig spawn <name> --context "…"',
+      },
+    );
   const text = [
     `spawned ${record.name} (${record.agent}, pid ${record.pid})`,
     `  branch   ${record.branch} → ${record.kind === "task" ? `lands on ${record.target}` : `from ${record.target}, merge with jig merge ${record.name}`}`,

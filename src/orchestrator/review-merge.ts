@@ -48,8 +48,16 @@ async function subject(
       { hint: `review the epic instead: jig review ${worker.epic}` },
     );
   }
+  if (issue?.kind === "subtask")
+    throw new JigError(
+      "INVALID_INPUT",
+      `'${issue.id}' is a task of epic ${issue.epic}: it is reviewed and merged with its epic`,
+      {
+        hint: `run \`jig review ${issue.epic}\`, then \`jig merge ${issue.epic}\``,
+      },
+    );
   throw new JigError("NOT_FOUND", `'${name}' is neither an epic nor an ad-hoc worker`, {
-    hint: "jig issues list shows epics; jig ps shows workers",
+    hint: `run \`jig issues list\` for the epics, \`jig ps\` for the workers; '${name}' is in neither`,
   });
 }
 
@@ -57,9 +65,16 @@ export async function review(ctx: JigContext, name: string): Promise<Review> {
   const { kind, branch, into } = await subject(ctx, name);
   const root = ctx.paths.root;
   if (!(await branchCommit(root, branch)))
-    throw new JigError("NOT_FOUND", `branch '${branch}' does not exist`, {
-      hint: "nothing has been planned or spawned for it yet",
-    });
+    throw new JigError(
+      "NOT_FOUND",
+      `branch '${branch}' of ${kind === "epic" ? `epic ${name}` : `worker ${name}`} does not exist`,
+      {
+        hint:
+          kind === "epic"
+            ? `nothing has been planned for it yet: run \`jig plan ${name}\``
+            : `its branch was deleted; see what the session did with \`jig logs ${name}\`, remove the worker with \`jig clean\``,
+      },
+    );
   const commits = await logBetween(root, into, branch);
   const diff = await diffStat(root, into, branch);
   const tasks: Review["tasks"] = [];
@@ -113,7 +128,7 @@ export async function merge(
       "PRECONDITION_FAILED",
       `epic ${name} has tasks that are not complete: ${summary.incomplete.join(", ")}`,
       {
-        hint: `finish them (jig run ${name}), or merge what landed with --force (their sessions stop; their work is kept at backup refs)`,
+        hint: `finish them with \`jig run ${name}\`, or merge what landed with \`jig merge ${name} --force\` (their sessions stop; their work is kept at backup refs)`,
       },
     );
   }
@@ -153,7 +168,7 @@ export async function merge(
         "CONFLICT",
         `merging ${summary.branch} into ${summary.into} failed: ${(merged.stdout + merged.stderr).trim().split("\n").slice(0, 4).join(" / ")}`,
         {
-          hint: `commit or stash local changes in the way, or rebase ${summary.branch} onto ${summary.into} first`,
+          hint: `${summary.into} is checked out at ${where}: commit or stash its local changes in the way (\`git -C ${where} status\`), or rebase ${summary.branch} onto ${summary.into} (\`git rebase ${summary.into} ${summary.branch}\` where ${summary.branch} is not checked out), then run \`jig merge ${name}\` again`,
         },
       );
     }
@@ -166,7 +181,9 @@ export async function merge(
       throw new JigError(
         "CONFLICT",
         `merging ${summary.branch} into ${summary.into} conflicts in ${tree.stdout.split("\n").slice(1).filter(Boolean).join(", ")}`,
-        { hint: `rebase ${summary.branch} onto ${summary.into} first` },
+        {
+          hint: `rebase ${summary.branch} onto ${summary.into} (\`git rebase ${summary.into} ${summary.branch}\`, resolve, \`git rebase --continue\`), then run \`jig merge ${name}\` again`,
+        },
       );
     commit = (
       await gitRun(root, [
@@ -181,7 +198,9 @@ export async function merge(
       ])
     ).stdout.trim();
     if (!(await updateBranchCAS(root, summary.into, commit, base, message)))
-      throw new JigError("CONFLICT", `${summary.into} moved while merging`, { hint: "run jig merge again" });
+      throw new JigError("CONFLICT", `${summary.into} moved while merging`, {
+        hint: `someone updated ${summary.into} at the same moment; run \`jig merge ${name}\` again`,
+      });
   }
   if (summary.kind === "epic")
     await recordEvent(ctx, { type: "merged", epic: name, into: summary.into, tip: commit });

@@ -10,15 +10,9 @@ import { branchCommit } from "../core/git-ops.js";
 import { ADMIN, assertWorkerName, issueToken, plannerName } from "../core/identity.js";
 import { assertSafeId } from "../core/ids.js";
 import { readVerdict } from "../core/landing/queue.js";
-import { assignTask, reviveTask } from "../core/lifecycle.js";
+import { assignTask, reviveTask, startTransition } from "../core/lifecycle.js";
 import { sessionFile, stateBase, stateDir } from "../core/paths.js";
-import {
-  describeExit,
-  readWorkerStatus,
-  sessionRunning,
-  type WorkerRecord,
-  writeWorkerStatus,
-} from "../core/workers.js";
+import { describeExit, readWorkerStatus, sessionRunning, type WorkerRecord } from "../core/workers.js";
 import { createWorktree } from "../core/worktrees.js";
 import { JigError } from "../errors.js";
 import { mkdirState, writeFileAtomic } from "../lib/fs.js";
@@ -96,7 +90,13 @@ async function startSupervised(
   child.unref();
   if (!child.pid)
     throw new JigError("PROCESS_FAILED", `could not start the session of '${record.name}'`, {
-      hint: "check that node can spawn processes here",
+      hint: `its supervisor (${process.execPath} ${CLI_ENTRY} agent-supervise ${record.name}) did not start: check that node can spawn processes here, then ${
+        record.kind === "task"
+          ? `\`jig retry ${record.issue}\``
+          : record.kind === "planner"
+            ? `\`jig plan ${record.epic}\``
+            : `\`jig spawn ${record.name} --context "…"\` again`
+      }`,
     });
   return child.pid;
 }
@@ -154,8 +154,7 @@ export async function startSession(
     launcher: placement?.kind ?? "local",
     host: null,
   };
-  await ctx.workers.save(record);
-  await writeWorkerStatus(who.worktree, { status: "working", message: null });
+  await startTransition(ctx, record);
   // CLI homes hold the session's MCP config, token included: outside the repository, like the secrets.
   const privateDir = join(stateDir(ctx.paths.root), "agents", who.name);
   await mkdir(privateDir, { recursive: true, mode: 0o700 });
@@ -254,7 +253,7 @@ export async function spawnTaskWorker(
   const target = await taskTarget(ctx, issue);
   if ((await branchCommit(ctx.paths.root, target)) === null) {
     throw new JigError("PRECONDITION_FAILED", `the target branch '${target}' does not exist`, {
-      hint: `run \`jig plan\` for epic ${issue.epic} first (it creates the target)`,
+      hint: `run \`jig plan ${issue.epic}\` first (it creates the target), then \`jig spawn --issue ${issue.id}\``,
     });
   }
   // Take the task for this worker before starting anything (compare-and-set: open, and unassigned or ours).
@@ -306,7 +305,7 @@ export async function spawnAdhocWorker(
   assertWorkerName(name);
   if (!context.trim())
     throw new JigError("INVALID_INPUT", "--context is empty", {
-      hint: 'describe the task: jig spawn <name> --context "…"',
+      hint: `describe the task: jig spawn ${name} --context "Fix the typo in README"`,
     });
   const existing = await ctx.workers.get(name);
   if (existing && sessionRunning(existing)) {
