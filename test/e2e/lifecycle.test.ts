@@ -88,6 +88,38 @@ describe("a way out of every state", () => {
     expect(again.stderr).toContain("task 'ep-01-a' is complete, not blocked");
   });
 
+  it("jig unblock of a task whose session still runs resets its retry count too", async () => {
+    const hold = join(tempDir(), "go-on");
+    // maxRetries 1: after two sessions the count is used up, and jig run would block the task for good.
+    const root = epicRepo([{ slug: "a", steps: [{ crash: true }] }], { agent: "scripted", maxRetries: 1 });
+    planAndSpawn(root, ["ep-01-a"]);
+    await waitFor(sessionEnded(root, "ep-01-a"), "the first session to crash");
+    rewriteScript(root, "ep-01-a", [
+      { status: "blocked", message: "need the API key" },
+      { waitForFile: hold },
+      { exit: 0 },
+    ]);
+    expect(runCli(root, ["spawn", "--issue", "ep-01-a"]).code).toBe(0);
+    await waitFor(taskIs(root, "ep-01-a", "blocked"), "the second session to block");
+    expect(workerJson(root, "ep-01-a").attempt).toBe(2);
+    expect(alive(workerJson(root, "ep-01-a").pid)).toBe(true);
+
+    const released = runCli(root, ["unblock", "ep-01-a"]);
+    expect(released.code, released.stderr).toBe(0);
+    expect(released.stdout).toContain("its session is still running and goes on (retries reset)");
+    expect(taskIs(root, "ep-01-a", "in-progress")()).toBe(true);
+    expect(workerJson(root, "ep-01-a").attempt).toBe(1); // the live session is the first of the fresh count
+    // The session then ends without landing: jig run retries it (fresh count) instead of blocking it.
+    rewriteScript(root, "ep-01-a", writeAndLand("a.txt", "a\n"));
+    writeFileSync(hold, "");
+    await waitFor(sessionEnded(root, "ep-01-a"), "the released session to end");
+    const run = runCli(root, ["run", "ep"], { timeoutMs: 120_000 });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain("↻ ep-01-a session ended");
+    expect(run.stderr).toContain("retrying (attempt 2)");
+    expect(gitIn(root, "show", "feature/ep:a.txt")).toBe("a");
+  });
+
   it("jig abandon stops the session, keeps commits and uncommitted files at a backup ref; jig retry brings it back", async () => {
     const hold = join(tempDir(), "never");
     const root = epicRepo([
@@ -173,6 +205,9 @@ describe("a way out of every state", () => {
     expect(existsSync(join(root, ".jig", "worktrees", "ep-01-a"))).toBe(false);
     expect(gitIn(root, "branch", "--list", "_jig/ep-01-a")).toBe("");
     expect(existsSync(join(root, ".jig", "workers", "ep-01-a.json"))).toBe(false);
+    // Its land verdict and landed record go with it (a later worker of that name starts with neither).
+    expect(existsSync(join(root, ".jig", "land", "verdicts", "ep-01-a.json"))).toBe(false);
+    expect(existsSync(join(root, ".jig", "land", "landed", "ep-01-a.json"))).toBe(false);
     expect(gitIn(root, "branch", "--list", "_jig/ep-02-b")).toContain("_jig/ep-02-b");
 
     const forced = runCli(root, ["clean", "--force"]);
@@ -226,15 +261,126 @@ describe("a way out of every state", () => {
   });
 });
 
+/** The states of docs/lifecycle.md's table, as the first column names them. */
+function documentedStates(): string[] {
+  const doc = readFileSync(join(import.meta.dirname, "..", "..", "docs", "lifecycle.md"), "utf8");
+  const table = doc.slice(doc.indexOf("| state | what it means |"));
+  return table
+    .split("\n")
+    .slice(2)
+    .filter((line, i, lines) => line.startsWith("| ") && lines.slice(0, i).every((l) => l.startsWith("| ")))
+    .map((line) => line.split("|")[1]!.trim());
+}
+
+describe("the documented state machine, walked on a real repository", () => {
+  it("every state in docs/lifecycle.md has a way out, and the documented one works", async () => {
+    const holdR = join(tempDir(), "r-go-on");
+    const holdS = join(tempDir(), "s-go-on");
+    const root = epicRepo(
+      [
+        { slug: "p", steps: writeAndLand("p.txt", "p\n") },
+        { slug: "q", steps: writeAndLand("q.txt", "q\n") },
+        { slug: "r", steps: [{ waitForFile: holdR }] },
+        {
+          slug: "s",
+          steps: [
+            { status: "blocked", message: "need a decision" },
+            { waitForFile: holdS },
+            ...writeAndLand("s.txt", "s\n"),
+          ],
+        },
+        { slug: "t", steps: [{ status: "blocked", message: "need the key" }, { exit: 0 }] },
+      ],
+      {
+        agent: "scripted",
+        maxRetries: 1,
+        // An agent whose session dies before it claims anything.
+        agents: { dud: { type: "custom", command: "echo 'dud: no credits' >&2; exit 3" } },
+      },
+    );
+    const walked: string[] = [];
+    const assigned = (id: string) =>
+      JSON.parse(runCli(root, ["issues", "show", id, "--json"]).stdout).assigned;
+    expect(runCli(root, ["plan", "ep"]).code).toBe(0);
+
+    // planned → jig abandon (cancelled); cancelled → jig retry (planned, respawned) → complete.
+    expect(taskIs(root, "ep-01-p", "planned")()).toBe(true);
+    expect(runCli(root, ["abandon", "ep-01-p"]).code).toBe(0);
+    expect(taskIs(root, "ep-01-p", "cancelled")()).toBe(true);
+    walked.push("planned");
+    const revived = runCli(root, ["retry", "ep-01-p"]);
+    expect(revived.code, revived.stderr).toBe(0);
+    walked.push("cancelled");
+
+    // planned + assigned, its session dead before it claimed → jig retry.
+    expect(runCli(root, ["spawn", "--issue", "ep-02-q", "--agent", "dud"]).code).toBe(0);
+    await waitFor(sessionEnded(root, "ep-02-q"), "q's dud session to end");
+    expect(taskIs(root, "ep-02-q", "planned")()).toBe(true);
+    expect(assigned("ep-02-q")).toBe("ep-02-q");
+    const retried = runCli(root, ["retry", "ep-02-q", "--agent", "scripted"]);
+    expect(retried.code, retried.stderr).toBe(0);
+    walked.push("planned + assigned");
+
+    // in-progress, session alive → jig kill; in-progress, session dead → jig run respawns it (below).
+    expect(runCli(root, ["spawn", "--issue", "ep-03-r"]).code).toBe(0);
+    await waitFor(taskIs(root, "ep-03-r", "in-progress"), "r to claim");
+    expect(alive(workerJson(root, "ep-03-r").pid)).toBe(true);
+    expect(runCli(root, ["kill", "ep-03-r"]).code).toBe(0);
+    await waitFor(sessionEnded(root, "ep-03-r"), "r's session to end");
+    expect(taskIs(root, "ep-03-r", "in-progress")()).toBe(true);
+    walked.push("in-progress, session alive");
+    rewriteScript(root, "ep-03-r", writeAndLand("r.txt", "r\n"));
+
+    // blocked, session alive → jig unblock (in-progress); the worker goes on and lands.
+    expect(runCli(root, ["spawn", "--issue", "ep-04-s"]).code).toBe(0);
+    await waitFor(taskIs(root, "ep-04-s", "blocked"), "s to block");
+    expect(alive(workerJson(root, "ep-04-s").pid)).toBe(true);
+    expect(runCli(root, ["unblock", "ep-04-s"]).code).toBe(0);
+    expect(taskIs(root, "ep-04-s", "in-progress")()).toBe(true);
+    writeFileSync(holdS, "");
+    walked.push("blocked, session alive");
+
+    // blocked, session dead → jig unblock (planned); jig run respawns it with fresh retries (below).
+    expect(runCli(root, ["spawn", "--issue", "ep-05-t"]).code).toBe(0);
+    await waitFor(taskIs(root, "ep-05-t", "blocked"), "t to block");
+    await waitFor(sessionEnded(root, "ep-05-t"), "t's session to end");
+    expect(runCli(root, ["unblock", "ep-05-t"]).code).toBe(0);
+    expect(taskIs(root, "ep-05-t", "planned")()).toBe(true);
+    rewriteScript(root, "ep-05-t", writeAndLand("t.txt", "t\n"));
+
+    // The automatic paths: jig run respawns r (in-progress, session dead) and t, and waits for all.
+    const run = runCli(root, ["run", "ep"], { timeoutMs: 180_000 });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain("epic ep is complete");
+    walked.push("in-progress, session dead", "blocked, session dead");
+    for (const file of ["p", "q", "r", "s", "t"])
+      expect(gitIn(root, "show", `feature/ep:${file}.txt`)).toBe(file);
+
+    // complete, and the epic: jig merge merges it and retires its workers; jig issues list says merged.
+    const merged = runCli(root, ["merge", "ep"]);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(merged.stdout).toContain("merged feature/ep into main: 5 commit(s)");
+    expect(existsSync(join(root, ".jig", "workers", "ep-03-r.json"))).toBe(false);
+    walked.push("complete");
+    expect(runCli(root, ["issues", "list", "--status", "merged"]).stdout).toContain("ep");
+    walked.push("epic planned → merged");
+
+    expect(walked.sort()).toEqual(documentedStates().sort());
+  });
+});
+
 describe("merge goes where the epic came from, and never drops work", () => {
   it("records the base at plan time and merges there, not into the branch checked out at merge time", async () => {
     const root = epicRepo([{ slug: "a", steps: writeAndLand("a.txt", "a\n") }]);
     expect(runCli(root, ["plan", "ep", "--auto"], { timeoutMs: 120_000 }).code).toBe(0);
     expect(readFileSync(issuePath(root, "ep"), "utf8")).toMatch(/^base: main$/m);
     gitIn(root, "checkout", "-q", "-b", "wip");
+    expect(existsSync(join(root, ".jig", "land", "verdicts", "ep-01-a.json"))).toBe(true);
     const merged = runCli(root, ["merge", "ep"]);
     expect(merged.code, merged.stderr).toBe(0);
     expect(merged.stdout).toContain("merged feature/ep into main: 1 commit(s)");
+    // The merge retired the worker: no verdict of it lingers.
+    expect(existsSync(join(root, ".jig", "land", "verdicts", "ep-01-a.json"))).toBe(false);
     expect(gitIn(root, "show", "main:a.txt")).toBe("a");
     expect(sh(root, "git", ["ls-tree", "--name-only", "wip"])).not.toContain("a.txt");
   });
@@ -320,5 +466,66 @@ describe("merge goes where the epic came from, and never drops work", () => {
     const nothing = runCli(root, ["merge", "idle"]);
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toContain("nothing to merge: _jig/idle has no commits that are not on main");
+  });
+});
+
+describe("every error and stuck message names the task or branch and the exact command out", () => {
+  it("jig run's stuck message shows a blocked task's whole reason, terminal escapes made harmless", async () => {
+    const reason = [
+      "npm test failed:",
+      "  FAIL test/a.test.ts > adds",
+      "\u001b]0;pwned\u0007  expected 3, got 4",
+      "  1 failed, 9 passed",
+    ].join("\n");
+    const root = epicRepo([{ slug: "a", steps: [{ status: "blocked", message: reason }, { exit: 0 }] }], {
+      agent: "scripted",
+      maxRetries: 0,
+    });
+    const stuck = runCli(root, ["plan", "ep", "--auto"], { timeoutMs: 120_000 });
+    expect(stuck.code, stuck.stderr).toBe(1);
+    expect(stuck.stderr).toContain("epic ep is stuck: ep-01-a is blocked: npm test failed:");
+    const hint = stuck.stderr.slice(stuck.stderr.indexOf("hint:"));
+    expect(hint).toContain("why it is blocked:");
+    for (const line of ["FAIL test/a.test.ts > adds", "expected 3, got 4", "1 failed, 9 passed"])
+      expect(hint).toContain(line);
+    expect(stuck.stderr).not.toContain("\u001b]0;"); // no terminal title set by a worker's message
+    expect(hint).toContain("jig retry ep-01-a");
+  });
+
+  it("review, merge and spawn refusals name the task, the branch and the command", async () => {
+    const root = epicRepo([
+      { slug: "a", steps: writeAndLand("a.txt", "a\n") },
+      { slug: "b", steps: [{ exit: 0 }] },
+    ]);
+    expect(runCli(root, ["plan", "ep"]).code).toBe(0);
+    const task = runCli(root, ["review", "ep-01-a"]);
+    expect(task.code).toBe(1);
+    expect(task.stderr).toContain("'ep-01-a' is a task of epic ep");
+    expect(task.stderr).toContain("`jig review ep`, then `jig merge ep`");
+    const unknown = runCli(root, ["review", "nope"]);
+    expect(unknown.stderr).toContain("'nope' is in neither");
+    const open = runCli(root, ["merge", "ep"]);
+    expect(open.code).toBe(1);
+    expect(open.stderr).toContain("`jig run ep`");
+    expect(open.stderr).toContain("`jig merge ep --force`");
+    const noContext = runCli(root, ["spawn", "fixer"]);
+    expect(noContext.code).toBe(1);
+    expect(noContext.stderr).toContain("worker 'fixer' needs --context");
+    expect(noContext.stderr).toContain('jig spawn fixer --context "');
+    const both = runCli(root, ["spawn", "fixer", "--issue", "ep-01-a", "--context", "x"]);
+    expect(both.stderr).toContain("jig spawn --issue ep-01-a");
+
+    // A merge that conflicts with the base names where the base is checked out and the commands.
+    expect(runCli(root, ["spawn", "--issue", "ep-01-a"]).code).toBe(0);
+    await waitFor(taskIs(root, "ep-01-a", "complete"), "a to land");
+    writeFileSync(join(root, "a.txt"), "someone else's a\n");
+    gitIn(root, "add", "a.txt");
+    gitIn(root, "commit", "-q", "-m", "a on main");
+    const conflict = runCli(root, ["merge", "ep", "--force"]);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toContain("merging feature/ep into main failed");
+    expect(conflict.stderr).toContain(`main is checked out at ${root}`);
+    expect(conflict.stderr).toContain("`git rebase main feature/ep`");
+    expect(conflict.stderr).toContain("run `jig merge ep` again");
   });
 });
