@@ -366,7 +366,7 @@ describe("the documented state machine, walked on a real repository", () => {
     walked.push("epic planned → merged");
 
     expect(walked.sort()).toEqual(documentedStates().sort());
-  });
+  }, 480_000);
 });
 
 describe("merge goes where the epic came from, and never drops work", () => {
