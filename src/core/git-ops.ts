@@ -149,6 +149,46 @@ export async function dirtyFiles(worktree: string): Promise<string[]> {
     .filter((path) => !path.startsWith(".jig/") && path !== ".jig");
 }
 
+export interface WorktreeState {
+  /** Files changed but not committed (ignoring jig's own `.jig/`), as `dirtyFiles` lists them. */
+  dirty: string[];
+  /** The branch checked out (null: HEAD is detached). */
+  branch: string | null;
+  /** HEAD's commit (null: no commit yet). */
+  commit: string | null;
+}
+
+/**
+ * A worktree's uncommitted files and HEAD, from one `git status --porcelain=v2 --branch`, read without
+ * the optional index lock (so it never writes to a worktree that is not jig's, nor waits on one).
+ */
+export async function worktreeState(worktree: string): Promise<WorktreeState> {
+  const out = await git(worktree, ["status", "--porcelain=v2", "-z", "--branch", "--untracked-files=all"], {
+    env: { GIT_OPTIONAL_LOCKS: "0" },
+  });
+  const state: WorktreeState = { dirty: [], branch: null, commit: null };
+  const tokens = out.split("\0");
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    // Fields before the path: 8 for a change (`1`), 9 for a rename (`2`, its old path follows), 10 unmerged.
+    const fields = { "1": 8, "2": 9, u: 10 }[token[0] ?? ""];
+    let path: string | null = null;
+    if (token.startsWith("# branch.oid ")) {
+      const oid = token.slice(13);
+      state.commit = oid === "(initial)" ? null : oid;
+    } else if (token.startsWith("# branch.head ")) {
+      const head = token.slice(14);
+      state.branch = head === "(detached)" ? null : head;
+    } else if (token.startsWith("? ")) path = token.slice(2);
+    else if (fields !== undefined && token[1] === " ") {
+      path = token.split(" ").slice(fields).join(" ");
+      if (token[0] === "2") i++;
+    }
+    if (path !== null && !path.startsWith(".jig/") && path !== ".jig") state.dirty.push(path);
+  }
+  return state;
+}
+
 /**
  * Whether merging `theirs` into `ours` would conflict, and in which files, computed in the object
  * store alone (`git merge-tree --write-tree`): no worktree or index is touched.

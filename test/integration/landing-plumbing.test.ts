@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openContext } from "../../src/core/context.js";
 import { requestLand, settleDrivers } from "../../src/core/landing/index.js";
+import { enqueue } from "../../src/core/landing/queue.js";
 import { gitIn, gitRepo, tempDir } from "../helpers/repo.js";
 import { commitIn, epicFiles, makeWorker } from "../helpers/workers.js";
 
@@ -121,6 +122,59 @@ describe("plumbing rebase", () => {
     const binary = await requestLand(ctx, id(4));
     expect(binary.conflicts).toEqual(["img.bin"]);
     expect(binary.conflictKinds?.[0]?.kinds).toEqual(expect.arrayContaining(["binary"]));
+  });
+});
+
+describe("one batch, its branches read at once", () => {
+  // Both queued before either land is asked for: one driver takes them as one batch (one `git log`).
+  async function landTogether(ctx: Awaited<ReturnType<typeof setup>>["ctx"], names: string[]) {
+    for (const name of names) await enqueue(ctx.paths, name, "feature/e");
+    return Promise.all(names.map((name) => requestLand(ctx, name)));
+  }
+
+  it("a branch built on a batch-mate's branch lands only its own commits, kept as they are", async () => {
+    const { root, ctx, workers } = await setup(2);
+    const a = commitIn(workers[0]!.worktree, { "a.txt": "a\n" }, "a");
+    const w = workers[1]!.worktree;
+    gitIn(w, "merge", "-q", "--ff-only", `_jig/${id(1)}`);
+    const b = commitIn(w, { "b.txt": "b\n" }, "b");
+    const [first, second] = await landTogether(ctx, [id(1), id(2)]);
+    expect(first).toMatchObject({ state: "landed", commits: [a] });
+    // Fast-forwards both: b's parent is a, which is the tip once a landed.
+    expect(second).toMatchObject({ state: "landed", commits: [b], tip: b });
+    expect(subjects(root)).toEqual(["b", "a", "initial"]);
+  });
+
+  it("rebuilt onto a moved target, a batch-mate's commit contained in a later branch lands once", async () => {
+    const { root, ctx, workers } = await setup(2);
+    commitIn(workers[0]!.worktree, { "a.txt": "a\n" }, "a");
+    const w = workers[1]!.worktree;
+    gitIn(w, "merge", "-q", "--ff-only", `_jig/${id(1)}`);
+    commitIn(w, { "b.txt": "b\n" }, "b");
+    gitIn(root, "checkout", "-q", "feature/e");
+    commitIn(root, { "human.txt": "h\n" }, "human");
+    gitIn(root, "checkout", "-q", "main");
+    const [first, second] = await landTogether(ctx, [id(1), id(2)]);
+    expect(first).toMatchObject({ state: "landed" });
+    expect(second).toMatchObject({ state: "landed" });
+    expect(second?.commits).toHaveLength(1);
+    expect(subjects(root)).toEqual(["b", "a", "human", "initial"]);
+    expect(gitIn(root, "ls-tree", "--name-only", "feature/e").split("\n")).toEqual(
+      expect.arrayContaining(["a.txt", "b.txt", "human.txt"]),
+    );
+  });
+
+  it("names every uncommitted file: staged rename, spaces in names, modified, untracked", async () => {
+    const { ctx, workers } = await setup(1);
+    const w = workers[0]!.worktree;
+    commitIn(w, { "kept.txt": "k\n" }, "k");
+    gitIn(w, "mv", "shared.txt", "moved file.txt");
+    writeFileSync(join(w, "README.md"), "changed\n");
+    writeFileSync(join(w, "new one.txt"), "n\n");
+    const refused = await requestLand(ctx, id(1)).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: "PRECONDITION_FAILED" });
+    const files = (refused as { details: { files: string[] } }).details.files;
+    expect([...files].sort()).toEqual(["README.md", "moved file.txt", "new one.txt"]);
   });
 });
 

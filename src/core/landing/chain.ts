@@ -2,13 +2,13 @@ import pLimit from "p-limit";
 import { toJigError } from "../../errors.js";
 import type { JigContext } from "../context.js";
 import { recordEvent } from "../events.js";
-import { branchCommit, isAncestor, type MergeConflict } from "../git-ops.js";
+import { isAncestor, type MergeConflict } from "../git-ops.js";
 import { recordVerdict } from "../lifecycle.js";
 import { isRemote, type WorkerRecord } from "../workers.js";
 import { jigPathsTouched } from "./jig-paths.js";
 import { blocked, finish, landedVerdict } from "./outcome.js";
 import { type LandedRecord, type LandVerdict, type QueueEntry, readLanded } from "./queue.js";
-import { rebasePlumbing } from "./rebase.js";
+import { commitsSince, firstParentRun, rebasePlumbing } from "./rebase.js";
 
 // The first step of a batch: each queued branch's ref read and rebuilt, in the object store, on the
 // previous one's result (rebase.ts), then jig's own paths checked (jig-paths.ts). What cannot land is
@@ -29,9 +29,10 @@ export interface Candidate {
 }
 
 /**
- * Reads each queued branch's ref and rebuilds it on the previous one's result, in the object store.
- * A conflict with the target is final (blocked, files and kinds named); a conflict with a batch-mate
- * that has not landed yet (and may still fail the gate) leaves the branch queued for the next round.
+ * Reads each queued branch's ref (`tips`: every local branch, from one `for-each-ref`) and rebuilds it
+ * on the previous one's result, in the object store. A conflict with the target is final (blocked, files
+ * and kinds named); a conflict with a batch-mate that has not landed yet (and may still fail the gate)
+ * leaves the branch queued for the next round. The branches' commits are read by one `git log`.
  */
 export async function rebaseChain(
   ctx: JigContext,
@@ -39,6 +40,7 @@ export async function rebaseChain(
   base: string,
   entries: QueueEntry[],
   onProgress: Progress,
+  tips: ReadonlyMap<string, string>,
 ): Promise<Candidate[]> {
   const root = ctx.paths.root;
   const limit = pLimit(4);
@@ -58,10 +60,16 @@ export async function rebaseChain(
           task: null,
           request: entry.request,
         });
-        return readBranch(ctx, entry).catch((error: unknown): Refusal => failed(entry, error));
+        return readBranch(ctx, entry, tips).catch((error: unknown): Refusal => failed(entry, error));
       }),
     ),
   );
+  // Branches landed before are read on their own (their earlier land is excluded); the rest at once.
+  const fresh = read.flatMap((found) => ("verdict" in found || found.landed ? [] : [found.source]));
+  const batchCommits = await commitsSince(root, base, fresh).catch(() => null);
+  const onChain = new Set<string>();
+  // False once a branch outside that read was kept as is: then each branch is read against the tip.
+  let walkable = batchCommits !== null;
   const candidates: Candidate[] = [];
   let tip = base;
   let tipTree: string | undefined;
@@ -77,11 +85,14 @@ export async function rebaseChain(
       continue;
     }
     onProgress?.(`rebasing ${record.branch} onto ${target}`);
+    const commits =
+      walkable && batchCommits && !landed ? firstParentRun(batchCommits, source, onChain) : undefined;
     const rebased = await rebasePlumbing(root, {
       head: source,
       onto: tip,
       ...(tipTree ? { ontoTree: tipTree } : {}),
       ...(landed ? { landed: landed.head } : {}),
+      ...(commits ? { commits } : {}),
     }).catch((error: unknown) => failed(entry, error));
     if ("verdict" in rebased) {
       await finish(ctx, entry, rebased.verdict);
@@ -105,6 +116,11 @@ export async function rebaseChain(
       before: tipTree ?? `${tip}^{tree}`,
       commits: rebased.commits,
     });
+    // Kept as they were (a fast-forward): later branches that contain them do not replay them.
+    if (rebased.head === source && rebased.commits.length > 0) {
+      if (commits) for (const c of commits) onChain.add(c.sha);
+      else walkable = false;
+    }
     tip = rebased.head;
     tipTree = rebased.tree;
   }
@@ -173,12 +189,13 @@ export function failed(entry: QueueEntry, error: unknown): Refusal {
 async function readBranch(
   ctx: JigContext,
   entry: QueueEntry,
+  tips: ReadonlyMap<string, string>,
 ): Promise<
   Refusal | { entry: QueueEntry; record: WorkerRecord; source: string; landed: LandedRecord | null }
 > {
   const record = await ctx.workers.get(entry.worker);
   if (!record) return { entry, verdict: blocked(entry, `worker '${entry.worker}' is no longer registered`) };
-  const source = await branchCommit(ctx.paths.root, record.branch);
+  const source = tips.get(record.branch);
   if (!source) return { entry, verdict: blocked(entry, `branch '${record.branch}' does not exist`) };
   const previous = await readLanded(ctx.paths, entry.worker);
   let landed: LandedRecord | null = null;

@@ -110,7 +110,7 @@ async function landBatch(
   onProgress: Progress,
 ): Promise<void> {
   const started = Date.now();
-  const { base, remoteHas } = await targetTip(ctx, target);
+  const { base, remoteHas, local, branches } = await targetTip(ctx, target);
   trace(started, `batch of ${entries.length}: target read`);
   if (!base) {
     for (const entry of entries)
@@ -118,7 +118,7 @@ async function landBatch(
     return;
   }
   const journal = new Journal(batchFile(ctx.paths, target), target, base);
-  const candidates = await rebaseChain(ctx, target, base, entries, onProgress);
+  const candidates = await rebaseChain(ctx, target, base, entries, onProgress, branches);
   crashPoint("after-rebase");
   trace(started, "rebased");
   if (candidates.length === 0) return journal.done();
@@ -135,9 +135,11 @@ async function landBatch(
     return journal.done();
   }
 
-  // The human checkouts of the target: each must be able to follow the move, or nothing moves.
+  // The human checkouts of the target: each must be able to follow the move, or nothing moves. (The
+  // local target is read again after a gate run: a human may have committed on it meanwhile.)
   const root = ctx.paths.root;
-  const from = ctx.config.remote ? ((await branchCommit(root, target)) ?? base) : base;
+  const localNow = ctx.config.remote && ctx.config.gate ? await branchCommit(root, target) : local;
+  const from = ctx.config.remote ? (localNow ?? base) : base;
   const checkouts = await targetCheckouts(ctx, target);
   for (const checkout of checkouts) {
     const why = await checkoutBlocker(ctx, checkout, target, from, newTip);
@@ -155,11 +157,19 @@ async function landBatch(
     from,
   );
   const names = landing.map((c) => c.entry.worker).join(", ");
-  if (!(await publish(ctx, target, base, newTip, remoteHas, `jig land: ${names}`))) return journal.done(); // moved meanwhile: redo
+  const published = await publish(
+    ctx,
+    target,
+    base,
+    newTip,
+    { has: remoteHas, local: localNow },
+    `jig land: ${names}`,
+  );
+  if (!published.moved) return journal.done(); // moved meanwhile: redo
   crashPoint("after-cas");
   trace(started, "target moved");
   // With a remote, the local branch followed only if it was behind (never over a human's commits).
-  const localMoved = !ctx.config.remote || (await branchCommit(root, target)) === newTip;
+  const localMoved = published.localMoved;
   let note: string | undefined;
   for (const path of localMoved ? paths : []) {
     const refused = await updateCheckout(path, from, newTip);

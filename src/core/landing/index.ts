@@ -7,7 +7,7 @@ import { tryLock } from "../../lib/lock.js";
 import { watchChanges } from "../../lib/watch.js";
 import type { JigContext } from "../context.js";
 import { recordEvent } from "../events.js";
-import { branchCommit, dirtyFiles, isAncestor, resolveCommit } from "../git-ops.js";
+import { branchCommit, isAncestor, worktreeState } from "../git-ops.js";
 import { recordVerdict } from "../lifecycle.js";
 import { fetchWorkerRef } from "../remote-work.js";
 import { isRemote, type WorkerRecord } from "../workers.js";
@@ -134,7 +134,14 @@ async function checkLandable(
       hint: `respawn it: jig spawn --issue ${record.issue}`,
       toolHint: "set_status blocked with this message: a human must respawn the worker",
     });
-  const dirty = local ? await dirtyFiles(record.worktree).catch(() => [] as string[]) : [];
+  const root = ctx.paths.root;
+  // Two calls, at once: the worktree's state (uncommitted files, HEAD), and how many commits would land.
+  const range = `refs/heads/${target}..refs/heads/${record.branch}`;
+  const [state, counted] = await Promise.all([
+    local ? worktreeState(record.worktree).catch(() => null) : null,
+    gitRun(root, ["rev-list", "--count", range, ...(landedHead ? [`^${landedHead}`] : [])]),
+  ]);
+  const dirty = state?.dirty ?? [];
   if (dirty.length > 0) {
     throw new JigError(
       "PRECONDITION_FAILED",
@@ -145,21 +152,18 @@ async function checkLandable(
       },
     );
   }
-  const root = ctx.paths.root;
-  // One call answers the common case: both branches exist, and how many commits would land.
-  const count = await gitRun(root, [
-    "rev-list",
-    "--count",
-    `refs/heads/${target}..refs/heads/${record.branch}`,
-    ...(landedHead && (await resolveCommit(root, landedHead)) ? [`^${landedHead}`] : []),
-  ]);
-  const head = await branchCommit(root, record.branch);
+  // (A commit landed before that is gone — garbage-collected — is simply not excluded.)
+  const count =
+    counted.exitCode !== 0 && landedHead ? await gitRun(root, ["rev-list", "--count", range]) : counted;
+  // The worktree on its branch (the usual case) tells the branch's commit; otherwise it is read.
+  const head =
+    state?.branch === record.branch && state.commit ? state.commit : await branchCommit(root, record.branch);
   if (!head)
     throw new JigError("NOT_FOUND", `branch '${record.branch}' does not exist`, {
       hint: `respawn the worker: jig spawn --issue ${record.issue}`,
       toolHint: `set_status blocked with this message: a human must respawn the worker of ${record.issue}`,
     });
-  if (local) await refuseDetachedWork(record, head);
+  if (local && (!state || state.branch === null)) await refuseDetachedWork(record, head);
   if (count.exitCode === 0) return { ahead: Number(count.stdout.trim()), head };
   if (!ctx.config.remote)
     throw new JigError("PRECONDITION_FAILED", `target branch '${target}' does not exist`, {

@@ -29,29 +29,10 @@ export type RebaseResult =
   | { ok: true; head: string; tree: string; commits: string[]; dropped: number }
   | { ok: false; conflicts: MergeConflict[]; commit: SourceCommit | null };
 
-/** The commits of `head` not on `onto`, oldest first, following first parents (merges flattened). */
-export async function branchCommits(
-  cwd: string,
-  onto: string,
-  head: string,
-  exclude?: string,
-): Promise<SourceCommit[]> {
-  const out = await gitRun(cwd, [
-    "log",
-    "-z",
-    "--first-parent",
-    "--reverse",
-    "--date=raw",
-    "--format=%H%x1f%P%x1f%T%x1f%an%x1f%ae%x1f%ad%x1f%B",
-    `${onto}..${head}`,
-    ...(exclude ? [`^${exclude}`] : []),
-    "--",
-  ]);
-  if (out.exitCode !== 0)
-    throw new JigError("GIT_FAILED", `git log ${onto}..${head} failed: ${out.stderr.trim()}`, {
-      hint: "check that both commits exist",
-    });
-  return out.stdout
+const COMMIT_FORMAT = "--format=%H%x1f%P%x1f%T%x1f%an%x1f%ae%x1f%ad%x1f%B";
+
+function parseCommits(stdout: string): SourceCommit[] {
+  return stdout
     .split("\0")
     .filter((record) => record.trim() !== "")
     .map((record) => {
@@ -69,6 +50,84 @@ export async function branchCommits(
     });
 }
 
+/** The commits of `head` not on `onto`, oldest first, following first parents (merges flattened). */
+export async function branchCommits(
+  cwd: string,
+  onto: string,
+  head: string,
+  exclude?: string,
+): Promise<SourceCommit[]> {
+  const out = await gitRun(cwd, [
+    "log",
+    "-z",
+    "--first-parent",
+    "--reverse",
+    "--date=raw",
+    COMMIT_FORMAT,
+    `${onto}..${head}`,
+    ...(exclude ? [`^${exclude}`] : []),
+    "--",
+  ]);
+  if (out.exitCode !== 0)
+    throw new JigError("GIT_FAILED", `git log ${onto}..${head} failed: ${out.stderr.trim()}`, {
+      hint: "check that both commits exist",
+    });
+  return parseCommits(out.stdout);
+}
+
+/**
+ * Every commit reachable from one of `heads` and not from `base`, by id: one `git log` for a whole
+ * batch of branches (instead of one per branch); `firstParentRun` then picks each branch's commits.
+ */
+export async function commitsSince(
+  cwd: string,
+  base: string,
+  heads: string[],
+): Promise<Map<string, SourceCommit>> {
+  const all = new Map<string, SourceCommit>();
+  if (heads.length === 0) return all;
+  const out = await gitRun(cwd, [
+    "log",
+    "-z",
+    "--date=raw",
+    COMMIT_FORMAT,
+    `^${base}`,
+    ...new Set(heads),
+    "--",
+  ]);
+  if (out.exitCode !== 0)
+    throw new JigError(
+      "GIT_FAILED",
+      `git log ^${base.slice(0, 10)} <${heads.length} branches> failed: ${out.stderr.trim()}`,
+      {
+        hint: "check that the target and the branches exist",
+      },
+    );
+  for (const commit of parseCommits(out.stdout)) all.set(commit.sha, commit);
+  return all;
+}
+
+/**
+ * What `git log --first-parent --reverse onto..head` lists, from `commitsSince(base, …)`'s answer: the
+ * first-parent walk from `head` while the commit is in `all` (so not reachable from base) and not in
+ * `onChain` (commits `onto` already contains beyond base: branches kept as they were earlier in the chain).
+ */
+export function firstParentRun(
+  all: ReadonlyMap<string, SourceCommit>,
+  head: string,
+  onChain: ReadonlySet<string>,
+): SourceCommit[] {
+  const run: SourceCommit[] = [];
+  for (
+    let commit = all.get(head);
+    commit && !onChain.has(commit.sha);
+    commit = all.get(commit.parents[0] ?? "")
+  ) {
+    run.push(commit);
+  }
+  return run.reverse();
+}
+
 /**
  * Builds `head`'s commits on top of `onto` in the object store. A branch already based on `onto` with no
  * merges keeps its commits as they are (fast-forward). A commit that becomes empty (the target has its
@@ -77,10 +136,17 @@ export async function branchCommits(
  */
 export async function rebasePlumbing(
   cwd: string,
-  options: { head: string; onto: string; ontoTree?: string; landed?: string },
+  options: {
+    head: string;
+    onto: string;
+    ontoTree?: string;
+    landed?: string;
+    /** The branch's commits not on `onto`, oldest first, when already read (`firstParentRun`). */
+    commits?: SourceCommit[];
+  },
 ): Promise<RebaseResult> {
   const { head, onto } = options;
-  const commits = await branchCommits(cwd, onto, head, options.landed);
+  const commits = options.commits ?? (await branchCommits(cwd, onto, head, options.landed));
   if (commits.length === 0) {
     const tree = options.ontoTree ?? (await treeOf(cwd, onto));
     return { ok: true, head: onto, tree, commits: [], dropped: 0 };
