@@ -90,15 +90,21 @@ export async function warnOfNewConflicts(
     );
     if (others.length === 0) return;
     const changedByLand = new Set((await ctx.git.changes(land.base, land.tip)).names);
-    // Which landed branch changed which files: the batch is one linear chain from base to tip.
-    const byWorker: { worker: string; files: Set<string> }[] = [];
-    let from = land.base;
-    for (const l of land.landed) {
-      const last = l.commits.at(-1);
-      if (!last) continue;
-      byWorker.push({ worker: l.worker, files: new Set((await ctx.git.changes(from, last)).names) });
-      from = last;
-    }
+    // Which landed branch changed which files (the batch is one linear chain from base to tip): read
+    // only when a warning is to be written, so a land that warns nobody pays no diff per branch.
+    let byWorker: { worker: string; files: Set<string> }[] | null = null;
+    const causes = async () => {
+      if (byWorker) return byWorker;
+      byWorker = [];
+      let from = land.base;
+      for (const l of land.landed) {
+        const last = l.commits.at(-1);
+        if (!last) continue;
+        byWorker.push({ worker: l.worker, files: new Set((await ctx.git.changes(from, last)).names) });
+        from = last;
+      }
+      return byWorker;
+    };
     const [tips, pushed] = await Promise.all([branchTips(ctx.paths.root), pushedHeads(ctx)]);
     for (const w of others) {
       // The branch here, and what the worker pushed to the shared remote (a worker on another machine
@@ -125,7 +131,7 @@ export async function warnOfNewConflicts(
       if (fresh.length === 0) continue;
       fresh.sort();
       const causeWorker =
-        byWorker.find((b) => fresh.some((f) => b.files.has(f)))?.worker ?? land.landed[0]!.worker;
+        (await causes()).find((b) => fresh.some((f) => b.files.has(f)))?.worker ?? land.landed[0]!.worker;
       const causeBranch = all.find((r) => r.name === causeWorker)?.branch ?? causeWorker;
       const id = createHash("sha256").update(`${w.name}\0${land.tip}`).digest("hex").slice(0, 16);
       const warning: Warning = {

@@ -280,7 +280,28 @@ describe("remote mode", () => {
     const verdict = await requestLand(ctx, id(1));
     expect(verdict.state).toBe("landed");
     expect(gitIn(bare, "log", "--format=%s", "feature/e")).toBe("work\nother machine\ninitial");
+    // The local branch was behind: it followed, with the remote-tracking ref, in one ref transaction.
+    const remoteTip = gitIn(bare, "rev-parse", "feature/e");
+    expect(gitIn(root, "rev-parse", "feature/e", "origin/feature/e")).toBe(`${remoteTip}\n${remoteTip}`);
     void local;
+  });
+
+  it("a local target with a human's own commit stays as it is; the land goes to the remote", async () => {
+    const { root } = await setup(1, { remote: "origin" });
+    const bare = tempDir("jig-bare-");
+    gitIn(bare, "init", "-q", "--bare", "-b", "main");
+    gitIn(root, "remote", "add", "origin", bare);
+    gitIn(root, "push", "-q", "origin", "main", "feature/e");
+    const ctx = await openContext({ root });
+    const a = await makeWorker(ctx, id(1));
+    commitIn(a.worktree, { "a.txt": "a\n" }, "a");
+    gitIn(root, "checkout", "-q", "feature/e");
+    const human = commitIn(root, { "mine.txt": "not pushed\n" }, "human, not pushed");
+    gitIn(root, "checkout", "-q", "main");
+    expect(await requestLand(ctx, id(1))).toMatchObject({ state: "landed" });
+    expect(gitIn(bare, "log", "--format=%s", "feature/e")).toBe("a\ninitial");
+    expect(gitIn(root, "rev-parse", "feature/e")).toBe(human);
+    expect(gitIn(root, "rev-parse", "origin/feature/e")).toBe(gitIn(bare, "rev-parse", "feature/e"));
   });
 });
 

@@ -11,7 +11,7 @@ import { bisect, runGate } from "./gate.js";
 import { Journal, readJournal } from "./journal.js";
 import { blocked, crashPoint, finish, landedVerdict } from "./outcome.js";
 import { publish, targetTip, unpublishLocal } from "./publish.js";
-import { batchFile, type LandVerdict, listQueue, type QueueEntry } from "./queue.js";
+import { batchFile, countArrivals, type LandVerdict, listQueue, type QueueEntry } from "./queue.js";
 
 // The queue driver: whoever holds a target's lock lands everything waiting for that target, as a batch:
 // read each branch's ref → rebase the chain in the object store (rebase.ts) → gate the batch's last
@@ -50,17 +50,20 @@ export async function drainQueue(ctx: JigContext, target: string, onProgress: Pr
   }
 }
 
-// Group landing: workers that finish together reach the queue a few milliseconds apart. Before the
-// first batch, wait while the queue is still growing (≥ 40 ms, ≤ 300 ms) so they land as one batch —
-// one rebase chain, one gate run, one push — instead of a batch of one followed by all the rest.
+// Group landing: workers that finish together reach the queue a few milliseconds apart (each checks
+// its branch first). Before the first batch, wait while the queue is still growing (40 ms without a new
+// entry) or a land request is still on its way to it (announced, checks under way), ≤ 1.5 s in all, so
+// they land as one batch — one rebase chain, one gate run, one push — not a batch of one and the rest.
 async function gather(ctx: JigContext, target: string): Promise<void> {
+  const started = Date.now();
   let count = (await listQueue(ctx.paths, target)).length;
-  let quiet = 0;
-  for (let waited = 0; waited < 300 && quiet < 40; waited += 20) {
+  let changed = started;
+  while (Date.now() - started < 1_500) {
     await new Promise((resolve) => setTimeout(resolve, 20));
     const now = (await listQueue(ctx.paths, target)).length;
-    quiet = now === count ? quiet + 20 : 0;
+    if (now !== count) changed = Date.now();
     count = now;
+    if (Date.now() - changed >= 40 && (await countArrivals(ctx.paths, target)) === 0) return;
   }
 }
 

@@ -13,10 +13,12 @@ import { fetchWorkerRef } from "../remote-work.js";
 import { isRemote, type WorkerRecord } from "../workers.js";
 import { drainQueue } from "./drive.js";
 import {
+  announceArrival,
   enqueue,
   type LandVerdict,
   listQueue,
   lockPath,
+  type QueueEntry,
   readLanded,
   readVerdict,
   verdictDir,
@@ -56,21 +58,29 @@ export async function requestLand(
   // Asking again while queued only waits (the driver reads the branch itself when it takes it).
   const queued = (await listQueue(ctx.paths, target)).some((entry) => entry.worker === worker);
   const previous = await readVerdict(ctx.paths, worker);
-  if (!queued) {
-    const landed = await readLanded(ctx.paths, worker);
-    const tips = await checkLandable(ctx, record, landed?.head ?? null);
-    if (landed && tips.head === landed.head && previous?.state === "landed") return strip(previous);
-    if (tips.ahead === 0) {
-      if (previous?.state === "landed") return strip(previous);
-      throw new JigError(
-        "PRECONDITION_FAILED",
-        `branch '${record.branch}' has no commits that are not already on ${target}`,
-        { hint: "commit your work first, then call land" },
-      );
+  let entry: QueueEntry;
+  if (queued) entry = await enqueue(ctx.paths, worker, target);
+  else {
+    // A driver gathering a batch waits for this request while its checks run (queue.ts).
+    const arrived = await announceArrival(ctx.paths, target);
+    try {
+      const landed = await readLanded(ctx.paths, worker);
+      const tips = await checkLandable(ctx, record, landed?.head ?? null);
+      if (landed && tips.head === landed.head && previous?.state === "landed") return strip(previous);
+      if (tips.ahead === 0) {
+        if (previous?.state === "landed") return strip(previous);
+        throw new JigError(
+          "PRECONDITION_FAILED",
+          `branch '${record.branch}' has no commits that are not already on ${target}`,
+          { hint: "commit your work first, then call land" },
+        );
+      }
+      entry = await enqueue(ctx.paths, worker, target);
+    } finally {
+      await arrived();
     }
   }
 
-  const entry = await enqueue(ctx.paths, worker, target);
   if (previous?.request !== entry.request) {
     await recordEvent(ctx, {
       type: "land-queued",

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { readdir, rm } from "node:fs/promises";
+import { readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { mkdirState, readJsonFile, writeFileAtomic } from "../../lib/fs.js";
+import { isProcessAlive } from "../../lib/pid.js";
 import { redactDeep } from "../../lib/redact.js";
 import type { JigPaths } from "../paths.js";
 
@@ -66,6 +67,39 @@ export const verdictDir = (paths: JigPaths): string => join(paths.landDir, "verd
 const verdictFile = (paths: JigPaths, worker: string): string => join(verdictDir(paths), `${worker}.json`);
 const landedFile = (paths: JigPaths, worker: string): string =>
   join(paths.landDir, "landed", `${worker}.json`);
+
+const arrivingDir = (paths: JigPaths, target: string): string =>
+  join(paths.landDir, targetKey(target), "arriving");
+
+/**
+ * A land request on its way to the queue (its checks under way), so that a driver gathering a batch
+ * waits for it rather than closing the batch a moment before it arrives. Returns the call that ends it
+ * (once queued, or refused).
+ */
+export async function announceArrival(paths: JigPaths, target: string): Promise<() => Promise<void>> {
+  const dir = arrivingDir(paths, target);
+  await mkdirState(dir);
+  const file = join(dir, `${process.pid}-${randomBytes(4).toString("hex")}`);
+  await writeFile(file, "");
+  return () => rm(file, { force: true });
+}
+
+/** Land requests still on their way to the queue: those of a live process, announced < 10 s ago. */
+export async function countArrivals(paths: JigPaths, target: string): Promise<number> {
+  const dir = arrivingDir(paths, target);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let count = 0;
+  for (const name of names) {
+    const pid = Number.parseInt(name, 10);
+    const fresh = await stat(join(dir, name)).then(
+      (s) => Date.now() - s.mtimeMs < 10_000,
+      () => false,
+    );
+    if (fresh && isProcessAlive(pid)) count++;
+    else if (!isProcessAlive(pid)) await rm(join(dir, name), { force: true });
+  }
+  return count;
+}
 
 export async function listQueue(paths: JigPaths, target: string): Promise<QueueEntry[]> {
   const dir = queueDir(paths, target);
