@@ -209,8 +209,9 @@ async function measure(scenario: Scenario, mode: Mode, realGit: string): Promise
   }
 }
 
-// jig's git work with nothing around it: one fetch, per commit a merge-tree and a commit-tree chained
-// on the tip, one gate run in a detached checkout of the result, one push with a lease.
+// jig's git work with nothing around it: one fetch, per commit a merge-tree (the branch up to that
+// commit merged onto the tip the branch is rebuilt on, as jig's prefix merges do) and a commit-tree
+// chained on the tip, one gate run in a detached checkout of the result, one push with a lease.
 function floorScript(branches: string[], gate: string | null): string {
   return `
 set -e
@@ -218,8 +219,9 @@ git fetch -q origin
 base=$(git rev-parse origin/feature/e)
 tip=$base
 for b in ${branches.join(" ")}; do
-  for c in $(git rev-list --reverse --first-parent $tip..$b); do
-    tree=$(git merge-tree --write-tree $tip $c)
+  onto=$tip
+  for c in $(git rev-list --reverse --first-parent $onto..$b); do
+    tree=$(git merge-tree --write-tree $onto $c)
     tip=$(git commit-tree $tree -p $tip -m "work")
   done
 done
