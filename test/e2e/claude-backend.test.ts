@@ -1,12 +1,24 @@
 // jig's `claude` backend driving the REAL Claude Code CLI, offline: a scripted Messages endpoint plays the
 // model and makes the tool calls a real model would (ToolSearch for deferred MCP tools included).
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { JIG_TOOLS } from "../../src/orchestrator/backends/claude.js";
 import { CLI_ENTRY } from "../../src/version.js";
+import {
+  claudeAgentConfig,
+  claudeHelloSteps,
+  FEAT_PLAN,
+  featRepo,
+  helloRepo,
+  logTail,
+  planHello,
+  scriptedEndpoint,
+  spawnUntilLanded,
+  writeJigConfig,
+} from "../helpers/agent-harness.js";
 import { runCli, runCliAsync } from "../helpers/cli.js";
 import { epicRepo, taskIs, waitFor, writeAndLand } from "../helpers/epic.js";
 import {
@@ -21,78 +33,22 @@ import { gitIn, gitRepo, issueFile, tempDir } from "../helpers/repo.js";
 
 const CLAUDE = claudeBin();
 
-function agentConfig(url: string) {
-  const home = tempDir("jig-claude-home-");
-  return {
-    agent: "cc",
-    maxRetries: 0,
-    agents: {
-      cc: {
-        type: "claude",
-        command: CLAUDE,
-        env: {
-          HOME: home,
-          CLAUDE_CONFIG_DIR: join(home, ".claude"),
-          ANTHROPIC_BASE_URL: url,
-          ANTHROPIC_API_KEY: "test-key",
-          CLAUDE_CODE_MAX_RETRIES: "0",
-          DISABLE_AUTOUPDATER: "1",
-          DISABLE_TELEMETRY: "1",
-          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-        },
-      },
-    },
-  };
-}
-
 describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () => {
-  let fake: FakeAnthropic | null = null;
-  afterEach(async () => {
-    await fake?.close();
-    fake = null;
-  });
+  const endpoint = scriptedEndpoint<FakeAnthropic>();
 
   it("jig spawn: the session finds the jig tools, claims its task, commits, and lands (root without IS_SANDBOX)", async () => {
-    const root = gitRepo({
-      "README.md": "# r\n",
-      "issues/ep.md": issueFile({ target: "feature/ep" }, "# Epic\n"),
-    });
-    const worktree = join(root, ".jig", "worktrees", "ep-01-hello");
-    const model = toolCallingModel(
-      [
-        { tool: "mcp__jig__claim_task", input: {} },
-        { tool: "mcp__jig__set_status", input: { status: "working" } },
-        { tool: "Write", input: { file_path: join(worktree, "hello.txt"), content: "hello from claude\n" } },
-        bashStep("git add -A && git commit -q -m 'Say hello'"),
-        { tool: "mcp__jig__land", input: {} },
-      ],
-      "Landed.",
-    );
-    fake = await startFakeAnthropic(model.script);
-    writeFileSync(join(root, "jig.json"), JSON.stringify(agentConfig(fake.url)));
+    const { root, worktree } = helloRepo();
+    const model = toolCallingModel(claudeHelloSteps(worktree, "hello from claude\n"), "Landed.");
+    const fake = await endpoint.use(startFakeAnthropic(model.script));
+    writeJigConfig(root, claudeAgentConfig(fake.url));
     expect(runCli(root, ["init"]).code).toBe(0);
-    const plan = {
-      epic: "ep",
-      subtasks: [
-        {
-          title: "Say hello",
-          slug: "hello",
-          objective: "Write hello.txt",
-          acceptanceCriteria: ["hello.txt exists"],
-        },
-      ],
-    };
     // Plan as the human would through the core, then spawn the claude worker.
-    const { openContext } = await import("../../src/core/context.js");
-    const { planEpic } = await import("../../src/core/plan.js");
-    const { ADMIN } = await import("../../src/core/identity.js");
-    await planEpic(await openContext({ root }), ADMIN, plan);
-    const spawned = runCli(root, ["spawn", "--issue", "ep-01"], { env: { IS_SANDBOX: "" } });
-    expect(spawned.code, spawned.stderr).toBe(0);
-    const log = join(root, ".jig", "logs", "ep-01-hello.log");
-    await waitFor(taskIs(root, "ep-01-hello", "complete"), "the claude worker to land", {
-      timeoutMs: 150_000,
-      dump: () => `${readFileSync(log, "utf8").slice(-3000)}\nfake errors: ${fake?.errors.join("\n")}`,
+    await planHello(root);
+    const dump = () => `${logTail(root, "ep-01-hello")}\nfake errors: ${fake.errors.join("\n")}`;
+    await spawnUntilLanded(root, "ep-01-hello", {
+      what: "the claude worker to land",
+      dump,
+      env: { IS_SANDBOX: "" },
     });
     expect(gitIn(root, "show", "feature/ep:hello.txt")).toBe("hello from claude");
     // Claude Code hands the model a tool's structured result when there is one.
@@ -103,7 +59,7 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
     await waitFor(
       () => JSON.parse(runCli(root, ["ps", "--all", "--json"]).stdout).workers[0]?.usage !== null,
       "usage to be recorded",
-      { timeoutMs: 150_000, dump: () => readFileSync(log, "utf8").slice(-2000) },
+      { timeoutMs: 150_000, dump },
     );
     const ps = JSON.parse(runCli(root, ["ps", "--all", "--json"]).stdout);
     expect(ps.workers[0].usage.outputTokens).toBeGreaterThan(0);
@@ -117,39 +73,18 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
   });
 
   it("jig plan: the planner session calls plan_epic (in a sandbox, IS_SANDBOX=1)", async () => {
-    const root = gitRepo({
-      "README.md": "# r\n",
-      "issues/feat.md": issueFile({}, "# A feature\n\nSplit it in two.\n"),
-    });
+    const root = featRepo();
     const model = toolCallingModel(
       [
         {
           tool: "mcp__jig__plan_epic",
-          input: {
-            epic: "feat",
-            subtasks: [
-              {
-                title: "Build the core",
-                slug: "core",
-                objective: "Core module",
-                acceptanceCriteria: ["tests pass"],
-                context: "src/core",
-              },
-              {
-                title: "Add the CLI",
-                slug: "cli",
-                objective: "CLI on top",
-                acceptanceCriteria: ["cli works"],
-                depends: ["core"],
-              },
-            ],
-          },
+          input: FEAT_PLAN,
         },
       ],
       "Planned.",
     );
-    fake = await startFakeAnthropic(model.script);
-    writeFileSync(join(root, "jig.json"), JSON.stringify(agentConfig(fake.url)));
+    const fake = await endpoint.use(startFakeAnthropic(model.script));
+    writeJigConfig(root, claudeAgentConfig(fake.url));
     const planned = await runCliAsync(root, ["plan", "issues/feat.md", "--json"], {
       env: { IS_SANDBOX: "1" },
       timeoutMs: 150_000,
@@ -164,10 +99,10 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
   });
 
   it("jig plan: a planner that ends without calling plan_epic — jig says what it said", async () => {
-    const root = gitRepo({ "README.md": "# r\n", "issues/feat.md": issueFile({}, "# A feature\n") });
+    const root = featRepo();
     const model = toolCallingModel([], "This epic is too vague to split: which database should it use?");
-    fake = await startFakeAnthropic(model.script);
-    writeFileSync(join(root, "jig.json"), JSON.stringify(agentConfig(fake.url)));
+    const fake = await endpoint.use(startFakeAnthropic(model.script));
+    writeJigConfig(root, claudeAgentConfig(fake.url));
     const planned = await runCliAsync(root, ["plan", "issues/feat.md"], { timeoutMs: 150_000 });
     expect(planned.code, `${planned.stderr}\n${fake.errors.join("\n")}`).toBe(1);
     expect(planned.stderr).toContain(
@@ -220,14 +155,16 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
       );
     const models = { planner, core: worker("app-01-core", "core.txt"), cli: worker("app-02-cli", "cli.txt") };
     // One endpoint, three sessions: each conversation is told apart by its opening prompt.
-    fake = await startFakeAnthropic((ctx) => {
-      const opening = JSON.stringify(ctx.request.messages[0]?.content ?? "");
-      if (opening.includes("jig planner")) return models.planner.script(ctx);
-      if (opening.includes("issue app-01-core")) return models.core.script(ctx);
-      if (opening.includes("issue app-02-cli")) return models.cli.script(ctx);
-      return { content: [{ type: "text", text: "OK." }] };
-    });
-    writeFileSync(join(root, "jig.json"), JSON.stringify(agentConfig(fake.url)));
+    const fake = await endpoint.use(
+      startFakeAnthropic((ctx) => {
+        const opening = JSON.stringify(ctx.request.messages[0]?.content ?? "");
+        if (opening.includes("jig planner")) return models.planner.script(ctx);
+        if (opening.includes("issue app-01-core")) return models.core.script(ctx);
+        if (opening.includes("issue app-02-cli")) return models.cli.script(ctx);
+        return { content: [{ type: "text", text: "OK." }] };
+      }),
+    );
+    writeJigConfig(root, claudeAgentConfig(fake.url));
     expect(runCli(root, ["init"]).code).toBe(0);
     const run = await runCliAsync(root, ["plan", "issues/app.md", "--auto"], {
       env: { IS_SANDBOX: "" },
@@ -310,15 +247,16 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
           left: worker("duo-01-left", "left.txt"),
           right: worker("duo-02-right", "right.txt"),
         };
-        await fake?.close();
-        fake = await startFakeAnthropic((ctx) => {
-          const opening = JSON.stringify(ctx.request.messages[0]?.content ?? "");
-          if (opening.includes("jig planner")) return models.planner.script(ctx);
-          if (opening.includes("issue duo-01-left")) return models.left.script(ctx);
-          if (opening.includes("issue duo-02-right")) return models.right.script(ctx);
-          return { content: [{ type: "text", text: "OK." }] };
-        });
-        writeFileSync(join(root, "jig.json"), JSON.stringify({ ...agentConfig(fake.url), maxWorkers: 2 }));
+        const fake = await endpoint.use(
+          startFakeAnthropic((ctx) => {
+            const opening = JSON.stringify(ctx.request.messages[0]?.content ?? "");
+            if (opening.includes("jig planner")) return models.planner.script(ctx);
+            if (opening.includes("issue duo-01-left")) return models.left.script(ctx);
+            if (opening.includes("issue duo-02-right")) return models.right.script(ctx);
+            return { content: [{ type: "text", text: "OK." }] };
+          }),
+        );
+        writeJigConfig(root, { ...claudeAgentConfig(fake.url), maxWorkers: 2 });
         expect(runCli(root, ["init"]).code).toBe(0);
         const run = await runCliAsync(root, ["plan", "issues/duo.md", "--auto"], {
           env: { IS_SANDBOX: "" },
@@ -342,11 +280,7 @@ describe.skipIf(!CLAUDE)("the claude backend with the real Claude Code CLI", () 
 
 // A person's own Claude Code, wired the way docs/mcp.md says: `claude mcp add jig -- jig serve --stdio`.
 describe.skipIf(!CLAUDE)("a human's Claude Code with jig added by `claude mcp add`", () => {
-  let fake: FakeAnthropic | null = null;
-  afterEach(async () => {
-    await fake?.close();
-    fake = null;
-  });
+  const endpoint = scriptedEndpoint<FakeAnthropic>();
 
   it("connects, and a session calls every jig tool as the admin", async () => {
     const go = join(tempDir(), "go");
@@ -376,7 +310,7 @@ describe.skipIf(!CLAUDE)("a human's Claude Code with jig added by `claude mcp ad
       ],
       "All seen.",
     );
-    fake = await startFakeAnthropic(model.script);
+    const fake = await endpoint.use(startFakeAnthropic(model.script));
     const env = fakeClaudeEnv(fake.url, tempDir("jig-human-"));
     const claude = (args: string[]) =>
       spawnSync(CLAUDE!, args, { cwd: root, env, encoding: "utf8", timeout: 120_000, stdio: "pipe" });

@@ -1,102 +1,58 @@
 // Budgets and resumed sessions with the REAL Claude Code CLI against the scripted Messages endpoint,
 // which reports 100k input tokens per answer: jig stops the session at the task's token budget, blocks
 // the task with the reason, keeps its commits; raising the budget resumes the same conversation.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import {
+  claudeAgentConfig,
+  claudeHelloSteps,
+  endedRecord,
+  helloRepo,
+  logTail,
+  planHello,
+  scriptedEndpoint,
+  writeJigConfig,
+} from "../helpers/agent-harness.js";
 import { runCli, runCliAsync } from "../helpers/cli.js";
 import { taskIs, waitFor } from "../helpers/epic.js";
 import {
-  bashStep,
   claudeBin,
   type FakeAnthropic,
   startFakeAnthropic,
   toolCallingModel,
 } from "../helpers/fake-anthropic.js";
-import { gitIn, gitRepo, issueFile, tempDir } from "../helpers/repo.js";
+import { gitIn } from "../helpers/repo.js";
 
 const CLAUDE = claudeBin();
 const PER_TURN = 100_000;
 
-function agentConfig(url: string) {
-  const home = tempDir("jig-claude-home-");
-  return {
-    agent: "cc",
-    maxRetries: 0,
-    agents: {
-      cc: {
-        type: "claude",
-        command: CLAUDE,
-        env: {
-          HOME: home,
-          CLAUDE_CONFIG_DIR: join(home, ".claude"),
-          ANTHROPIC_BASE_URL: url,
-          ANTHROPIC_API_KEY: "test-key",
-          CLAUDE_CODE_MAX_RETRIES: "0",
-          DISABLE_AUTOUPDATER: "1",
-          DISABLE_TELEMETRY: "1",
-          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-        },
-      },
-    },
-  };
-}
-
 describe.skipIf(!CLAUDE)("budgets and resume with the real Claude Code CLI", () => {
-  let fake: FakeAnthropic | null = null;
-  afterEach(async () => {
-    await fake?.close();
-    fake = null;
-  });
+  const endpoint = scriptedEndpoint<FakeAnthropic>();
 
   it("a token budget stops the session at its cap and blocks the task; jig budget raises it and the conversation resumes", async () => {
-    const root = gitRepo({
-      "README.md": "# r\n",
-      "issues/ep.md": issueFile({ target: "feature/ep" }, "# Epic\n"),
-    });
-    const worktree = join(root, ".jig", "worktrees", "ep-01-hello");
-    const model = toolCallingModel(
-      [
-        { tool: "mcp__jig__claim_task", input: {} },
-        { tool: "mcp__jig__set_status", input: { status: "working" } },
-        { tool: "Write", input: { file_path: join(worktree, "hello.txt"), content: "hello\n" } },
-        bashStep("git add -A && git commit -q -m 'Say hello'"),
-        { tool: "mcp__jig__land", input: {} },
-      ],
-      "Landed.",
-    );
+    const { root, worktree } = helloRepo();
+    const model = toolCallingModel(claudeHelloSteps(worktree, "hello\n"), "Landed.");
     // Past 650k tokens the model "thinks" until the budget is raised: only jig can end that session. The
     // 7th answer (700k) comes after the commit's result, so the commit is made before the cap.
     let holding = true;
-    fake = await startFakeAnthropic(
-      async (ctx) => {
-        if (holding && ctx.turn * PER_TURN >= 650_000) await new Promise(() => {});
-        return model.script(ctx);
-      },
-      { usage: { input_tokens: PER_TURN, output_tokens: 10 } },
-    );
-    writeFileSync(join(root, "jig.json"), JSON.stringify(agentConfig(fake.url)));
-    expect(runCli(root, ["init"]).code).toBe(0);
-    const { openContext } = await import("../../src/core/context.js");
-    const { planEpic } = await import("../../src/core/plan.js");
-    const { ADMIN } = await import("../../src/core/identity.js");
-    await planEpic(await openContext({ root }), ADMIN, {
-      epic: "ep",
-      subtasks: [
-        {
-          title: "Say hello",
-          slug: "hello",
-          objective: "Write hello.txt",
-          acceptanceCriteria: ["hello.txt"],
+    const fake = await endpoint.use(
+      startFakeAnthropic(
+        async (ctx) => {
+          if (holding && ctx.turn * PER_TURN >= 650_000) await new Promise(() => {});
+          return model.script(ctx);
         },
-      ],
-    });
+        { usage: { input_tokens: PER_TURN, output_tokens: 10 } },
+      ),
+    );
+    writeJigConfig(root, claudeAgentConfig(fake.url));
+    expect(runCli(root, ["init"]).code).toBe(0);
+    await planHello(root);
     const spawned = runCli(root, ["spawn", "--issue", "ep-01", "--budget", "650k"], {
       env: { IS_SANDBOX: "" },
     });
     expect(spawned.code, spawned.stderr).toBe(0);
-    const log = join(root, ".jig", "logs", "ep-01-hello.log");
-    const dump = () => `${readFileSync(log, "utf8").slice(-3000)}\nfake errors: ${fake?.errors.join("\n")}`;
+    const dump = () => `${logTail(root, "ep-01-hello")}\nfake errors: ${fake.errors.join("\n")}`;
     await waitFor(taskIs(root, "ep-01-hello", "blocked"), "the task to be blocked at its budget", {
       timeoutMs: 150_000,
       dump,
@@ -143,61 +99,28 @@ describe.skipIf(!CLAUDE)("budgets and resume with the real Claude Code CLI", () 
     expect(conversation).toContain("toolu_step_0");
     expect(conversation).toContain("git commit -q -m 'Say hello'");
     expect(conversation).toContain("you are resuming your earlier session; you were stopped at your budget");
-    const recordFile = join(root, ".jig", "workers", "ep-01-hello.json");
     // The land completes the task; the session's usage is recorded when it ends, a moment later.
-    await waitFor(
-      () => JSON.parse(readFileSync(recordFile, "utf8")).exited !== null,
-      "the resumed session to end",
-      {
-        timeoutMs: 60_000,
-        dump,
-      },
-    );
-    const after = JSON.parse(readFileSync(recordFile, "utf8"));
+    const after = await endedRecord(root, "ep-01-hello", { what: "the resumed session to end", dump });
     expect(after.attempt).toBe(2);
     expect(after.usage.inputTokens).toBeGreaterThan(700_000);
   }, 320_000);
 
   it("jig run retries a session that ended without landing by resuming its conversation, told what happened", async () => {
-    const root = gitRepo({
-      "README.md": "# r\n",
-      "issues/ep.md": issueFile({ target: "feature/ep" }, "# Epic\n"),
-    });
-    const worktree = join(root, ".jig", "worktrees", "ep-01-hello");
-    const model = toolCallingModel(
-      [
-        { tool: "mcp__jig__claim_task", input: {} },
-        { tool: "mcp__jig__set_status", input: { status: "working" } },
-        { tool: "Write", input: { file_path: join(worktree, "hello.txt"), content: "hello\n" } },
-        bashStep("git add -A && git commit -q -m 'Say hello'"),
-        { tool: "mcp__jig__land", input: {} },
-      ],
-      "Landed.",
-    );
+    const { root, worktree } = helloRepo();
+    const model = toolCallingModel(claudeHelloSteps(worktree, "hello\n"), "Landed.");
     const RESUMED = "you are resuming your earlier session";
     // The first session writes the file, then stops without committing or landing.
-    fake = await startFakeAnthropic((ctx) =>
-      !JSON.stringify(ctx.request.messages).includes(RESUMED) &&
-      ctx.toolResults.some((r) => r.toolUseId === "toolu_step_2")
-        ? { content: [{ type: "text", text: "I stop here." }] }
-        : model.script(ctx),
+    const fake = await endpoint.use(
+      startFakeAnthropic((ctx) =>
+        !JSON.stringify(ctx.request.messages).includes(RESUMED) &&
+        ctx.toolResults.some((r) => r.toolUseId === "toolu_step_2")
+          ? { content: [{ type: "text", text: "I stop here." }] }
+          : model.script(ctx),
+      ),
     );
-    writeFileSync(join(root, "jig.json"), JSON.stringify({ ...agentConfig(fake.url), maxRetries: 1 }));
+    writeJigConfig(root, { ...claudeAgentConfig(fake.url), maxRetries: 1 });
     expect(runCli(root, ["init"]).code).toBe(0);
-    const { openContext } = await import("../../src/core/context.js");
-    const { planEpic } = await import("../../src/core/plan.js");
-    const { ADMIN } = await import("../../src/core/identity.js");
-    await planEpic(await openContext({ root }), ADMIN, {
-      epic: "ep",
-      subtasks: [
-        {
-          title: "Say hello",
-          slug: "hello",
-          objective: "Write hello.txt",
-          acceptanceCriteria: ["hello.txt"],
-        },
-      ],
-    });
+    await planHello(root);
     const run = await runCliAsync(root, ["run", "ep"], { env: { IS_SANDBOX: "" }, timeoutMs: 300_000 });
     expect(run.code, `${run.stdout}\n${run.stderr}\n${fake.errors.join("\n")}`).toBe(0);
     expect(run.stderr).toContain(

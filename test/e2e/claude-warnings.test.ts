@@ -1,14 +1,15 @@
 // A warning pushed to a worker reaches the model: the REAL Claude Code CLI runs a worker against a scripted
 // Messages endpoint; another worker's land breaks its branch; its next jig tool result — what the CLI sends
 // back to the model — carries the warning in structuredContent.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openContext } from "../../src/core/context.js";
 import { readEvents } from "../../src/core/events.js";
 import { ADMIN } from "../../src/core/identity.js";
 import { requestLand } from "../../src/core/landing/index.js";
 import { planEpic } from "../../src/core/plan.js";
+import { claudeAgentConfig, logTail, scriptedEndpoint, writeJigConfig } from "../helpers/agent-harness.js";
 import { runCli } from "../helpers/cli.js";
 import { waitFor } from "../helpers/epic.js";
 import {
@@ -19,17 +20,13 @@ import {
   startFakeAnthropic,
   toolCallingModel,
 } from "../helpers/fake-anthropic.js";
-import { gitIn, gitRepo, issueFile, tempDir } from "../helpers/repo.js";
+import { gitIn, gitRepo, issueFile } from "../helpers/repo.js";
 import { commitIn, makeWorker } from "../helpers/workers.js";
 
 const CLAUDE = claudeBin();
 
 describe.skipIf(!CLAUDE)("warnings pushed to a real Claude Code worker", () => {
-  let fake: FakeAnthropic | null = null;
-  afterEach(async () => {
-    await fake?.close();
-    fake = null;
-  });
+  const endpoint = scriptedEndpoint<FakeAnthropic>();
 
   it("the land that broke its branch is in the next tool_result the CLI sends to the model", async () => {
     const root = gitRepo({
@@ -57,31 +54,8 @@ describe.skipIf(!CLAUDE)("warnings pushed to a real Claude Code worker", () => {
       if (ctx.toolResults.some((r) => r.tool === "Bash")) await landed;
       return model.script(ctx);
     };
-    fake = await startFakeAnthropic(script);
-    const home = tempDir("jig-claude-home-");
-    writeFileSync(
-      join(root, "jig.json"),
-      JSON.stringify({
-        agent: "cc",
-        maxRetries: 0,
-        agents: {
-          cc: {
-            type: "claude",
-            command: CLAUDE,
-            env: {
-              HOME: home,
-              CLAUDE_CONFIG_DIR: join(home, ".claude"),
-              ANTHROPIC_BASE_URL: fake.url,
-              ANTHROPIC_API_KEY: "test-key",
-              CLAUDE_CODE_MAX_RETRIES: "0",
-              DISABLE_AUTOUPDATER: "1",
-              DISABLE_TELEMETRY: "1",
-              CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-            },
-          },
-        },
-      }),
-    );
+    const fake = await endpoint.use(startFakeAnthropic(script));
+    writeJigConfig(root, claudeAgentConfig(fake.url));
     expect(runCli(root, ["init"]).code).toBe(0);
     const ctx = await openContext({ root });
     const task = (slug: string) => ({
@@ -94,8 +68,7 @@ describe.skipIf(!CLAUDE)("warnings pushed to a real Claude Code worker", () => {
 
     const spawned = runCli(root, ["spawn", "--issue", "ep-02"], { env: { IS_SANDBOX: "" } });
     expect(spawned.code, spawned.stderr).toBe(0);
-    const log = join(root, ".jig", "logs", "ep-02-two.log");
-    const dump = () => `${readFileSync(log, "utf8").slice(-3000)}\nfake errors: ${fake?.errors.join("\n")}`;
+    const dump = () => `${logTail(root, "ep-02-two")}\nfake errors: ${fake.errors.join("\n")}`;
     await waitFor(
       () => gitIn(root, "rev-list", "--count", "feature/ep.._jig/ep-02-two") === "1",
       "the claude worker to commit",

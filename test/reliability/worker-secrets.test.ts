@@ -1,10 +1,11 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openContext } from "../../src/core/context.js";
 import { ADMIN, adminToken } from "../../src/core/identity.js";
 import { planEpic } from "../../src/core/plan.js";
 import { mcpConfigFile } from "../../src/orchestrator/spawn.js";
+import { claudeAgentConfig, scriptedEndpoint, writeJigConfig } from "../helpers/agent-harness.js";
 import { runCli } from "../helpers/cli.js";
 import { waitFor } from "../helpers/epic.js";
 import {
@@ -14,7 +15,7 @@ import {
   startFakeAnthropic,
   toolCallingModel,
 } from "../helpers/fake-anthropic.js";
-import { gitRepo, issueFile, tempDir } from "../helpers/repo.js";
+import { gitRepo, issueFile } from "../helpers/repo.js";
 import { tally } from "./harness.js";
 
 // From a spawned worker's position — its worktree, its environment, its tools — try to obtain the admin
@@ -35,36 +36,8 @@ const SCAN = [
   "console.log(JSON.stringify([...found]))",
 ].join("");
 
-function agentConfig(url: string) {
-  const home = tempDir("jig-claude-home-");
-  return {
-    agent: "cc",
-    maxRetries: 0,
-    agents: {
-      cc: {
-        type: "claude",
-        command: CLAUDE,
-        env: {
-          HOME: home,
-          CLAUDE_CONFIG_DIR: join(home, ".claude"),
-          ANTHROPIC_BASE_URL: url,
-          ANTHROPIC_API_KEY: "test-key",
-          CLAUDE_CODE_MAX_RETRIES: "0",
-          DISABLE_AUTOUPDATER: "1",
-          DISABLE_TELEMETRY: "1",
-          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-        },
-      },
-    },
-  };
-}
-
 describe.skipIf(!CLAUDE)("a spawned worker cannot obtain another identity's token", () => {
-  let fake: FakeAnthropic | null = null;
-  afterEach(async () => {
-    await fake?.close();
-    fake = null;
-  });
+  const endpoint = scriptedEndpoint<FakeAnthropic>();
 
   it.each([
     ["dontAsk (root without a sandbox)", ""],
@@ -86,7 +59,7 @@ describe.skipIf(!CLAUDE)("a spawned worker cannot obtain another identity's toke
     });
     const admin = await adminToken(ctx.paths);
     // The other worker: a real session of the scripted agent, so its token exists as spawn writes it.
-    writeFileSync(join(root, "jig.json"), JSON.stringify({ agent: "scripted" }));
+    writeJigConfig(root, { agent: "scripted" });
     expect(runCli(root, ["spawn", "--issue", "ep-02"]).code).toBe(0);
     const otherConfig = mcpConfigFile(ctx, "ep-02-two");
     const other = JSON.parse(readFileSync(otherConfig, "utf8")).mcpServers.jig.env.JIG_TOKEN as string;
@@ -105,8 +78,8 @@ describe.skipIf(!CLAUDE)("a spawned worker cannot obtain another identity's toke
       { tool: "Read", input: { file_path: join(root, "README.md") } },
     ];
     const model = toolCallingModel([{ tool: "mcp__jig__claim_task", input: {} }, ...attempts], "Done.");
-    fake = await startFakeAnthropic(model.script);
-    writeFileSync(join(root, "jig.json"), JSON.stringify(agentConfig(fake.url)));
+    const fake = await endpoint.use(startFakeAnthropic(model.script));
+    writeJigConfig(root, claudeAgentConfig(fake.url));
     const spawned = runCli(root, ["spawn", "--issue", "ep-01"], { env: { IS_SANDBOX: isSandbox } });
     expect(spawned.code, spawned.stderr).toBe(0);
     const log = join(root, ".jig", "logs", "ep-01-one.log");
