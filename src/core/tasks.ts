@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { JigError } from "../errors.js";
 import { authorize } from "./authority.js";
 import type { JigContext } from "./context.js";
@@ -5,7 +6,7 @@ import { defaultTarget, taskTarget } from "./epics.js";
 import { recordEvent } from "./events.js";
 import { isReady, waitingOn } from "./graph.js";
 import type { Caller } from "./identity.js";
-import type { Issue, IssueStatus } from "./issue.js";
+import { type Issue, type IssueStatus, IssueStatusSchema } from "./issue.js";
 import type { IssueSnapshot } from "./issue-store.js";
 import { claimTransition, setWorkerState } from "./lifecycle.js";
 import { isRemote, type WorkerState } from "./workers.js";
@@ -135,15 +136,34 @@ export interface TaskFilters {
   limit?: number;
 }
 
-export interface TaskRow {
-  id: string;
-  epic: string;
-  status: IssueStatus;
-  assigned: string | null;
-  title: string;
-  depends: string[];
-  waitingOn: string[];
-  ready: boolean;
+/** An issue as a row of a list — `list_tasks`, `get_task`, `jig issues list/show` — the one shape of it. */
+export const TaskRowSchema = z.object({
+  id: z.string(),
+  kind: z.enum(["epic", "subtask"]),
+  epic: z.string(),
+  status: IssueStatusSchema,
+  assigned: z.string().nullable(),
+  title: z.string(),
+  depends: z.array(z.string()),
+  /** The dependencies not complete yet. */
+  waitingOn: z.array(z.string()),
+  /** A subtask whose dependencies are all complete and that nobody holds. */
+  ready: z.boolean(),
+});
+export type TaskRow = z.infer<typeof TaskRowSchema>;
+
+export function taskRow(issue: Issue, byId: ReadonlyMap<string, Issue>): TaskRow {
+  return {
+    id: issue.id,
+    kind: issue.kind,
+    epic: issue.epic,
+    status: issue.status,
+    assigned: issue.assigned,
+    title: issue.title,
+    depends: issue.depends,
+    waitingOn: waitingOn(issue, byId),
+    ready: issue.kind === "subtask" && isReady(issue, byId),
+  };
 }
 
 /** Subtasks matching the filters, in plan order, `limit` at a time; `nextCursor` continues. */
@@ -152,19 +172,7 @@ export async function listTasks(
   filters: TaskFilters = {},
 ): Promise<{ tasks: TaskRow[]; total: number; nextCursor: string | null }> {
   const view = planView(ctx.issues, await ctx.issues.load());
-  view.rows ??= view.ordered.map((issue) => {
-    const ready = isReady(issue, view.byId);
-    return {
-      id: issue.id,
-      epic: issue.epic,
-      status: issue.status,
-      assigned: issue.assigned,
-      title: issue.title,
-      depends: issue.depends,
-      waitingOn: waitingOn(issue, view.byId),
-      ready,
-    };
-  });
+  view.rows ??= view.ordered.map((issue) => taskRow(issue, view.byId));
   const rows = view.rows.filter(
     (row) =>
       (!filters.epic || row.epic === filters.epic) &&

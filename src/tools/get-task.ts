@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { waitingOn } from "../core/graph.js";
+import { TaskRowSchema, taskRow } from "../core/tasks.js";
 import { defineTool } from "./tool.js";
 
 export const getTaskTool = defineTool({
@@ -10,12 +10,7 @@ export const getTaskTool = defineTool({
     "dependency's task or re-read your own; it changes nothing.",
   inputSchema: { id: z.string().max(200).describe("Issue id or short reference") },
   outputSchema: {
-    id: z.string(),
-    epic: z.string(),
-    status: z.string(),
-    assigned: z.string().nullable(),
-    depends: z.array(z.string()),
-    waitingOn: z.array(z.string()),
+    ...TaskRowSchema.shape,
     body: z.string(),
     next: z.string().describe("What to do now"),
   },
@@ -29,22 +24,14 @@ export const getTaskTool = defineTool({
   async run(args, { ctx }) {
     const { issue, snapshot } = await ctx.issues.find(args.id);
     const byId = new Map(snapshot.issues.map((i) => [i.id, i]));
-    const waits = waitingOn(issue, byId);
+    const row = taskRow(issue, byId);
+    const waits = row.waitingOn;
     const next = waits.length
       ? `It waits on ${waits.join(", ")}: call get_task on each to see how far they are.`
       : "This changes nothing. Your own task is the one claim_task gave you; call list_tasks to see the others.";
     return {
       text: `${issue.id} [${issue.status}]${issue.assigned ? ` @${issue.assigned}` : ""}${waits.length ? ` waits on ${waits.join(", ")}` : ""}\n\n${issue.body.trim()}\n\nNext: ${next}`,
-      structured: {
-        id: issue.id,
-        epic: issue.epic,
-        status: issue.status,
-        assigned: issue.assigned,
-        depends: issue.depends,
-        waitingOn: waits,
-        body: issue.body,
-        next,
-      },
+      structured: { ...row, body: issue.body, next },
     };
   },
 });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { IssueStatusSchema } from "../core/issue.js";
-import { listTasks } from "../core/tasks.js";
+import { listTasks, TaskRowSchema } from "../core/tasks.js";
 import { defineTool } from "./tool.js";
 
 export const listTasksTool = defineTool({
@@ -19,18 +19,7 @@ export const listTasksTool = defineTool({
     limit: z.number().int().min(1).max(200).optional().describe("Page size (default 50)"),
   },
   outputSchema: {
-    tasks: z.array(
-      z.object({
-        id: z.string(),
-        epic: z.string(),
-        status: z.string(),
-        assigned: z.string().nullable(),
-        title: z.string(),
-        depends: z.array(z.string()),
-        waitingOn: z.array(z.string()),
-        ready: z.boolean(),
-      }),
-    ),
+    tasks: z.array(TaskRowSchema),
     total: z.number(),
     nextCursor: z.string().nullable(),
     next: z.string().describe("What to do now (the next page, or reading one task)"),

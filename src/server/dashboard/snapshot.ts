@@ -6,6 +6,7 @@ import { type EpicProgress, epicProgress } from "../../core/epic-progress.js";
 import { loadEpicStats } from "../../core/epic-stats.js";
 import { type CommitInfo, logBetween } from "../../core/git-ops.js";
 import type { IssueProblem } from "../../core/issue-store.js";
+import { type TaskRow, taskRow } from "../../core/tasks.js";
 import {
   type ConflictWarning,
   conflictWarnings,
@@ -219,29 +220,14 @@ function workerRow(view: WorkerView, conflicts: ConflictWarning[]): DashboardWor
   };
 }
 
-export interface DashboardIssue {
-  id: string;
-  title: string;
-  kind: "epic" | "subtask";
-  epic: string;
-  status: string;
-  assigned: string | null;
-  depends: string[];
+export interface DashboardIssue extends TaskRow {
   /** The markdown body as written (untrusted: the page renders it as text). */
   body: string;
 }
 
 /** One issue's text for the dashboard's side panel (by id or short reference). */
 export async function dashboardIssue(ctx: JigContext, ref: string): Promise<DashboardIssue> {
-  const issue = await ctx.issues.get(ref);
-  return {
-    id: issue.id,
-    title: issue.title,
-    kind: issue.kind,
-    epic: issue.epic,
-    status: issue.status,
-    assigned: issue.assigned,
-    depends: issue.depends,
-    body: issue.body,
-  };
+  const { issue, snapshot } = await ctx.issues.find(ref);
+  const byId = new Map(snapshot.issues.map((i) => [i.id, i]));
+  return { ...taskRow(issue, byId), body: issue.body };
 }
