@@ -7,8 +7,8 @@ import {
   setBudget,
 } from "../core/budgets.js";
 import { openContext } from "../core/context.js";
+import { epicIdFromArg } from "../core/epics.js";
 import { readWorkerStatus } from "../core/workers.js";
-import { epicIdFromArg } from "../orchestrator/plan-run.js";
 import { spawnTaskWorker } from "../orchestrator/spawn.js";
 import type { CommandIO, CommandOutput } from "./output.js";
 

@@ -10,9 +10,9 @@ import { isProcessAlive } from "../lib/pid.js";
 import { DEMO_FILES } from "../orchestrator/demo-project.js";
 import { planEpicWithAgent } from "../orchestrator/plan-run.js";
 import { runEpic } from "../orchestrator/scheduler.js";
-import { initRepo } from "./init.js";
+import { initRepo } from "../orchestrator/setup.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
-import { renderStatus } from "./status.js";
+import { renderStatus } from "./render/status.js";
 
 // `jig demo`: the whole pipeline — plan, parallel workers, a conflict resolved, continuous landing with a
 // gate — on a sample project in a temporary repository, with the built-in scripted agent.

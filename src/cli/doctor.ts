@@ -15,7 +15,7 @@ import {
   checkPort,
   loadConfigCheck,
 } from "../orchestrator/preflight.js";
-import { claudeRegistrations, hasMachinePaths, skillsState } from "./init.js";
+import { claudeRegistrations, hasMachinePaths, skillsState } from "../orchestrator/setup.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
 
 // `jig doctor`: every setup problem found so far, each with its fix, before it costs an epic.

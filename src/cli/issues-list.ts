@@ -1,29 +1,15 @@
 import { type JigContext, openContext } from "../core/context.js";
 import { epicBranches } from "../core/epics.js";
 import { branchCommit, isAncestor } from "../core/git-ops.js";
-import { isReady, waitingOn } from "../core/graph.js";
 import type { Issue } from "../core/issue.js";
+import { taskRow } from "../core/tasks.js";
 import { type CommandIO, type CommandOutput, colors, escapeControls } from "./output.js";
-import { renderTable } from "./table.js";
+import { renderTable } from "./render/table.js";
 
 export interface IssuesListArgs {
   epic?: string;
   status?: string;
   ready?: boolean;
-}
-
-export function summarizeIssue(issue: Issue, byId: ReadonlyMap<string, Issue>) {
-  return {
-    id: issue.id,
-    kind: issue.kind,
-    epic: issue.epic,
-    status: issue.status,
-    assigned: issue.assigned,
-    title: issue.title,
-    depends: issue.depends,
-    waitingOn: waitingOn(issue, byId),
-    ready: issue.kind === "subtask" && isReady(issue, byId),
-  };
 }
 
 export async function run(args: IssuesListArgs, io: CommandIO): Promise<CommandOutput> {
@@ -32,7 +18,7 @@ export async function run(args: IssuesListArgs, io: CommandIO): Promise<CommandO
   const byId = new Map(issues.map((issue) => [issue.id, issue]));
   const epicStatuses = await deriveEpicStatuses(ctx, issues);
   const rows = issues
-    .map((issue) => ({ ...summarizeIssue(issue, byId), status: epicStatuses.get(issue.id) ?? issue.status }))
+    .map((issue) => ({ ...taskRow(issue, byId), status: epicStatuses.get(issue.id) ?? issue.status }))
     .filter((row) => !args.epic || row.epic === args.epic)
     .filter((row) => !args.status || row.status === args.status)
     .filter((row) => !args.ready || row.ready);

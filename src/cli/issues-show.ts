@@ -1,5 +1,5 @@
 import { openContext } from "../core/context.js";
-import { summarizeIssue } from "./issues-list.js";
+import { taskRow } from "../core/tasks.js";
 import { type CommandIO, type CommandOutput, escapeControls } from "./output.js";
 
 export async function run(args: { id: string }, io: CommandIO): Promise<CommandOutput> {
@@ -8,6 +8,6 @@ export async function run(args: { id: string }, io: CommandIO): Promise<CommandO
   const byId = new Map((await ctx.issues.list()).map((item) => [item.id, item]));
   return {
     text: escapeControls(issue.raw.replace(/\r\n/g, "\n")),
-    json: { ...summarizeIssue(issue, byId), target: issue.target, body: issue.body },
+    json: { ...taskRow(issue, byId), target: issue.target, body: issue.body },
   };
 }

@@ -6,7 +6,7 @@ import { sessionRunning } from "../core/workers.js";
 import { JigError } from "../errors.js";
 import { redactSecrets } from "../lib/redact.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
-import { TranscriptRenderer } from "./transcript.js";
+import { TranscriptRenderer } from "./render/transcript.js";
 
 // `jig logs <worker> [-f] [--raw]`: the session log; with -f, what is appended too, until the session
 // ends (the rest is printed, then the command exits 0) or the user interrupts it. Claude Code's

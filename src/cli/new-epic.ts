@@ -1,6 +1,6 @@
 import { relative } from "node:path";
 import { openContext } from "../core/context.js";
-import { writeEpic } from "./init.js";
+import { writeEpic } from "../orchestrator/setup.js";
 import type { CommandIO, CommandOutput } from "./output.js";
 
 // `jig new epic <name>`: an epic file with the frontmatter and sections the planner reads.

@@ -3,11 +3,13 @@ import { basename, isAbsolute, relative, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { parseBudget, setBudget } from "../core/budgets.js";
 import { type JigContext, openContext } from "../core/context.js";
+import { epicIdFromArg } from "../core/epics.js";
 import { isJigError, JigError } from "../errors.js";
-import { epicIdFromArg, planEpicWithAgent } from "../orchestrator/plan-run.js";
+import { planEpicWithAgent } from "../orchestrator/plan-run.js";
 import { assertReady } from "../orchestrator/preflight.js";
+import { runEpicInForeground } from "../orchestrator/scheduler.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
-import { executeEpic, runCommand } from "./run.js";
+import { renderRunOutcome, runCommand } from "./render/run-outcome.js";
 
 export async function run(
   args: {
@@ -63,8 +65,10 @@ export async function run(
   } else {
     io.warn(lines.join("\n"));
   }
-  const outcome = await executeEpic(ctx, plan.epic, { agent: args.agent, maxWorkers: args.maxWorkers }, io);
-  return { text: outcome.text, json: { plan, run: outcome.json } };
+  const options = { agent: args.agent, maxWorkers: args.maxWorkers };
+  const ran = await runEpicInForeground(ctx, plan.epic, { ...options, onEvent: (line) => io.warn(line) });
+  const outcome = renderRunOutcome(plan.epic, ran, options, io.write);
+  return { ...outcome, json: { plan, run: outcome.json } };
 }
 
 /** `jig plan docs/x.md`: the file exists but jig reads epics only from its issues directory — say so. */

@@ -3,10 +3,10 @@ import { budgetBook, budgetSummary } from "../core/budgets.js";
 import { openContext } from "../core/context.js";
 import { sessionTokens } from "../core/epic-progress.js";
 import { conflictWarnings, landingInFlight, listWorkerViews, type WorkerView } from "../core/worker-view.js";
-import { messageLines, SCREEN_WIDTH } from "./message.js";
 import { type CommandIO, type CommandOutput, colors, escapeControls } from "./output.js";
-import { spend } from "./status.js";
-import { renderCompactTable } from "./table.js";
+import { messageLines, SCREEN_WIDTH } from "./render/message.js";
+import { spend } from "./render/status.js";
+import { renderCompactTable } from "./render/table.js";
 
 const STATUS_COLOR: Record<WorkerView["status"], (s: string) => string> = {
   working: colors.cyan,

@@ -1,9 +1,9 @@
 import { openContext } from "../core/context.js";
 import { type EpicStats, loadEpicStats } from "../core/epic-stats.js";
-import { epicBranches } from "../core/epics.js";
+import { epicBranches, epicIdFromArg } from "../core/epics.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
-import { spend } from "./status.js";
-import { renderTable } from "./table.js";
+import { spend } from "./render/status.js";
+import { renderTable } from "./render/table.js";
 
 /** `1h 02m`, `3m 20s`, `12s`, or `-` when unknown. */
 export function duration(ms: number | null): string {
@@ -72,7 +72,7 @@ export function renderStats(stats: EpicStats): string {
 
 export async function run(args: { epic: string }, io: CommandIO): Promise<CommandOutput> {
   const ctx = await openContext({ cwd: io.cwd });
-  const { epic } = await epicBranches(ctx, args.epic.replace(/^.*\//, "").replace(/\.md$/, ""));
+  const { epic } = await epicBranches(ctx, epicIdFromArg(args.epic));
   const stats = await loadEpicStats(ctx, epic.id);
   return { text: renderStats(stats), json: stats };
 }

@@ -10,6 +10,11 @@ export interface EpicBranches {
   base: string;
 }
 
+/** Resolves `issues/feature-auth.md`, `feature-auth.md` or `feature-auth` to the epic id: the one clean-up of an epic argument. */
+export function epicIdFromArg(arg: string): string {
+  return arg.replace(/\\/g, "/").split("/").pop()!.replace(/\.md$/, "");
+}
+
 export const defaultTarget = (epic: string): string => `feature/${epic}`;
 
 /** The branch checked out in the main worktree, or null when HEAD is detached or unborn. */

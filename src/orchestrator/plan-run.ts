@@ -1,5 +1,5 @@
 import type { JigContext } from "../core/context.js";
-import { epicBranches, recordBase } from "../core/epics.js";
+import { epicBranches, epicIdFromArg, recordBase } from "../core/epics.js";
 import { ADMIN } from "../core/identity.js";
 import { cancelNotStarted } from "../core/lifecycle.js";
 import { ensureBranch } from "../core/plan.js";
@@ -17,11 +17,6 @@ export interface PlanOutcome {
   subtasks: { id: string; title: string; depends: string[] }[];
   /** Subtasks a re-plan cancelled (not yet started) so the planner could plan them anew. */
   replaced: string[];
-}
-
-/** Resolves `issues/feature-auth.md`, `feature-auth.md` or `feature-auth` to the epic id. */
-export function epicIdFromArg(arg: string): string {
-  return arg.replace(/\\/g, "/").split("/").pop()!.replace(/\.md$/, "");
 }
 
 export async function planEpicWithAgent(

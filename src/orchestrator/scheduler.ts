@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { reachedBudget, reachedMessage } from "../core/budgets.js";
 import type { JigContext } from "../core/context.js";
+import { type EpicProgress, epicProgress } from "../core/epic-progress.js";
 import { epicBranches } from "../core/epics.js";
 import { recordEvent } from "../core/events.js";
 import { isReady, waitingOn } from "../core/graph.js";
@@ -234,5 +235,25 @@ async function waitForChange(ctx: JigContext, ms: number, signal?: AbortSignal):
     await changes.next(ms, signal);
   } finally {
     changes.close();
+  }
+}
+
+/**
+ * `runEpic` in the foreground of a terminal (`jig run`, `jig plan --auto`): Ctrl-C ends the wait, not the
+ * workers; returns how it ended and the epic's progress then.
+ */
+export async function runEpicInForeground(
+  ctx: JigContext,
+  epicId: string,
+  options: Omit<RunOptions, "signal">,
+): Promise<{ outcome: RunOutcome; progress: EpicProgress }> {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once("SIGINT", onSigint);
+  try {
+    const outcome = await runEpic(ctx, epicId, { ...options, signal: controller.signal });
+    return { outcome, progress: await epicProgress(ctx, epicId) };
+  } finally {
+    process.off("SIGINT", onSigint);
   }
 }

@@ -38,6 +38,10 @@ const forbidden: Record<string, string> = {
   "src/orchestrator/commander.ts": "commander",
   "src/errors.ts": "./lib/fs.js",
   "src/version.ts": "./core/paths.js",
+  "src/cli/plan-run.ts": "./run.js",
+  "src/cli/ps-status.ts": "./status.js",
+  "src/cli/render/command.ts": "../status.js",
+  "src/cli/render/entry.ts": "../../cli.js",
 };
 
 const allowed: Record<string, string[]> = {
@@ -53,9 +57,11 @@ const allowed: Record<string, string[]> = {
     "../orchestrator/spawn.js",
     "../core/tasks.js",
     "./output.js",
+    "./render/status.js",
     "picocolors",
     "cli-table3",
   ],
+  "src/cli/render/ok.ts": ["../output.js", "./message.js", "../../core/epic-progress.js", "../../errors.js"],
   "src/cli.ts": ["./cli/output.js", "./errors.js", "commander"],
 };
 

@@ -5,7 +5,7 @@ import { stripVTControlCharacters as plain } from "node:util";
 import { McpError, ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { renderPs } from "../../src/cli/ps.js";
-import { renderStatus } from "../../src/cli/status.js";
+import { renderStatus } from "../../src/cli/render/status.js";
 import { openContext } from "../../src/core/context.js";
 import { epicProgress } from "../../src/core/epic-progress.js";
 import { ADMIN } from "../../src/core/identity.js";

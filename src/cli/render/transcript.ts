@@ -1,4 +1,4 @@
-import { colors } from "./output.js";
+import { colors } from "../output.js";
 
 // `jig logs`: Claude Code's stream-json output read as a transcript — the session, what the model said,
 // each tool call with its result summarised, errors, and the final cost. Lines that are not stream-json
