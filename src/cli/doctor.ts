@@ -5,9 +5,8 @@ import type { JigError } from "../errors.js";
 import { readJsonFile } from "../lib/fs.js";
 import { findRepoRoot } from "../lib/git.js";
 import { which } from "../orchestrator/backends/which.js";
+import type { Check } from "../orchestrator/check.js";
 import {
-  type Check,
-  checkAgent,
   checkGate,
   checkGit,
   checkJigDir,
@@ -15,6 +14,7 @@ import {
   checkPort,
   loadConfigCheck,
 } from "../orchestrator/preflight.js";
+import { checkAgent } from "../orchestrator/preflight-agent.js";
 import { claudeRegistrations, hasMachinePaths, skillsState } from "../orchestrator/setup.js";
 import { type CommandIO, type CommandOutput, colors } from "./output.js";
 
