@@ -13,6 +13,9 @@ import { VERSION } from "./version.js";
 
 // The CLI entry: parse argv, load the command lazily, render the one result, set the exit code.
 // Exit codes: 0 success, 1 a domain error, 2 a usage error.
+// Over 300 lines on purpose: every command's definition (arguments, options, help) is one commander
+// program here, which `jig --help`, the docs test and shell completion all read; what each command does
+// is in cli/<command>.ts.
 
 type Loader = () => Promise<{ run: (args: never, io: CommandIO) => Promise<CommandOutput | undefined> }>;
 

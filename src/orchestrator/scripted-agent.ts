@@ -11,6 +11,8 @@ import { SCRIPTED_USAGE } from "./backends/scripted.js";
 // The built-in scripted agent: a real MCP client (over stdio, like Claude Code) whose "brain" is a script.
 // A worker's script is the ```jig-script``` JSON block in its task text; a planner's plan is the
 // ```jig-plan``` JSON block in the epic. Without a script a worker writes a note file and lands it.
+// Over 300 lines on purpose: it is one interpreter — the step vocabulary, the planner's and the ad-hoc
+// worker's paths share its MCP client and its helpers, and it changes only with the steps it learns.
 
 const StepSchema = z.union([
   z.object({ write: z.object({ path: z.string(), content: z.string() }) }),

@@ -28,6 +28,8 @@ import { writeSessionSettings } from "./session-settings.js";
 
 // Starting sessions: a worktree and branch, an identity and MCP config, the skills, a registry record,
 // and the agent itself under a detached supervisor, so `jig spawn` returns at once.
+// Over 300 lines on purpose: the three kinds of session (task, ad-hoc, planner) share one start
+// (startSession) and one worker sequence (startWorkerSession); split, each would reach into the other.
 
 /** How a session starts jig's MCP server: over stdio, with the session's own identity. */
 export function mcpServer(ctx: JigContext, token: string): McpServerLaunch {
@@ -221,6 +223,45 @@ async function gitCommonDir(root: string): Promise<string> {
   return (await git(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"])).trim();
 }
 
+/**
+ * A worker's session (a task's or an ad-hoc one) in its own worktree: the worktree and branch from `from`,
+ * the skills, an identity and its MCP config, then the agent under its supervisor.
+ */
+async function startWorkerSession(
+  ctx: JigContext,
+  agent: ReturnType<typeof resolveAgent>,
+  worker: {
+    name: string;
+    kind: "task" | "adhoc";
+    issue: string | null;
+    epic: string | null;
+    from: string;
+    target: string;
+  },
+  prompt: string,
+  options: SpawnOptions,
+): Promise<WorkerRecord> {
+  const { name, kind, issue, epic, from, target } = worker;
+  const { path, branch } = await createWorktree(ctx, { name, from });
+  await installSkills(ctx, path);
+  const token = await issueToken(ctx.paths, name);
+  const mcpConfigPath = await writeMcpConfig(ctx, name, token);
+  return startSession(
+    ctx,
+    { name, kind, issue, epic, branch, target, worktree: path },
+    agent,
+    {
+      role: kind === "task" ? "worker" : "adhoc",
+      cwd: path,
+      prompt,
+      mcpConfigPath,
+      mcpServer: mcpServer(ctx, token),
+      issue,
+    },
+    options,
+  );
+}
+
 export interface SpawnOptions {
   agent?: string;
   /** Start a new conversation even where the last one could be resumed. */
@@ -260,22 +301,11 @@ export async function spawnTaskWorker(
   await assignTask(ctx, ADMIN, issue.id, name);
   const remote = options.local ? null : remoteLauncher(ctx.config.launcher);
   if (remote) return startRemoteWorker(ctx, remote, { issue, target, agent }, options);
-  const { path, branch } = await createWorktree(ctx, { name, from: target });
-  await installSkills(ctx, path);
-  const token = await issueToken(ctx.paths, name);
-  const mcpConfigPath = await writeMcpConfig(ctx, name, token);
-  return startSession(
+  return startWorkerSession(
     ctx,
-    { name, kind: "task", issue: issue.id, epic: issue.epic, branch, target, worktree: path },
     agent,
-    {
-      role: "worker",
-      cwd: path,
-      prompt: workerPrompt(issue.id, target),
-      mcpConfigPath,
-      mcpServer: mcpServer(ctx, token),
-      issue: issue.id,
-    },
+    { name, kind: "task", issue: issue.id, epic: issue.epic, from: target, target },
+    workerPrompt(issue.id, target),
     options,
   );
 }
@@ -315,22 +345,11 @@ export async function spawnAdhocWorker(
   }
   const agent = resolveAgent(ctx.config, options.agent);
   const from = (await currentBranch(ctx.paths.root)) ?? "HEAD";
-  const { path, branch } = await createWorktree(ctx, { name, from });
-  await installSkills(ctx, path);
-  const token = await issueToken(ctx.paths, name);
-  const mcpConfigPath = await writeMcpConfig(ctx, name, token);
-  return startSession(
+  return startWorkerSession(
     ctx,
-    { name, kind: "adhoc", issue: null, epic: null, branch, target: from, worktree: path },
     agent,
-    {
-      role: "adhoc",
-      cwd: path,
-      prompt: adhocPrompt(name, context),
-      mcpConfigPath,
-      mcpServer: mcpServer(ctx, token),
-      issue: null,
-    },
+    { name, kind: "adhoc", issue: null, epic: null, from, target: from },
+    adhocPrompt(name, context),
     options,
   );
 }
