@@ -1,13 +1,6 @@
 import type { JigContext } from "./context.js";
 import { branchTips } from "./git-ops.js";
-import { conflictReports } from "./landing/index.js";
-import {
-  type LandVerdict,
-  listQueue,
-  type QueueEntry,
-  readVerdict,
-  type StoredVerdict,
-} from "./landing/queue.js";
+import { conflictReports, type LandVerdict, landingOf, type QueueCache } from "./landing/index.js";
 import { describeExit, readWorkerStatus, sessionRunning, type WorkerRecord } from "./workers.js";
 
 // What `jig ps`, the jig://workers resource and the dashboard show about each worker.
@@ -48,15 +41,7 @@ export async function listWorkerViews(
 ): Promise<WorkerView[]> {
   const records = (await ctx.workers.list()).filter((r) => !options.epic || r.epic === options.epic);
   // Each target's land queue is listed once, for the positions of the workers waiting in it.
-  const queues = new Map<string, Promise<QueueEntry[]>>();
-  const queueOf = (target: string) => {
-    let queue = queues.get(target);
-    if (!queue) {
-      queue = listQueue(ctx.paths, target).catch(() => []);
-      queues.set(target, queue);
-    }
-    return queue;
-  };
+  const queues: QueueCache = new Map();
   const tips = (options.withChanges ?? true) ? await branchTips(ctx.paths.root) : null;
   const changesOf = async (record: WorkerRecord): Promise<WorkerView["changes"]> => {
     const from = tips?.get(record.target);
@@ -71,7 +56,7 @@ export async function listWorkerViews(
   };
   const withChanges = options.withChanges ?? true;
   const views = await Promise.all(
-    records.map((record) => viewOf(ctx, record, { changesOf, queueOf, withChanges })),
+    records.map((record) => viewOf(ctx, record, { changesOf, queues, withChanges })),
   );
   await ctx.git.flush();
   return views;
@@ -82,24 +67,16 @@ async function viewOf(
   record: WorkerRecord,
   {
     changesOf,
-    queueOf,
+    queues,
     withChanges,
   }: {
     changesOf: (record: WorkerRecord) => Promise<WorkerView["changes"]>;
-    queueOf: (target: string) => Promise<QueueEntry[]>;
+    queues: QueueCache;
     withChanges: boolean;
   },
 ): Promise<WorkerView> {
   const status = await readWorkerStatus(record.worktree);
-  const verdict = await readVerdict(ctx.paths, record.name).catch(() => null);
-  let landing: LandVerdict | null = null;
-  if (verdict && (verdict.state === "queued" || verdict.state === "landing")) {
-    const position = (await queueOf(record.target)).findIndex((entry) => entry.worker === record.name);
-    // A verdict file left "queued" by a request no longer in the queue says nothing current.
-    if (position >= 0) landing = { ...strip(verdict), position: position + 1 };
-  } else if (verdict && verdict.at >= record.started) {
-    landing = strip(verdict); // a verdict of an earlier session of this task is not this one's
-  }
+  const landing = await landingOf(ctx.paths, record, queues);
   const alive = sessionRunning(record);
   let state: WorkerView["status"] = status?.status ?? "starting";
   // A session that ended while "working" is dead (or exited); "blocked" and "done" say more, so they stay.
@@ -185,8 +162,6 @@ export async function conflictWarnings(
   }
   return result;
 }
-
-const strip = ({ request: _request, at: _at, ...verdict }: StoredVerdict): LandVerdict => verdict;
 
 /** The land a view shows in flight — queued (with its place) or landing — or null. */
 export function landingInFlight(

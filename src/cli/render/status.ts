@@ -1,5 +1,5 @@
 import type { EpicProgress } from "../../core/epic-progress.js";
-import type { LandVerdict } from "../../core/landing/queue.js";
+import type { LandVerdict } from "../../core/landing/index.js";
 import { landingInFlight } from "../../core/worker-view.js";
 import { colors, escapeControls } from "../output.js";
 import { messageLines } from "./message.js";

@@ -241,3 +241,4 @@ function strip(verdict: LandVerdict & { request?: string; at?: string }): LandVe
 }
 
 export { type ConflictReport, checkConflicts, conflictReports } from "./conflicts.js";
+export { landingOf, type QueueCache } from "./view.js";
