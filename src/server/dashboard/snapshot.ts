@@ -49,24 +49,9 @@ export interface DashboardEpic {
   landed: CommitInfo[];
 }
 
-export interface DashboardWorker {
-  name: string;
-  kind: WorkerView["kind"];
-  issue: string | null;
-  epic: string | null;
-  branch: string;
-  target: string;
-  agent: string;
-  status: WorkerView["status"];
-  alive: boolean;
-  message: string | null;
-  /** How the session ended (`exit code 1: …`), or null while it runs. */
-  exit: string | null;
-  changes: WorkerView["changes"];
+/** A worker as the dashboard shows it: its view (core/worker-view.ts) less the pid, usage and landed commits. */
+export interface DashboardWorker extends Omit<WorkerView, "pid" | "usage" | "landed" | "landing"> {
   costUsd: number | null;
-  started: string;
-  updated: string | null;
-  attempt: number;
   landing: { state: string; position: number | null } | null;
   conflicts: ConflictWarning[];
 }
@@ -198,24 +183,11 @@ async function dashboardEpic(
 }
 
 function workerRow(view: WorkerView, conflicts: ConflictWarning[]): DashboardWorker {
+  const { pid: _pid, usage, landed: _landed, landing, ...shown } = view;
   return {
-    name: view.name,
-    kind: view.kind,
-    issue: view.issue,
-    epic: view.epic,
-    branch: view.branch,
-    target: view.target,
-    agent: view.agent,
-    status: view.status,
-    alive: view.alive,
-    message: view.message,
-    exit: view.exit,
-    changes: view.changes,
-    costUsd: view.usage?.costUsd ?? null,
-    started: view.started,
-    updated: view.updated,
-    attempt: view.attempt,
-    landing: view.landing ? { state: view.landing.state, position: view.landing.position ?? null } : null,
+    ...shown,
+    costUsd: usage?.costUsd ?? null,
+    landing: landing ? { state: landing.state, position: landing.position ?? null } : null,
     conflicts,
   };
 }
