@@ -1,6 +1,3 @@
-import { join } from "node:path";
-import { JigError } from "../../errors.js";
-import { PACKAGE_ROOT } from "../../version.js";
 import {
   type AgentBackend,
   childEnv,
@@ -10,7 +7,7 @@ import {
   num,
   type SessionOutput,
 } from "./backend.js";
-import { which } from "./which.js";
+import { agentBinary } from "./which.js";
 
 // Claude Code, headless. Tools are pre-approved with --allowedTools, which works for every user; the
 // blanket bypass is used only where Claude Code accepts it (not root, or root with IS_SANDBOX=1).
@@ -62,16 +59,12 @@ export const claudeBackend: AgentBackend = {
   resumes: true,
   async launch(request: LaunchRequest): Promise<LaunchSpec> {
     const command = request.config.command ?? "claude";
-    const binary = which(command, [join(PACKAGE_ROOT, "node_modules", ".bin")]);
-    if (!binary) {
-      throw new JigError(
-        "PRECONDITION_FAILED",
-        `the claude backend needs Claude Code, but '${command}' is not installed or not on PATH`,
-        {
-          hint: "install it with `npm install -g @anthropic-ai/claude-code` (or set agents.<name>.command in jig.json), or use --agent scripted",
-        },
-      );
-    }
+    const binary = agentBinary(command, {
+      backend: "claude",
+      product: "Claude Code",
+      npmPackage: "@anthropic-ai/claude-code",
+      orElse: "or use --agent scripted",
+    });
     // The env the session gets decides, as Claude Code reads IS_SANDBOX from its own environment.
     const env = claudeEnv(process.env, { ...request.config.env, JIG_WORKER: request.name });
     const canBypass = claudeAllowsBypass(env);

@@ -2,9 +2,7 @@ import { type Dirent, existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, isAbsolute, join, resolve } from "node:path";
-import { JigError } from "../../errors.js";
 import { toToml } from "../../lib/toml.js";
-import { PACKAGE_ROOT } from "../../version.js";
 import {
   type AgentBackend,
   childEnv,
@@ -17,7 +15,7 @@ import {
   type SessionOutput,
 } from "./backend.js";
 import { JIG_TOOL_NAMES } from "./claude.js";
-import { which } from "./which.js";
+import { agentBinary } from "./which.js";
 
 // OpenAI Codex CLI, headless: `codex exec --json` with its own CODEX_HOME in the session's private
 // directory: config.toml (jig's MCP server under `mcp_servers.jig`, only jig's tools enabled and
@@ -33,14 +31,11 @@ export const codexBackend: AgentBackend = {
   resumes: true,
   async launch(request: LaunchRequest): Promise<LaunchSpec> {
     const command = request.config.command ?? "codex";
-    const binary = which(command, [join(PACKAGE_ROOT, "node_modules", ".bin")]);
-    if (!binary) {
-      throw new JigError(
-        "PRECONDITION_FAILED",
-        `the codex backend needs the Codex CLI, but '${command}' is not installed or not on PATH`,
-        { hint: "install it with `npm install -g @openai/codex` (or set agents.<name>.command in jig.json)" },
-      );
-    }
+    const binary = agentBinary(command, {
+      backend: "codex",
+      product: "the Codex CLI",
+      npmPackage: "@openai/codex",
+    });
     const home = join(request.privateDir, "codex-home");
     await mkdir(home, { recursive: true, mode: 0o700 });
     await writeFile(join(home, "config.toml"), codexConfig(request), { mode: 0o600 });

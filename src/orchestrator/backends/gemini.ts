@@ -2,9 +2,7 @@ import { closeSync, existsSync, openSync, readdirSync, readSync } from "node:fs"
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { JigError } from "../../errors.js";
 import { toToml } from "../../lib/toml.js";
-import { PACKAGE_ROOT } from "../../version.js";
 import {
   type AgentBackend,
   childEnv,
@@ -18,7 +16,7 @@ import {
 } from "./backend.js";
 import { JIG_TOOL_NAMES, WORKER_COMMANDS } from "./claude.js";
 import { mergeSettings } from "./codex.js";
-import { which } from "./which.js";
+import { agentBinary } from "./which.js";
 
 // Google Gemini CLI, headless: `gemini -p PROMPT -o stream-json --approval-mode default` with its own home
 // (GEMINI_CLI_HOME) in the session's private directory: .gemini/settings.json (jig's MCP server under
@@ -65,16 +63,11 @@ export const geminiBackend: AgentBackend = {
   resumes: true,
   async launch(request: LaunchRequest): Promise<LaunchSpec> {
     const command = request.config.command ?? "gemini";
-    const binary = which(command, [join(PACKAGE_ROOT, "node_modules", ".bin")]);
-    if (!binary) {
-      throw new JigError(
-        "PRECONDITION_FAILED",
-        `the gemini backend needs the Gemini CLI, but '${command}' is not installed or not on PATH`,
-        {
-          hint: "install it with `npm install -g @google/gemini-cli` (or set agents.<name>.command in jig.json)",
-        },
-      );
-    }
+    const binary = agentBinary(command, {
+      backend: "gemini",
+      product: "the Gemini CLI",
+      npmPackage: "@google/gemini-cli",
+    });
     const home = join(request.privateDir, "gemini-home");
     const dir = join(home, ".gemini");
     await mkdir(dir, { recursive: true, mode: 0o700 });
