@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: jig.json's whole schema (every field, default and error) in one place,
+// the one contract docs/usage.md documents field by field.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";

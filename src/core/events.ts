@@ -1,3 +1,5 @@
+// Just over 300 lines: the record's line format, its O_APPEND writes, rotation under the lock and the
+// incremental reader all depend on the same segment layout, so they stay together.
 import { open, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";

@@ -1,3 +1,6 @@
+// Over 300 lines on purpose: the per-file read cache, the change watch that says when that cache can be
+// trusted, and the locked, journaled writes keep one promise together (a read never misses an edit that
+// finished before it was asked for); split apart, each part would have to reach into the others' state.
 import { randomBytes } from "node:crypto";
 import { type BigIntStats, readdirSync, statSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";

@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: one remote session's whole life in the order it happens (token check,
+// cached clone, worktree, agent config, run, final push), read top to bottom like docs/remote.md.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";

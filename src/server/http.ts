@@ -1,3 +1,5 @@
+// Just over 300 lines: the Host/Origin guard, bearer auth, session binding and caps are one request
+// path; each step relies on the one before it having run.
 import { randomUUID } from "node:crypto";
 import { createServer as createHttpsServer } from "node:https";
 import { serve } from "@hono/node-server";
