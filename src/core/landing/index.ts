@@ -28,6 +28,10 @@ export type { LandVerdict } from "./queue.js";
 
 // Landing as the tools and the CLI see it: request, wait boundedly, get a verdict; and early conflict checks.
 
+// This process's landing drivers, by repository root and target: process state on purpose (its owner is
+// this module, nothing else reads it). A driver outlives the tool call that started it, a second call
+// for the same target joins it instead of starting another, and `settleDrivers` lets a process that is
+// about to exit (tests, the bench, a stdio server) wait for its drivers to finish.
 const drivers = new Map<string, Promise<void>>();
 
 /**
