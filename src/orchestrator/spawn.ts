@@ -162,7 +162,15 @@ export async function startSession(
   await mkdir(privateDir, { recursive: true, mode: 0o700 });
   const budget = headroom(budgets);
   if (placement) {
-    const { host = null, stdin, ...spec } = await placement.launch(privateDir);
+    // A launch refused before anything started (every ssh host full, a bad template) must not leave
+    // this attempt's record behind: it would read as a session starting for a minute and refuse the
+    // next spawn of the task. The earlier record comes back, or none.
+    const launched = await placement.launch(privateDir).catch(async (error: unknown) => {
+      if (previous) await ctx.workers.save(previous);
+      else await ctx.workers.remove(who.name);
+      throw error;
+    });
+    const { host = null, stdin, ...spec } = launched;
     const pid = await startSupervised(ctx, record, { ...spec, type: agent.backend.type, stdin, budget });
     await recordSpawned(ctx, record);
     return ctx.workers.update(who.name, (current) => ({ ...current, pid, host }));

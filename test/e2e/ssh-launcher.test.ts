@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -180,6 +180,9 @@ describe.skipIf(unavailable !== null)("ssh against a real sshd on loopback", () 
       expect(full.code).not.toBe(0);
       expect(full.stderr).toContain("every ssh host is at its worker limit");
       expect(full.stderr).toContain(`root@127.0.0.1:${sshd.port} 1/1, root@localhost:${sshd.port} 1/1`);
+      // The refused spawn left no record behind (one would read as a session starting and refuse the
+      // task's next spawn for a minute).
+      expect(existsSync(join(root, ".jig", "workers", "ep-03-three.json"))).toBe(false);
       // No process on this machine (the "host" included) carries a worker token in its arguments.
       const ps = execFileSync("ps", ["-eo", "args="], { encoding: "utf8" });
       expect(ps).toContain("ssh-session");
