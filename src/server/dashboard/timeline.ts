@@ -5,20 +5,21 @@ import type { EpicStats, TaskStats } from "../../core/epic-stats.js";
 // its work, its wait to land, as timestamps the page turns into bars) and spend against the budget.
 // Both are pure functions of values the core already computes (the event record's stats, the budget book).
 
-export interface TimelineTask {
-  task: string;
-  state: TaskStats["state"];
-  readyAt: string | null;
-  claimedAt: string | null;
-  queuedAt: string | null;
-  landedAt: string | null;
-  /** The measured figures (stats' own: working time excludes earlier refused lands' queue time). */
-  toClaimMs: number | null;
-  workingMs: number | null;
-  landWaitMs: number | null;
-  retries: number;
-  costUsd: number | null;
-}
+/** A task's row: the stats' own fields (one shape; working time excludes earlier refused lands' queue time). */
+export type TimelineTask = Pick<
+  TaskStats,
+  | "task"
+  | "state"
+  | "readyAt"
+  | "claimedAt"
+  | "queuedAt"
+  | "landedAt"
+  | "toClaimMs"
+  | "workingMs"
+  | "landWaitMs"
+  | "retries"
+  | "costUsd"
+>;
 
 export interface EpicTimeline {
   /** When the epic was planned: the left edge. */
