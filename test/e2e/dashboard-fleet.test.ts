@@ -1,19 +1,14 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
+import { launchChromium, skipWithoutChromium, TEST_OUTPUT } from "../helpers/browser.js";
 import { runCli } from "../helpers/cli.js";
 import { background, epicRepo, planAndSpawn, waitFor, writeAndLand } from "../helpers/epic.js";
 
 // Operating a fleet from the dashboard, in Debian's Chromium against a real `jig serve`: an epic in flight
 // where one task landed, one worker went silent and one task waits on it. The page must show the timeline
 // rows, the alarm banner on top and the epic's spend against its budget. Screenshot: test-output/.
-
-const CHROMIUM = "/usr/bin/chromium";
-const OUTPUT = join(import.meta.dirname, "..", "..", "test-output");
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-const IN_CI = process.env.CI === "true";
-if (!HAS_CHROMIUM && !IN_CI) console.log(`skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
 /** A duration as the page writes it: 2.2s, 23s, 3m 4s. */
 const D = String.raw`(?:\d+\.\ds|\d+s|\d+m(?: \d+s)?)`;
@@ -25,10 +20,8 @@ afterAll(async () => {
   for (const cleanup of cleanups) cleanup();
 });
 
-describe.skipIf(!HAS_CHROMIUM && !IN_CI)("the dashboard operates a fleet", () => {
+describe.skipIf(skipWithoutChromium())("the dashboard operates a fleet", () => {
   it("shows each task's timeline, the alarm banner and spend against the budget", async () => {
-    if (!HAS_CHROMIUM)
-      throw new Error(`no Chromium at ${CHROMIUM}: CI must run the dashboard's browser test`);
     const root = epicRepo(
       [
         {
@@ -60,19 +53,7 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)("the dashboard operates a fleet", () =>
     });
     const url = /dashboard at (\S+)/.exec(serve.output())![1]!;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(error.message));
@@ -113,8 +94,8 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)("the dashboard operates a fleet", () =>
     expect(await spend.getAttribute("data-fraction")).toBe("0.400");
     expect(await spend.locator("svg.meter rect.fill").getAttribute("width")).toBe("64.0");
 
-    mkdirSync(OUTPUT, { recursive: true });
-    await page.screenshot({ path: join(OUTPUT, "dashboard-fleet.png"), fullPage: true });
+    mkdirSync(TEST_OUTPUT, { recursive: true });
+    await page.screenshot({ path: join(TEST_OUTPUT, "dashboard-fleet.png"), fullPage: true });
     expect(errors).toEqual([]);
   });
 });

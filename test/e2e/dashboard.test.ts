@@ -1,7 +1,8 @@
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
+import { launchChromium, skipWithoutChromium, TEST_OUTPUT } from "../helpers/browser.js";
 import { runCli } from "../helpers/cli.js";
 import { background, epicRepo, waitFor, writeAndLand } from "../helpers/epic.js";
 import { tempDir } from "../helpers/repo.js";
@@ -9,8 +10,6 @@ import { tempDir } from "../helpers/repo.js";
 // The web dashboard in a real browser: Debian's Chromium driven by playwright-core, against `jig serve`
 // on a repository where an epic runs with the scripted agent. The screenshot is kept in test-output/.
 
-const CHROMIUM = "/usr/bin/chromium";
-const OUTPUT = join(import.meta.dirname, "..", "..", "test-output");
 const HOSTILE = '<script>window.__pwned = 1</script>\n<img src="x" onerror="window.__pwned = 2">';
 
 const children: { child: { kill: (signal?: NodeJS.Signals) => boolean } }[] = [];
@@ -20,16 +19,8 @@ afterAll(async () => {
   for (const { child } of children) child.kill("SIGTERM");
 });
 
-// Without Chromium the test says so in one line and skips; in CI (.ci/run sets CI=true and installs
-// Chromium) a missing browser fails instead, so a green CI always includes the browser test.
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-const IN_CI = process.env.CI === "true";
-if (!HAS_CHROMIUM && !IN_CI) console.log(`skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-
-describe.skipIf(!HAS_CHROMIUM && !IN_CI)("the dashboard in Chromium", () => {
+describe.skipIf(skipWithoutChromium())("the dashboard in Chromium", () => {
   it("shows the graph and workers, updates live, opens an issue, never runs its script", async () => {
-    if (!HAS_CHROMIUM)
-      throw new Error(`no Chromium at ${CHROMIUM}: CI must run the dashboard's browser test`);
     const go = join(tempDir(), "go");
     const root = epicRepo([
       { slug: "one", steps: writeAndLand("one.txt", "1\n") },
@@ -71,18 +62,7 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)("the dashboard in Chromium", () => {
     const run = background(root, ["run", "ep"]);
     children.push(run);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(error.message));
@@ -127,8 +107,8 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)("the dashboard in Chromium", () => {
     ).toBeUndefined();
     expect(await page.locator("aside#issue script, aside#issue img").count()).toBe(0);
 
-    mkdirSync(OUTPUT, { recursive: true });
-    await page.screenshot({ path: join(OUTPUT, "dashboard.png"), fullPage: true });
+    mkdirSync(TEST_OUTPUT, { recursive: true });
+    await page.screenshot({ path: join(TEST_OUTPUT, "dashboard.png"), fullPage: true });
     expect(errors).toEqual([]);
     expect(await run.exited).toBe(0);
   });
