@@ -8,6 +8,11 @@ export interface GraphNode {
   assigned?: string | null;
 }
 
+/** Nodes by id: a Map, or a snapshot's index of its issue array (issue-store.ts keeps one per shape). */
+export interface ById<T> {
+  get(id: string): T | undefined;
+}
+
 export interface GraphProblem {
   id: string;
   field: "depends";
@@ -70,12 +75,12 @@ export function findCycles(nodes: readonly GraphNode[]): string[][] {
 }
 
 /** The dependencies of a node that are not complete yet. */
-export function waitingOn(node: GraphNode, byId: ReadonlyMap<string, GraphNode>): string[] {
+export function waitingOn(node: GraphNode, byId: ById<GraphNode>): string[] {
   return node.depends.filter((dep) => byId.get(dep)?.status !== "complete");
 }
 
 /** A planned, unassigned node whose dependencies are all complete. */
-export function isReady(node: GraphNode, byId: ReadonlyMap<string, GraphNode>): boolean {
+export function isReady(node: GraphNode, byId: ById<GraphNode>): boolean {
   return node.status === "planned" && !node.assigned && waitingOn(node, byId).length === 0;
 }
 

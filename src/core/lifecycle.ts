@@ -13,6 +13,7 @@ import { type Caller, revokeToken } from "./identity.js";
 import { resolveReference } from "./ids.js";
 import { applyPatch, type Issue, type IssuePatch, type IssueStatus, parseIssue } from "./issue.js";
 import type { IssueSnapshot } from "./issue-store.js";
+import type { IssuesById } from "./tasks.js";
 import {
   type LandVerdict,
   readLanded,
@@ -153,7 +154,7 @@ export async function claimTransition(
     epic?: string;
     worker: WorkerRecord | null;
     /** The snapshot's issues by id and its subtasks in plan order (tasks.ts keeps them per snapshot). */
-    view: (snapshot: IssueSnapshot) => { byId: Map<string, Issue>; ordered: Issue[] };
+    view: (snapshot: IssueSnapshot) => { byId: IssuesById; ordered: Issue[] };
   },
 ): Promise<Claimed> {
   const { assignee, own } = options;
@@ -162,7 +163,7 @@ export async function claimTransition(
     let task: Issue | undefined;
     if (own) {
       if (options.issue) {
-        const asked = resolveReference(options.issue, [...byId.keys()], { epic: byId.get(own)?.epic });
+        const asked = resolveReference(options.issue, [...byId.ids()], { epic: byId.get(own)?.epic });
         if (asked !== own)
           throw new JigError(
             "FORBIDDEN",
@@ -176,7 +177,7 @@ export async function claimTransition(
           hint: "call set_status with status blocked and say so",
         });
     } else if (options.issue) {
-      task = byId.get(resolveReference(options.issue, [...byId.keys()], { epic: options.epic }));
+      task = byId.get(resolveReference(options.issue, [...byId.ids()], { epic: options.epic }));
     } else {
       task = ordered.find((issue) => (!options.epic || issue.epic === options.epic) && isReady(issue, byId));
       if (!task) {

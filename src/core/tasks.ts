@@ -4,7 +4,7 @@ import { authorize } from "./authority.js";
 import type { JigContext } from "./context.js";
 import { defaultTarget, taskTarget } from "./epics.js";
 import { recordEvent } from "./events.js";
-import { isReady, waitingOn } from "./graph.js";
+import { type ById, isReady, waitingOn } from "./graph.js";
 import type { Caller } from "./identity.js";
 import { type Issue, type IssueStatus, IssueStatusSchema } from "./issue.js";
 import type { IssueSnapshot } from "./issue-store.js";
@@ -25,29 +25,49 @@ export interface ClaimResult {
 const byNumber = (a: Issue, b: Issue) =>
   a.epic.localeCompare(b.epic) || (a.number ?? 0) - (b.number ?? 0) || a.id.localeCompare(b.id);
 
+/** A snapshot's issues by id, without a map of its own (see `planView`). */
+export interface IssuesById extends ById<Issue> {
+  ids(): Iterable<string>;
+}
+
 /** One snapshot's issues by id and its subtasks in plan order, with their list rows once asked for. */
 interface PlanView {
   version: number;
   shape: number;
-  byId: Map<string, Issue>;
+  byId: IssuesById;
+  /** The subtasks' positions in the snapshot's issues, in plan order (the same while the shape holds). */
+  order: number[];
   ordered: Issue[];
   rows: TaskRow[] | null;
 }
 
-// Kept per store for its latest snapshot: a read of 10,000 unchanged issues costs a lookup, not a sort.
+// Kept per store for its latest snapshot: a read of 10,000 unchanged issues costs a lookup, not a sort,
+// and a claim (a new version of the same shape) costs one pass over the plan order, not a new map.
 const views = new WeakMap<object, PlanView>();
 
 function planView(store: object, snapshot: IssueSnapshot): PlanView {
-  const { version, shape } = snapshot;
+  const { version, shape, issues } = snapshot;
   const cached = views.get(store);
   if (cached && version !== undefined && cached.version === version) return cached;
-  const byId = new Map(snapshot.issues.map((issue) => [issue.id, issue]));
+  const positions = snapshot.positions ?? new Map(issues.map((issue, i) => [issue.id, i]));
+  const byId: IssuesById = {
+    get: (id) => {
+      const at = positions.get(id);
+      return at === undefined ? undefined : issues[at];
+    },
+    ids: () => positions.keys(),
+  };
   // Same ids, kinds, epics and numbers: the plan order holds; only the issues themselves are new.
-  const ordered =
+  const order =
     cached && shape !== undefined && cached.shape === shape
-      ? cached.ordered.map((issue) => byId.get(issue.id)!)
-      : snapshot.issues.filter((issue) => issue.kind === "subtask").sort(byNumber);
-  const view = { version: version ?? -1, shape: shape ?? -1, byId, ordered, rows: null };
+      ? cached.order
+      : issues
+          .map((issue, i) => ({ issue, i }))
+          .filter(({ issue }) => issue.kind === "subtask")
+          .sort((a, b) => byNumber(a.issue, b.issue))
+          .map(({ i }) => i);
+  const ordered = order.map((i) => issues[i]!);
+  const view = { version: version ?? -1, shape: shape ?? -1, byId, order, ordered, rows: null };
   if (version !== undefined && shape !== undefined) views.set(store, view);
   return view;
 }
@@ -152,7 +172,7 @@ export const TaskRowSchema = z.object({
 });
 export type TaskRow = z.infer<typeof TaskRowSchema>;
 
-export function taskRow(issue: Issue, byId: ReadonlyMap<string, Issue>): TaskRow {
+export function taskRow(issue: Issue, byId: ById<Issue>): TaskRow {
   return {
     id: issue.id,
     kind: issue.kind,

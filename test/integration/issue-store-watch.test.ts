@@ -128,6 +128,35 @@ describe("IssueStore with a watch (trackChanges)", () => {
     }
   });
 
+  it("a status change updates the snapshot in place of a rebuild: earlier snapshots stay as they were, positions stay true", async () => {
+    const { dir, store, human } = trackedStore();
+    const consistent = (snapshot: Awaited<ReturnType<IssueStore["load"]>>) => {
+      expect(snapshot.positions?.size).toBe(snapshot.issues.length);
+      for (const [id, at] of snapshot.positions!) expect(snapshot.issues[at]?.id).toBe(id);
+    };
+    const first = await store.load();
+    await human.edit({ op: "write", path: join(dir, "e-01-a.md"), content: task("blocked") });
+    const second = await store.load();
+    expect(first.issues.find((issue) => issue.id === "e-01-a")?.status).toBe("planned");
+    expect(second.issues.find((issue) => issue.id === "e-01-a")?.status).toBe("blocked");
+    expect(second.shape).toBe(first.shape);
+    expect(second.version).not.toBe(first.version);
+    consistent(second);
+    // A file turned invalid changes the shape (the issue leaves the list, a problem names it)...
+    await human.edit({ op: "write", path: join(dir, "e-01-a.md"), content: "---\nstatus: [\n---\n" });
+    const broken = await store.load();
+    expect(broken.issues.map((issue) => issue.id).sort()).toEqual(["e", "e-02-b"]);
+    expect(broken.problems.map((problem) => problem.file)).toContain("e-01-a.md");
+    consistent(broken);
+    // ...and a status change after that lands on the right issue.
+    await human.edit({ op: "write", path: join(dir, "e-02-b.md"), content: task("blocked", "w1") });
+    const after = await store.load();
+    expect(after.issues.find((issue) => issue.id === "e-02-b")?.assigned).toBe("w1");
+    expect(broken.issues.find((issue) => issue.id === "e-02-b")?.assigned).toBeNull();
+    expect(after.problems).toEqual(broken.problems);
+    consistent(after);
+  });
+
   it("sees another jig process's writes, and its own writes at once", async () => {
     const { dir, stateDir, store, statusOf } = trackedStore();
     await store.load();
