@@ -1,3 +1,5 @@
+import { type BigIntStats, existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { JigError } from "../errors.js";
 import { git, gitRun } from "../lib/git.js";
 
@@ -104,8 +106,15 @@ export async function changedFiles(
   return { added, removed, files: names.length, names };
 }
 
-/** Every local branch's tip commit, from one `git for-each-ref`. */
+/**
+ * Every local branch's tip commit, from one `git for-each-ref` — or, when no branch can have moved
+ * since the last call in this process, that call's answer. set_status asks on every call (its early
+ * conflict check), and spawning git cost more than the rest of the call (docs/performance.md).
+ */
 export async function branchTips(cwd: string): Promise<Map<string, string>> {
+  const key = refsKey(await commonDir(cwd));
+  const known = tipsSeen.get(cwd);
+  if (key !== null && known?.key === key) return new Map(known.tips);
   const out = await git(cwd, ["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/"]).catch(
     () => "",
   );
@@ -114,7 +123,60 @@ export async function branchTips(cwd: string): Promise<Map<string, string>> {
     const space = line.indexOf(" ");
     if (space > 0) tips.set(line.slice(space + 1).replace(/^refs\/heads\//, ""), line.slice(0, space));
   }
+  // The key was taken before git read the refs: a branch moved in between changes the next key.
+  if (key !== null && out !== "") tipsSeen.set(cwd, { key, tips: new Map(tips) });
+  else tipsSeen.delete(cwd);
   return tips;
+}
+
+const tipsSeen = new Map<string, { key: string; tips: Map<string, string> }>();
+const commonDirs = new Map<string, Promise<string | null>>();
+
+/** The repository's common git directory (where branches live), or null when its refs are not files. */
+function commonDir(cwd: string): Promise<string | null> {
+  let known = commonDirs.get(cwd);
+  if (!known) {
+    known = gitRun(cwd, ["rev-parse", "--path-format=absolute", "--git-common-dir"]).then((out) => {
+      const dir = out.exitCode === 0 ? out.stdout.trim() : "";
+      // The reftable backend keeps every ref in a few binary tables: no per-branch file to watch.
+      return dir && !existsSync(join(dir, "reftable")) ? dir : null;
+    });
+    commonDirs.set(cwd, known);
+  }
+  return known;
+}
+
+/**
+ * A fingerprint of every branch's ref: each loose ref file under refs/heads (inode, mtime, size), each
+ * directory there, and packed-refs. git moves a branch by renaming a new file over its ref (or rewriting
+ * packed-refs), so any move changes the fingerprint — unless it happened within the file system's
+ * timestamp granularity of the last look and reused the inode. So a fingerprint with anything modified
+ * in the last two seconds (a new ref file's mtime, or its directory's) is not trusted (null: ask git),
+ * the way git treats a "racily clean" index entry.
+ */
+function refsKey(dir: string | null): string | null {
+  if (dir === null) return null;
+  const parts: string[] = [];
+  const recent = Date.now() - 2_000;
+  const add = (path: string, info: BigIntStats): boolean => {
+    parts.push(`${path}:${info.ino}:${info.mtimeNs}:${info.ctimeNs}:${info.size}`);
+    return Number(info.mtimeMs) < recent;
+  };
+  const walk = (path: string): boolean => {
+    const info = statSync(path, { bigint: true });
+    if (!add(path, info)) return false;
+    if (!info.isDirectory()) return true;
+    for (const name of readdirSync(path)) if (!walk(join(path, name))) return false;
+    return true;
+  };
+  try {
+    if (!walk(join(dir, "refs", "heads"))) return null;
+    const packed = statSync(join(dir, "packed-refs"), { bigint: true, throwIfNoEntry: false });
+    if (packed && !add("packed-refs", packed)) return null;
+  } catch {
+    return null; // a ref removed while walking, a lock file vanishing: ask git
+  }
+  return parts.join("\n");
 }
 
 /** Moves `branch` to `next` only if it still points at `expected` (compare-and-swap). */

@@ -1,8 +1,18 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GitMemo } from "../../src/core/git-memo.js";
+import { branchTips } from "../../src/core/git-ops.js";
 import { gitIn, gitRepo, tempDir } from "../helpers/repo.js";
 
 // The git memo: answers about fixed commits kept in .jig/cache/git.json, shared between processes.
@@ -129,5 +139,74 @@ describe("git memo", () => {
       const [from, to] = key.split(" ").slice(1);
       expect(value).toEqual(await new GitMemo(root, `${tempDir()}/fresh.json`).changes(from!, to!));
     }
+  });
+});
+
+// branchTips keeps its last answer while no ref file under refs/heads (nor packed-refs) changed; a
+// file changed in the last two seconds is never trusted. Timestamps are set back here so the cache is
+// used, and the moves below must still be seen: by the ref file's inode, size or ctime.
+describe("branch tips", () => {
+  const backdate = (root: string) => {
+    const past = new Date(Date.now() - 60_000);
+    const walk = (path: string) => {
+      utimesSync(path, past, past);
+      if (statSync(path).isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+    };
+    walk(join(root, ".git", "refs", "heads"));
+    if (existsSync(join(root, ".git", "packed-refs")))
+      utimesSync(join(root, ".git", "packed-refs"), past, past);
+  };
+  // A `git` on PATH that always fails: an answer now can only come from the cache.
+  const withoutGit = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const bin = tempDir("no-git-");
+    writeFileSync(join(bin, "git"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      return await fn();
+    } finally {
+      process.env.PATH = path;
+    }
+  };
+
+  it("answers from the last look while no branch moved, and sees every move, new branch and deletion at once", async () => {
+    const { root, left, right } = repoWithBranches();
+    gitIn(root, "branch", "-q", "nested/one", left);
+    expect((await branchTips(root)).get("left")).toBe(left);
+    backdate(root);
+    await branchTips(root); // a look at old timestamps: kept
+    expect((await withoutGit(() => branchTips(root))).get("nested/one")).toBe(left);
+
+    gitIn(root, "update-ref", "refs/heads/left", right);
+    backdate(root); // as if the move were older than the racy window
+    expect((await branchTips(root)).get("left")).toBe(right);
+
+    gitIn(root, "branch", "-q", "nested/two", right);
+    backdate(root);
+    expect((await branchTips(root)).get("nested/two")).toBe(right);
+
+    gitIn(root, "branch", "-q", "-D", "nested/one");
+    backdate(root);
+    expect((await branchTips(root)).has("nested/one")).toBe(false);
+
+    gitIn(root, "pack-refs", "--all");
+    backdate(root);
+    expect((await branchTips(root)).get("left")).toBe(right);
+    gitIn(root, "update-ref", "refs/heads/left", left);
+    backdate(root);
+    expect((await branchTips(root)).get("left")).toBe(left);
+    // Nothing moved since: the cache answers.
+    expect((await withoutGit(() => branchTips(root))).get("left")).toBe(left);
+  });
+
+  it("asks git again when a ref changed within the last two seconds", async () => {
+    const { root, left, right } = repoWithBranches();
+    backdate(root);
+    await branchTips(root);
+    gitIn(root, "update-ref", "refs/heads/left", right);
+    // Recent: not trusted, so the failing git is asked and nothing is known.
+    expect((await withoutGit(() => branchTips(root))).size).toBe(0);
+    expect((await branchTips(root)).get("left")).toBe(right);
+    expect(left).not.toBe(right);
   });
 });
