@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { type BigIntStats, readFileSync, statSync } from "node:fs";
 import { chmod, mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { JigError } from "../errors.js";
@@ -111,18 +112,51 @@ export async function adminToken(paths: JigPaths): Promise<string> {
 // Compared when the claimed identity does not exist, so an unknown name costs what a wrong secret does.
 const DECOY = digest(`decoy.${newSecret()}`);
 
-async function expectedDigest(
+// The identity files as last read, by path, with the stat they were read at: every HTTP request
+// authenticates, and reading a file through the thread pool cost more than the rest of a no-op call.
+const seen = new Map<string, { key: string; text: string }>();
+
+/**
+ * A small private file's text, or null when it does not exist: one `stat`, and a read only when the
+ * file changed. A revoked token's record is deleted, so the `stat` sees it at once; a file changed in
+ * the last two seconds is read again (a rename can reuse an inode within one timestamp tick).
+ */
+function identityText(file: string): string | null {
+  let info: BigIntStats | undefined;
+  try {
+    info = statSync(file, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    info = undefined;
+  }
+  if (!info) {
+    seen.delete(file);
+    return null;
+  }
+  const key = `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+  const known = seen.get(file);
+  if (known?.key === key && Date.now() - Number(info.ctimeMs) > 2_000) return known.text;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
+  if (seen.size >= 10_000) seen.clear();
+  seen.set(file, { key, text });
+  return text;
+}
+
+function expectedDigest(
   paths: JigPaths,
   role: string,
   name: string,
-): Promise<{ digest: Buffer; caller: Caller | null }> {
+): { digest: Buffer; caller: Caller | null } {
   if (role === "admin") {
-    const token = (await readFile(adminFile(paths), "utf8").catch(() => "")).trim();
+    const token = (identityText(adminFile(paths)) ?? "").trim();
     return token ? { digest: digest(token), caller: ADMIN } : { digest: DECOY, caller: null };
   }
-  const text = await readFile(recordFile(paths, name), "utf8").catch(() =>
-    readFile(decoyFile(paths), "utf8").catch(() => ""),
-  );
+  // An unknown name reads the decoy the same way, so it costs what a known one does.
+  const text = identityText(recordFile(paths, name)) ?? identityText(decoyFile(paths)) ?? "";
   let record: IdentityRecord | null = null;
   try {
     record = text ? (JSON.parse(text) as IdentityRecord) : null;
@@ -144,7 +178,7 @@ export async function authenticate(paths: JigPaths, token: string): Promise<Call
   const match = TOKEN_PATTERN.exec(token);
   const role = match?.[1] ?? "worker";
   const name = match ? Buffer.from(match[2]!, "base64url").toString("utf8") : "";
-  const expected = match ? await expectedDigest(paths, role, name) : { digest: DECOY, caller: null };
+  const expected = match ? expectedDigest(paths, role, name) : { digest: DECOY, caller: null };
   // Always one fixed-length comparison, whatever was presented.
   const same = timingSafeEqual(digest(token), expected.digest);
   if (!same || !expected.caller) throw unauthorized;

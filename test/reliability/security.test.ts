@@ -7,13 +7,21 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isLoopback } from "../../src/cli/serve.js";
 import { openContext } from "../../src/core/context.js";
-import { ADMIN, adminToken, authenticate, issueToken, plannerName } from "../../src/core/identity.js";
+import {
+  ADMIN,
+  adminToken,
+  authenticate,
+  issueToken,
+  plannerName,
+  revokeToken,
+} from "../../src/core/identity.js";
 import { explainBadBranch } from "../../src/core/issue.js";
 import { writeWorkerStatus } from "../../src/core/workers.js";
 import { createWorktree } from "../../src/core/worktrees.js";
@@ -308,6 +316,33 @@ describe("6 fail-open and documentation mismatches", () => {
       wrongSecretMedianUs: wrongSecretMedianUs!,
       unknownNameMedianUs: unknownNameMedianUs!,
     });
+  });
+});
+
+describe("6b identity files are cached by their stat, never past a change", () => {
+  it("a revoked token is refused on the very next call, and a reissued one replaces the old at once", async () => {
+    const root = repoWithEpic();
+    const ctx = await openContext({ root });
+    const first = await issueToken(ctx.paths, "w1");
+    // Many calls: the record is read once and then answered from the cache while unchanged.
+    for (let i = 0; i < 20; i++)
+      expect(await authenticate(ctx.paths, first)).toEqual({ role: "worker", name: "w1" });
+    const second = await issueToken(ctx.paths, "w1");
+    await expect(authenticate(ctx.paths, first)).rejects.toThrow(/not valid/);
+    expect(await authenticate(ctx.paths, second)).toEqual({ role: "worker", name: "w1" });
+    await revokeToken(ctx.paths, "w1");
+    await expect(authenticate(ctx.paths, second)).rejects.toThrow(/not valid/);
+    // The same file set back to an old time (a cached, trusted entry) and then replaced in place with
+    // the same size: its inode or ctime still tells.
+    const third = await issueToken(ctx.paths, "w1");
+    const record = join(ctx.paths.secretsDir, "ids", `${Buffer.from("w1").toString("base64url")}.json`);
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(record, past, past);
+    expect(await authenticate(ctx.paths, third)).toEqual({ role: "worker", name: "w1" });
+    const fourth = await issueToken(ctx.paths, "w1");
+    utimesSync(record, past, past);
+    await expect(authenticate(ctx.paths, third)).rejects.toThrow(/not valid/);
+    expect(await authenticate(ctx.paths, fourth)).toEqual({ role: "worker", name: "w1" });
   });
 });
 
