@@ -13,7 +13,6 @@ import { type Caller, revokeToken } from "./identity.js";
 import { resolveReference } from "./ids.js";
 import { applyPatch, type Issue, type IssuePatch, type IssueStatus, parseIssue } from "./issue.js";
 import type { IssueSnapshot } from "./issue-store.js";
-import type { IssuesById } from "./tasks.js";
 import {
   type LandVerdict,
   readLanded,
@@ -23,6 +22,7 @@ import {
   writeVerdict,
 } from "./landing/queue.js";
 import { sessionFile } from "./paths.js";
+import type { IssuesById } from "./tasks.js";
 import {
   sessionRunning,
   stopSession,
