@@ -4,7 +4,7 @@ import { JigError } from "../../errors.js";
 import { mkdirState } from "../../lib/fs.js";
 import { gitRun } from "../../lib/git.js";
 import { tryLock } from "../../lib/lock.js";
-import { watchChanges } from "../../lib/watch.js";
+import { type ChangeWatch, watchChanges } from "../../lib/watch.js";
 import type { JigContext } from "../context.js";
 import { recordEvent } from "../events.js";
 import { branchCommit, isAncestor, worktreeState } from "../git-ops.js";
@@ -59,12 +59,12 @@ export async function requestLand(
   const target = record.target;
   // A remote worker's branch is what it pushed to the shared remote (before this call): fetched here first.
   if (isRemote(record)) await fetchWorkerRef(ctx, record);
-  // Asking again while queued only waits (the driver reads the branch itself when it takes it).
-  const queued = (await listQueue(ctx.paths, target)).some((entry) => entry.worker === worker);
+  // Asking again while queued only waits (the driver reads the branch itself when it takes it). One
+  // listing of the queue serves a status poll twice: whether this worker waits in it, and where.
+  let listed: QueueEntry[] | null = await listQueue(ctx.paths, target);
   const previous = await readVerdict(ctx.paths, worker);
-  let entry: QueueEntry;
-  if (queued) entry = await enqueue(ctx.paths, worker, target);
-  else {
+  let entry = listed.find((e) => e.worker === worker);
+  if (!entry) {
     // A driver gathering a batch waits for this request while its checks run (queue.ts).
     const arrived = await announceArrival(ctx.paths, target);
     try {
@@ -80,24 +80,26 @@ export async function requestLand(
         );
       }
       entry = await enqueue(ctx.paths, worker, target);
+      listed = null;
     } finally {
       await arrived();
     }
   }
+  const request = entry.request;
 
-  if (previous?.request !== entry.request) {
+  if (previous?.request !== request) {
     await recordEvent(ctx, {
       type: "land-queued",
       epic: record.epic,
       worker,
       task: record.issue,
-      request: entry.request,
+      request,
     });
     await recordVerdict(ctx, {
       state: "queued",
       worker,
       target,
-      request: entry.request,
+      request,
       at: new Date().toISOString(),
     });
   }
@@ -105,30 +107,36 @@ export async function requestLand(
   options.onProgress?.(`queued for ${target}`);
   // Woken by a change to this worker's verdict file, by this process's own driver finishing, or after
   // a second at the latest — the poll that also retries the lock, so a dead driver is taken over. The
-  // watch starts before the first read, so a verdict written in between is never missed.
-  const dir = verdictDir(ctx.paths);
-  await mkdirState(dir).catch(() => {});
-  const changes = watchChanges([dir], (_dir, file) => file === `${worker}.json`);
+  // watch starts before the first read, so a verdict written in between is never missed. A status poll
+  // (no wait) needs no watch.
+  const changes = deadline > Date.now() ? await watchVerdict(ctx, worker) : null;
   try {
     for (;;) {
       const verdict = await readVerdict(ctx.paths, worker);
-      if (verdict?.request === entry.request && (verdict.state === "landed" || verdict.state === "blocked"))
+      if (verdict?.request === request && (verdict.state === "landed" || verdict.state === "blocked"))
         return strip(verdict);
       await drive(ctx, target, options.onProgress);
       const left = deadline - Date.now();
-      if (left <= 0) {
-        const queue = await listQueue(ctx.paths, target);
-        const position = queue.findIndex((e) => e.request === entry.request);
-        const state =
-          verdict?.request === entry.request && verdict.state === "landing" ? "landing" : "queued";
+      if (left <= 0 || !changes) {
+        const queue = listed ?? (await listQueue(ctx.paths, target));
+        const position = queue.findIndex((e) => e.request === request);
+        const state = verdict?.request === request && verdict.state === "landing" ? "landing" : "queued";
         return { state, worker, target, ...(position >= 0 ? { position: position + 1 } : {}) };
       }
+      listed = null;
       const running = drivers.get(`${ctx.paths.root}\0${target}`);
       await Promise.race([changes.next(Math.min(left, 1_000)), ...(running ? [running] : [])]);
     }
   } finally {
-    changes.close();
+    changes?.close();
   }
+}
+
+/** A change flag on the worker's verdict file (its directory made first, so it can be watched). */
+async function watchVerdict(ctx: JigContext, worker: string): Promise<ChangeWatch> {
+  const dir = verdictDir(ctx.paths);
+  await mkdirState(dir).catch(() => {});
+  return watchChanges([dir], (_dir, file) => file === `${worker}.json`);
 }
 
 /**

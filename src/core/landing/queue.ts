@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readdirSync, statSync } from "node:fs";
 import { readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
@@ -101,21 +102,93 @@ export async function countArrivals(paths: JigPaths, target: string): Promise<nu
   return count;
 }
 
+/**
+ * What this process last listed of one queue directory. Queue files are never changed in place (each is
+ * written once, by a rename, and later removed), so a file's entry is read once and kept by name, and
+ * the names need reading again only when the directory itself changed: its (inode, mtime, ctime, size),
+ * stat'ed before the names were read, is kept with them. That key is trusted only when the directory's
+ * mtime was then at least RACY_MS old (a change in the same timestamp tick would not change it, as git's
+ * "racily clean" index entries); and everything is read afresh at least every FULL_CHECK_MS, so no
+ * oddity of clock or file system keeps an answer stale for longer. See docs/decisions.md.
+ */
+interface Listing {
+  /** The directory's key when `names` were read; null: not to be trusted (changed too recently). */
+  key: string | null;
+  names: string[];
+  /** Each file's entry (null: unreadable or gone), read once; a read in flight is shared. */
+  files: Map<string, Promise<QueueEntry | null>>;
+  /** The entries of `names`, once read (null while they are being read). */
+  entries: QueueEntry[] | null;
+  /** When this listing began: it is dropped FULL_CHECK_MS later, contents and all. */
+  since: number;
+}
+
+const RACY_MS = 1_000;
+const FULL_CHECK_MS = 10_000;
+const listings = new Map<string, Listing>();
+
+/**
+ * The target's queue, oldest first. A poll of a queued land costs one `stat` of the queue directory
+ * while the queue stands still, not one read per queued worker (a fan-out of 200 remote workers made
+ * that O(workers²) per round); an entry added or removed by any process is seen by the next call.
+ */
 export async function listQueue(paths: JigPaths, target: string): Promise<QueueEntry[]> {
   const dir = queueDir(paths, target);
-  let names: string[];
+  const now = Date.now();
+  let key: string;
+  let mtimeMs: number;
   try {
-    names = (await readdir(dir)).filter((name) => name.endsWith(".json")).sort();
+    const info = statSync(dir, { bigint: true });
+    key = `${info.ino}:${info.mtimeNs}:${info.ctimeNs}:${info.size}`;
+    mtimeMs = Number(info.mtimeMs);
   } catch {
+    listings.delete(dir);
     return [];
   }
-  const entries = await Promise.all(
-    names.map(async (name) => {
-      const data = await readJsonFile<Omit<QueueEntry, "file">>(join(dir, name));
-      return data ? { ...data, file: join(dir, name) } : null;
-    }),
+  let listing = listings.get(dir);
+  if (!listing || now - listing.since >= FULL_CHECK_MS) {
+    listing = { key: null, names: [], files: new Map(), entries: null, since: now };
+    listings.set(dir, listing);
+  }
+  if (listing.key !== key) {
+    let names: string[];
+    try {
+      names = readdirSync(dir)
+        .filter((name) => name.endsWith(".json"))
+        .sort();
+    } catch {
+      listings.delete(dir);
+      return [];
+    }
+    const live = new Set(names);
+    for (const name of listing.files.keys()) if (!live.has(name)) listing.files.delete(name);
+    listing.names = names;
+    listing.entries = null;
+    // Stat'ed before the names were read: a change in between makes the next call read them again.
+    listing.key = now - mtimeMs >= RACY_MS ? key : null;
+  }
+  if (listing.entries) return listing.entries.slice();
+  const names = listing.names;
+  const read = await Promise.all(names.map((name) => entryOf(listing, dir, name)));
+  const entries = read.filter((entry): entry is QueueEntry => entry !== null);
+  if (listing.names === names && read.every((entry) => entry !== null)) listing.entries = entries;
+  return entries.slice();
+}
+
+function entryOf(listing: Listing, dir: string, name: string): Promise<QueueEntry | null> {
+  const known = listing.files.get(name);
+  if (known) return known;
+  const file = join(dir, name);
+  const reading = readJsonFile<Omit<QueueEntry, "file">>(file).then((data) =>
+    data ? { ...data, file } : null,
   );
-  return entries.filter((entry): entry is QueueEntry => entry !== null);
+  listing.files.set(name, reading);
+  // Not kept: a file that could not be read (gone meanwhile, or not JSON) is read again next time.
+  const forget = () => {
+    if (listing.files.get(name) === reading) listing.files.delete(name);
+  };
+  reading.then((entry) => entry ?? forget(), forget);
+  return reading;
 }
 
 /** Adds the worker to the target's queue unless it is already waiting there; returns its entry. */
