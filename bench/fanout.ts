@@ -6,6 +6,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { openContext } from "../src/core/context.js";
 import { issueToken } from "../src/core/identity.js";
 import { createWorktree } from "../src/core/worktrees.js";
+import { NODE_FLAGS } from "../src/version.js";
 import { benchRepo } from "./fixtures.js";
 import { httpClient, startHttpServer } from "./tools.js";
 import { fmt, printTable, ratio, type Stats, stats } from "./util.js";
@@ -47,20 +48,22 @@ async function callRetrying(client: Client, name: string, args: Record<string, u
     try {
       return await client.callTool({ name, arguments: args });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause;
-      if (attempt >= 2 || cause?.code !== "UND_ERR_SOCKET") throw error;
+      if (attempt >= 2 || !cutByKeepAlive(error)) throw error;
       resent++;
     }
   }
 }
+
+// undici reports the cut as UND_ERR_SOCKET when it reads the close, ECONNRESET when it writes first.
+const cutByKeepAlive = (error: unknown): boolean =>
+  ["UND_ERR_SOCKET", "ECONNRESET"].includes((error as { cause?: { code?: string } }).cause?.code ?? "");
 
 async function connectRetrying(url: string, token: string): Promise<Client> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await httpClient(url, token);
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause;
-      if (attempt >= 2 || cause?.code !== "UND_ERR_SOCKET") throw error;
+      if (attempt >= 2 || !cutByKeepAlive(error)) throw error;
       resent++;
     }
   }
@@ -110,8 +113,16 @@ async function sessionsRows(): Promise<void> {
   writeFileSync(join(root, "jig.json"), JSON.stringify({ http: LIMITS }));
   const rows: (string | number)[][] = [];
   const memory: string[] = [];
-  for (const sessions of [50, 500]) {
-    const server = await startHttpServer(root);
+  // V8's defaults beside the flags jig starts its own servers with (NODE_FLAGS: a smaller young
+  // generation), which docs/remote.md gives for a coordinator's `jig serve`.
+  for (const [sessions, flags] of [
+    [50, []],
+    [50, NODE_FLAGS],
+    [500, []],
+    [500, NODE_FLAGS],
+  ] as const) {
+    const server = await startHttpServer(root, flags);
+    const label = `${sessions}${flags.length > 0 ? ` (${flags.join(" ")})` : ""}`;
     try {
       const idle = rssMiB(server.pid);
       const clients = await openSessions(
@@ -127,9 +138,9 @@ async function sessionsRows(): Promise<void> {
         await loop(clients, () => ({ name: "list_tasks", args: { limit: 20 }, kind: "list" }))
       ).get("list")!;
       const peak = stop();
-      const row = (label: string, s: Stats) => [
-        sessions,
+      const row = (tool: string, s: Stats) => [
         label,
+        tool,
         s.n,
         (s.n / SECONDS).toFixed(0),
         fmt(s.p50),
@@ -138,7 +149,7 @@ async function sessionsRows(): Promise<void> {
       ];
       rows.push(row("noop (baseline)", noop), row("list_tasks", list));
       memory.push(
-        `${sessions} sessions: server RSS ${idle.toFixed(0)} MiB idle, ${open.toFixed(0)} MiB with them open ` +
+        `${label} sessions: server RSS ${idle.toFixed(0)} MiB idle, ${open.toFixed(0)} MiB with them open ` +
           `(${(((open - idle) * 1024) / sessions).toFixed(0)} KiB each), ${peak.toFixed(0)} MiB peak under load`,
       );
       await Promise.all(clients.map((c) => c.close().catch(() => {})));

@@ -12,8 +12,9 @@ import { fmt, printTable, ratio, sample } from "./util.js";
 
 export async function startHttpServer(
   root: string,
+  nodeFlags: readonly string[] = [],
 ): Promise<{ url: string; token: string; pid: number; stop: () => void }> {
-  const child = spawn(process.execPath, [CLI_ENTRY, "serve", "--port", "0"], {
+  const child = spawn(process.execPath, [...nodeFlags, CLI_ENTRY, "serve", "--port", "0"], {
     cwd: root,
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -23,3 +23,14 @@ export const PACKAGE_NAME: string = pkg.name;
 export const VERSION: string = pkg.version;
 /** The built CLI entry, used to start `jig serve --stdio` and the scripted agent as child processes. */
 export const CLI_ENTRY: string = join(PACKAGE_ROOT, "dist", "src", "cli.js");
+
+/**
+ * Node flags for the long-running processes jig starts itself (each session's MCP server and supervisor,
+ * the remote proxy): a young generation of 4 MiB a half instead of V8's 16. Request garbage filled the
+ * larger one under load — 30 MiB more of a server's memory, in every one of them (docs/performance.md,
+ * "Sessions"). `jig serve` started by hand takes them from NODE_OPTIONS (docs/remote.md).
+ */
+export const NODE_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
+
+/** The argv after `process.execPath` that runs `jig <args>` with NODE_FLAGS. */
+export const jigArgv = (...args: string[]): string[] => [...NODE_FLAGS, CLI_ENTRY, ...args];

@@ -19,7 +19,7 @@ import { writeFileAtomic } from "../lib/fs.js";
 import { git, gitRun } from "../lib/git.js";
 import { withLock } from "../lib/lock.js";
 import { redactSecrets } from "../lib/redact.js";
-import { CLI_ENTRY, PACKAGE_ROOT, VERSION } from "../version.js";
+import { jigArgv, PACKAGE_ROOT, VERSION } from "../version.js";
 import { resolveAgent } from "./backends/index.js";
 import { workerPrompt } from "./prompts.js";
 
@@ -76,7 +76,7 @@ export async function runRemoteWorker(options: RemoteWorkerOptions): Promise<num
   log(`working in ${place.worktree} on ${workerBranch(name)}`);
   const mcpServer = {
     command: process.execPath,
-    args: [CLI_ENTRY, "worker-mcp"],
+    args: jigArgv("worker-mcp"),
     env: {
       JIG_TOKEN: token,
       JIG_MCP_URL: url,

@@ -17,7 +17,7 @@ import { createWorktree } from "../core/worktrees.js";
 import { JigError } from "../errors.js";
 import { mkdirState, writeFileAtomic } from "../lib/fs.js";
 import { git } from "../lib/git.js";
-import { CLI_ENTRY, PACKAGE_ROOT } from "../version.js";
+import { CLI_ENTRY, jigArgv, PACKAGE_ROOT } from "../version.js";
 import type { Budget, LaunchRequest, LaunchSpec, McpServerLaunch } from "./backends/backend.js";
 import { resolveAgent } from "./backends/index.js";
 import type { WorkerLaunch } from "./launchers/index.js";
@@ -35,7 +35,7 @@ import { writeSessionSettings } from "./session-settings.js";
 export function mcpServer(ctx: JigContext, token: string): McpServerLaunch {
   return {
     command: process.execPath,
-    args: [CLI_ENTRY, "serve", "--stdio"],
+    args: jigArgv("serve", "--stdio"),
     // The agent may run with another HOME: its jig server is told where the state is.
     env: { JIG_ROOT: ctx.paths.root, JIG_TOKEN: token, JIG_STATE_DIR: stateBase() },
   };
@@ -83,7 +83,7 @@ async function startSupervised(
   // every attempt, one after the other.
   if (record.kind === "planner") await writeFile(record.logPath, "", { mode: 0o600 });
   else await appendFile(record.logPath, "", { mode: 0o600 });
-  const child = spawnProcess(process.execPath, [CLI_ENTRY, "agent-supervise", record.name], {
+  const child = spawnProcess(process.execPath, jigArgv("agent-supervise", record.name), {
     cwd: ctx.paths.root,
     env: { ...withoutJigToken(process.env), JIG_ROOT: ctx.paths.root },
     detached: true,

@@ -5,6 +5,7 @@ import { openContext } from "../../src/core/context.js";
 import { ADMIN, adminToken } from "../../src/core/identity.js";
 import { planEpic } from "../../src/core/plan.js";
 import { mcpConfigFile } from "../../src/orchestrator/spawn.js";
+import { NODE_FLAGS } from "../../src/version.js";
 import { claudeAgentConfig, scriptedEndpoint, writeJigConfig } from "../helpers/agent-harness.js";
 import { runCli } from "../helpers/cli.js";
 import { waitFor } from "../helpers/epic.js";
@@ -62,8 +63,11 @@ describe.skipIf(!CLAUDE)("a spawned worker cannot obtain another identity's toke
     writeJigConfig(root, { agent: "scripted" });
     expect(runCli(root, ["spawn", "--issue", "ep-02"]).code).toBe(0);
     const otherConfig = mcpConfigFile(ctx, "ep-02-two");
-    const other = JSON.parse(readFileSync(otherConfig, "utf8")).mcpServers.jig.env.JIG_TOKEN as string;
+    const otherServer = JSON.parse(readFileSync(otherConfig, "utf8")).mcpServers.jig;
+    const other = otherServer.env.JIG_TOKEN as string;
     expect(other).toMatch(TOKEN);
+    // The session's MCP server runs with jig's node flags (a small young generation: its memory).
+    expect(otherServer.args.slice(0, NODE_FLAGS.length)).toEqual([...NODE_FLAGS]);
     const adminFile = join(ctx.paths.secretsDir, "admin.token");
 
     const attempts = [

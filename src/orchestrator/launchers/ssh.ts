@@ -7,7 +7,7 @@ import { sessionRunning } from "../../core/workers.js";
 import { JigError } from "../../errors.js";
 import { readJsonFile, writeFileAtomic } from "../../lib/fs.js";
 import { withLock } from "../../lib/lock.js";
-import { CLI_ENTRY } from "../../version.js";
+import { jigArgv } from "../../version.js";
 import { withoutJig } from "./command.js";
 import { jigWorkerArgs, type RemoteLauncher, shellQuote, type WorkerLaunchRequest } from "./launcher.js";
 
@@ -63,7 +63,7 @@ export function sshLauncher(config: SshConfig): RemoteLauncher {
       ];
       return {
         command: process.execPath,
-        args: [CLI_ENTRY, "ssh-session", "--", ...sshArgs],
+        args: jigArgv("ssh-session", "--", ...sshArgs),
         env: { ...withoutJig(process.env), JIG_TOKEN: request.token },
         cwd: ctx.paths.root,
         host: hostLabel(host),
