@@ -14,6 +14,7 @@ export async function run(args: { name: string }, io: CommandIO): Promise<Comman
     `abandoned ${issue.kind === "epic" ? `epic ${issue.id} (${result.tasks.length} open task(s))` : issue.id}` +
       (result.stopped.length ? `; stopped ${result.stopped.join(", ")}` : ""),
     ...result.kept.map((kept) => `  ${describeKept(kept)}`),
+    ...result.notes.map((note) => `  ${note}`),
     result.tasks.length ? `bring a task back with jig retry <task>` : "",
   ].filter(Boolean);
   return { text: lines.join("\n"), json: result };

@@ -16,6 +16,8 @@ export async function run(args: { epic?: string; force?: boolean }, io: CommandI
         `  kept ${u.worker}: ${[u.commits ? `${u.commits} commit(s) not on its target` : "", u.uncommitted.length ? `uncommitted ${u.uncommitted.join(", ")}` : ""].filter(Boolean).join(" and ")} — jig clean --force keeps them at a backup ref and removes it`,
     ),
     result.active.length ? `  left running or open: ${result.active.join(", ")}` : "",
+    ...result.removed.flatMap((r) => r.notes.map((note) => `  ${note}`)),
+    ...result.notes.map((note) => `  ${note}`),
   ].filter(Boolean);
   return { text: lines.join("\n"), json: result };
 }

@@ -11,6 +11,7 @@ export async function run(args: { name: string; force?: boolean }, io: CommandIO
     ...(result.abandoned.length ? [`abandoned (not complete): ${result.abandoned.join(", ")}`] : []),
     ...(result.kept.length ? ["work that did not land is kept — nothing was dropped:"] : []),
     ...result.kept.map((kept) => `  ${describeKept(kept)}`),
+    ...result.notes.map((note) => `  ${note}`),
   ];
   return { text: lines.join("\n"), json: result };
 }

@@ -22,8 +22,10 @@ import {
   writeVerdict,
 } from "./landing/queue.js";
 import { sessionFile } from "./paths.js";
+import { deleteWorkerRef, fetchLastPush, type LastPush, workerRemoteRef } from "./remote-work.js";
 import type { IssuesById } from "./tasks.js";
 import {
+  isRemote,
   sessionRunning,
   stopSession,
   type WorkerRecord,
@@ -383,7 +385,19 @@ export interface Abandoned {
   tasks: string[];
   kept: KeptWork[];
   stopped: string[];
+  /** What could not be done and was reported instead (a remote worker's remote unreachable). */
+  notes: string[];
 }
+
+/**
+ * A remote worker's last push, fetched before its work is judged or kept (its commits reach this
+ * repository only through the shared remote); null for a local worker.
+ */
+const fetchRemoteWork = (ctx: JigContext, record: WorkerRecord): Promise<LastPush> | null =>
+  isRemote(record) ? fetchLastPush(ctx, record) : null;
+
+const unfetched = (name: string, problem: string) =>
+  `${name}: could not fetch its last push (${problem}); kept what the coordinator last fetched`;
 
 /**
  * abandon: stops the task's session, keeps every commit and uncommitted file reachable from a backup
@@ -405,12 +419,19 @@ export async function abandonTask(
         hint: `see \`jig status ${task.epic}\``,
       },
     );
-  const result: Abandoned = { tasks: [task.id], kept: [], stopped: [] };
+  const result: Abandoned = { tasks: [task.id], kept: [], stopped: [], notes: [] };
   const record = await ctx.workers.get(task.assigned ?? task.id);
   if (record) {
     if (sessionRunning(record)) {
       await stopSession(ctx.workers, record);
       result.stopped.push(record.name);
+    }
+    if (isRemote(record)) {
+      // A worker on another machine may outlive its stopped launcher (a Job, a lost ssh): without a
+      // valid token its `jig worker` stops its agent at the next check (docs/remote.md).
+      await revokeToken(ctx.paths, record.name);
+      const last = await fetchRemoteWork(ctx, record);
+      if (last?.problem) result.notes.push(unfetched(record.name, last.problem));
     }
     const kept = await keepUnlandedWork(ctx, record, why);
     if (kept) result.kept.push(kept);
@@ -431,7 +452,7 @@ export async function abandonEpic(
   why = "abandoned",
 ): Promise<Abandoned> {
   authorize(caller, "abandon");
-  const result: Abandoned = { tasks: [], kept: [], stopped: [] };
+  const result: Abandoned = { tasks: [], kept: [], stopped: [], notes: [] };
   const open = (await ctx.issues.list()).filter(
     (issue) => issue.kind === "subtask" && issue.epic === epicId && isOpen(issue.status),
   );
@@ -440,6 +461,7 @@ export async function abandonEpic(
     result.tasks.push(...one.tasks);
     result.kept.push(...one.kept);
     result.stopped.push(...one.stopped);
+    result.notes.push(...one.notes);
   }
   const planner = await ctx.workers.get(`planner-${epicId}`);
   if (planner && sessionRunning(planner)) {
@@ -467,11 +489,15 @@ export async function cancelNotStarted(ctx: JigContext, caller: Caller, epic: st
 export interface Retired {
   worker: string;
   kept: KeptWork | null;
+  /** What could not be done and was reported instead (a remote worker's ref left on the remote). */
+  notes: string[];
 }
 
 /**
  * retire (merge, clean): stops the session, keeps unlanded work at a backup ref, then removes the
- * worktree, the `_jig/` branch, the record, its land verdict and landed record, its MCP config and token.
+ * worktree, the `_jig/` branch, the record, its land verdict and landed record, its MCP config and token
+ * — and a remote worker's `refs/jig/workers/<name>` on the shared remote (after fetching it, so its last
+ * push is kept first; an unreachable remote is a note, not a failure).
  */
 export async function retireWorker(
   ctx: JigContext,
@@ -482,6 +508,8 @@ export async function retireWorker(
 ): Promise<Retired> {
   authorize(caller, why);
   if (sessionRunning(record)) await stopSession(ctx.workers, record);
+  const notes: string[] = [];
+  const last = await fetchRemoteWork(ctx, record);
   const kept =
     options.keep === false
       ? null
@@ -494,7 +522,14 @@ export async function retireWorker(
   for (const kind of ["mcp", "launch", "settings"] as const)
     await rm(sessionFile(ctx.paths, record.name, kind), { force: true });
   await revokeToken(ctx.paths, record.name);
-  return { worker: record.name, kept };
+  const deleteByHand = `delete it with git push ${ctx.config.remote} :${workerRemoteRef(record.name)}`;
+  if (last?.problem)
+    notes.push(`${unfetched(record.name, last.problem)}; its ref on the remote stays (${deleteByHand})`);
+  else if (last?.tip) {
+    const stays = await deleteWorkerRef(ctx, record.name, last.tip);
+    if (stays) notes.push(`${record.name}: its ref on the remote stays (${stays}); ${deleteByHand}`);
+  }
+  return { worker: record.name, kept, notes };
 }
 
 export interface Cleaned {
@@ -503,6 +538,8 @@ export interface Cleaned {
   unlanded: { worker: string; commits: number; uncommitted: string[] }[];
   /** Workers whose task is still open or whose session runs: not finished, not touched. */
   active: string[];
+  /** What could not be done and was reported instead (a remote unreachable: its worker left in place). */
+  notes: string[];
 }
 
 /**
@@ -516,7 +553,7 @@ export async function cleanWorkers(
   options: { epic?: string; force?: boolean } = {},
 ): Promise<Cleaned> {
   authorize(caller, "clean");
-  const result: Cleaned = { removed: [], unlanded: [], active: [] };
+  const result: Cleaned = { removed: [], unlanded: [], active: [], notes: [] };
   const issues = new Map((await ctx.issues.list()).map((issue) => [issue.id, issue]));
   for (const record of await ctx.workers.list()) {
     if (options.epic && record.epic !== options.epic) continue;
@@ -526,6 +563,14 @@ export async function cleanWorkers(
       continue;
     }
     if (!options.force && record.kind !== "planner") {
+      const last = await fetchRemoteWork(ctx, record);
+      if (last?.problem) {
+        // What it pushed cannot be seen: removing it could drop work only the remote has.
+        result.notes.push(
+          `left ${record.name}: could not fetch its last push (${last.problem}) — jig clean --force removes it, keeping what the coordinator last fetched`,
+        );
+        continue;
+      }
       const landed = (await readLanded(ctx.paths, record.name).catch(() => null))?.head;
       const commits = await unlandedCommits(ctx.paths.root, record.target, record.branch, landed);
       const uncommitted = await dirtyFiles(record.worktree).catch(() => [] as string[]);

@@ -53,3 +53,61 @@ export async function fetchWorkerRef(
       },
     );
 }
+
+/** What a remote worker last pushed, as the coordinator now has it (or why the remote could not say). */
+export type LastPush = { tip: string | null; problem: null } | { tip: null; problem: string };
+
+/**
+ * Before a remote worker's work is judged or kept (abandon, clean, merge): fetches its last push, so
+ * commits it pushed but never landed count. Best effort — an unreachable remote is returned as the
+ * problem, and the caller goes on with what the coordinator last fetched. `tip` is null when the remote
+ * has no ref for this worker.
+ */
+export async function fetchLastPush(
+  ctx: JigContext,
+  record: Pick<WorkerRecord, "name" | "branch">,
+): Promise<LastPush> {
+  const remote = ctx.config.remote;
+  if (!remote) return { tip: null, problem: "jig.json names no remote" };
+  const ref = workerRemoteRef(record.name);
+  const listed = await gitRun(ctx.paths.root, ["ls-remote", remote, ref]);
+  if (listed.exitCode !== 0)
+    return { tip: null, problem: `the remote '${remote}' cannot be read: ${firstLine(listed.stderr)}` };
+  const tip =
+    listed.stdout
+      .split("\n")
+      .map((line) => line.split("\t"))
+      .find(([, name]) => name?.trim() === ref)?.[0]
+      ?.trim() ?? null;
+  if (!tip) return { tip: null, problem: null };
+  try {
+    await fetchWorkerRef(ctx, record);
+  } catch (error) {
+    return { tip: null, problem: (error as Error).message };
+  }
+  return { tip, problem: null };
+}
+
+/**
+ * Deletes a retired remote worker's ref on the shared remote, with a lease on the tip the coordinator
+ * fetched (a push made since is never deleted unseen). Best effort: returns null, or why it stays.
+ */
+export async function deleteWorkerRef(ctx: JigContext, name: string, tip: string): Promise<string | null> {
+  const remote = ctx.config.remote;
+  if (!remote) return "jig.json names no remote";
+  const ref = workerRemoteRef(name);
+  const out = await gitRun(ctx.paths.root, [
+    "push",
+    "--quiet",
+    "--porcelain",
+    `--force-with-lease=${ref}:${tip}`,
+    remote,
+    `:${ref}`,
+  ]);
+  if (out.exitCode === 0) return null;
+  return /stale info/.test(out.stdout + out.stderr)
+    ? `the worker pushed ${ref} again since it was fetched`
+    : firstLine(out.stderr) || `git push exited ${out.exitCode}`;
+}
+
+const firstLine = (text: string): string => text.trim().split("\n")[0] ?? "";

@@ -111,6 +111,8 @@ export interface MergeResult {
   abandoned: string[];
   /** Work that was not on the merged branch, kept at backup refs (never dropped). */
   kept: KeptWork[];
+  /** What could not be done and was reported instead (a remote worker's ref left on the remote). */
+  notes: string[];
 }
 
 /**
@@ -145,6 +147,7 @@ export async function merge(
     );
   const kept: KeptWork[] = [];
   const abandoned: string[] = [];
+  const notes: string[] = [];
   // A forced merge gives up the open tasks first: sessions stopped (no land sneaks in), work kept.
   for (const id of options.force ? summary.incomplete : []) {
     const result = await abandonTask(ctx, ADMIN, id, "merged with --force before it landed").catch(
@@ -153,6 +156,7 @@ export async function merge(
     if (!result) continue;
     abandoned.push(...result.tasks);
     kept.push(...result.kept);
+    notes.push(...result.notes);
   }
   const root = ctx.paths.root;
   const message = `Merge ${summary.kind === "epic" ? `epic ${name}` : `worker ${name}`} (${summary.branch}) into ${summary.into}`;
@@ -215,6 +219,7 @@ export async function merge(
     const retired = await retireWorker(ctx, ADMIN, record, "merge", { keep });
     cleaned.push(retired.worker);
     if (retired.kept) kept.push(retired.kept);
+    notes.push(...retired.notes);
   }
   return {
     merged: summary.branch,
@@ -224,5 +229,6 @@ export async function merge(
     cleaned,
     abandoned,
     kept,
+    notes,
   };
 }
