@@ -27,6 +27,8 @@ const StepSchema = z.union([
   z.object({ hang: z.literal(true) }),
   z.object({ flood: z.number().int().positive() }),
   z.object({ call: z.string(), args: z.record(z.string(), z.unknown()).optional() }),
+  /** Run git in the worktree as an agent might (e.g. leave its branch for a detached HEAD). */
+  z.object({ git: z.array(z.string()).min(1) }),
   /** Wait (up to a minute) until another task reaches a status: how the demo makes a conflict certain. */
   z.object({ waitForTask: z.object({ id: z.string(), status: z.array(z.string()) }) }),
   /** Wait (up to ten minutes) until a file exists: lets a test or a person decide when a worker goes on. */
@@ -252,6 +254,9 @@ async function runSteps(client: Client, script: Script, target: string): Promise
         await new Promise((done) => setTimeout(done, 100));
     } else if ("call" in step) {
       await call(client, step.call, step.args ?? {});
+    } else if ("git" in step) {
+      gitHere(step.git);
+      say(`git ${step.git.join(" ")}`);
     } else if ("usage" in step) {
       process.stdout.write(`${JSON.stringify({ [SCRIPTED_USAGE]: step.usage })}\n`);
     }

@@ -14,7 +14,7 @@ import { JigError } from "../errors.js";
 import { gitRun } from "../lib/git.js";
 import { withLock } from "../lib/lock.js";
 import { VERSION } from "../version.js";
-import { connectCoordinator, pushWork } from "./remote-worker.js";
+import { commitsOffBranch, connectCoordinator, pushWork } from "./remote-worker.js";
 
 // `jig worker-mcp`: the agent's jig MCP server on a remote worker's machine (docs/remote.md). It speaks
 // stdio to the agent and forwards every request to the coordinator's HTTP endpoint with the worker's
@@ -87,6 +87,8 @@ async function beforeLand(worktree: string, name: string): Promise<CallToolResul
     return refusal(
       `[PRECONDITION_FAILED] uncommitted changes in ${dirty.slice(0, 10).join(", ")}${dirty.length > 10 ? ` and ${dirty.length - 10} more` : ""} — commit your work (git add -A && git commit -m '…') or discard it, then call land again`,
     );
+  const off = await commitsOffBranch(worktree, name);
+  if (off) return refusal(`[PRECONDITION_FAILED] ${off}, then call land again`);
   const failed = await pushWork(worktree, name);
   if (failed)
     return refusal(
