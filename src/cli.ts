@@ -307,6 +307,11 @@ export function buildProgram(): Command {
       "--token-file <file>",
       "read the worker's token from this file (- for stdin) instead of JIG_TOKEN",
     )
+    .option(
+      "--coordinator-timeout <seconds>",
+      "stop the agent when the coordinator stays unreachable this long (default $JIG_WORKER_COORDINATOR_TIMEOUT or 300)",
+      parseSeconds,
+    )
     .action(action(() => import("./cli/worker.js")));
 
   program

@@ -21,6 +21,7 @@ import { withLock } from "../lib/lock.js";
 import { redactSecrets } from "../lib/redact.js";
 import { jigArgv, PACKAGE_ROOT, VERSION } from "../version.js";
 import { resolveAgent } from "./backends/index.js";
+import { watchCoordinator } from "./coordinator-watch.js";
 import { workerPrompt } from "./prompts.js";
 
 // `jig worker`: a worker session on a machine that has only the coordinator's MCP URL, its own token
@@ -41,6 +42,11 @@ export interface RemoteWorkerOptions {
   dir?: string;
   /** A file holding the token, or `-` for stdin (default: the JIG_TOKEN variable). */
   tokenFile?: string;
+  /**
+   * Seconds the coordinator may stay unreachable before the agent is stopped (default
+   * `$JIG_WORKER_COORDINATOR_TIMEOUT`, else 300).
+   */
+  coordinatorTimeout?: number;
 }
 
 /** Where one remote's clone, worktrees and session files live on this machine. */
@@ -58,6 +64,9 @@ export interface WorkerPlace {
 const log = (line: string) => process.stderr.write(`jig worker: ${redactSecrets(line)}\n`);
 
 export async function runRemoteWorker(options: RemoteWorkerOptions): Promise<number> {
+  // Our output may go to a coordinator that is gone (a broken pipe): lost log lines must not stop the
+  // final push.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
   const token = await readToken(options.tokenFile);
   const url = checkUrl(options.url);
   const name = assertSafeId(options.task, "task id");
@@ -113,8 +122,18 @@ export async function runRemoteWorker(options: RemoteWorkerOptions): Promise<num
   });
   // The agent's only token is its MCP server's.
   const { JIG_TOKEN: _dropped, ...env } = spec.env;
-  const code = await runAgent(spec.command, spec.args, spec.cwd, env);
+  const agentRun = runAgent(spec.command, spec.args, spec.cwd, env);
+  // A worker whose coordinator is gone (dead, or this session replaced) must not run on: its agent is
+  // stopped, and what it committed is pushed below like at any other end.
+  const unwatch = watchCoordinator(url, token, coordinatorTimeoutMs(options), (why) => {
+    log(`${why}: stopping the agent; its commits are pushed to ${workerRemoteRef(name)}`);
+    agentRun.stop();
+  });
+  const code = await agentRun.exited;
+  unwatch();
   // Whatever the agent committed reaches the remote, landed or not: the coordinator can keep it.
+  const off = await commitsOffBranch(place.worktree, name).catch(() => null);
+  if (off) log(`${off} — they stay in ${place.worktree}, where a retried session on this machine continues`);
   const pushed = await pushWork(place.worktree, name);
   if (pushed) log(`could not push ${workerBranch(name)} when the agent ended: ${pushed}`);
   return code;
@@ -316,24 +335,73 @@ export async function pushWork(worktree: string, name: string): Promise<string |
   return out.exitCode === 0 ? null : out.stderr.trim().split("\n")[0] || `git push exited ${out.exitCode}`;
 }
 
+/**
+ * Why pushing the worker's branch would leave out commits the agent made — a rebase stopped half way,
+ * or HEAD detached or on another branch with commits that are not on `_jig/<name>` — with what to do;
+ * null when HEAD's commits are all on the branch.
+ */
+export async function commitsOffBranch(worktree: string, name: string): Promise<string | null> {
+  const branch = workerBranch(name);
+  const gitDir = (await gitRun(worktree, ["rev-parse", "--absolute-git-dir"])).stdout.trim();
+  if (gitDir && ["rebase-merge", "rebase-apply"].some((dir) => existsSync(join(gitDir, dir))))
+    return `a rebase is in progress in ${worktree}: finish it (resolve, git add, git rebase --continue) or undo it (git rebase --abort)`;
+  const symbolic = await gitRun(worktree, ["symbolic-ref", "-q", "HEAD"]);
+  const on = symbolic.stdout.trim();
+  if (symbolic.exitCode === 0 && on === `refs/heads/${branch}`) return null;
+  const head = (await gitRun(worktree, ["rev-parse", "--verify", "--quiet", "HEAD"])).stdout.trim();
+  if (!head) return null;
+  const count = async (range: string) =>
+    Number((await gitRun(worktree, ["rev-list", "--count", range])).stdout.trim()) || 0;
+  const ahead = await count(`refs/heads/${branch}..${head}`);
+  if (ahead === 0) return null;
+  const where =
+    symbolic.exitCode === 0
+      ? `HEAD is on the branch ${on.replace(/^refs\/heads\//, "")}`
+      : `HEAD is detached at ${head.slice(0, 10)}`;
+  const fix =
+    (await count(`${head}..refs/heads/${branch}`)) === 0
+      ? `git checkout -B ${branch} (your branch moves to HEAD and keeps them)`
+      : `git checkout ${branch} && git cherry-pick ${branch}..${head.slice(0, 10)} (your branch has other commits too)`;
+  return `${where}, with ${ahead} commit(s) that are not on your branch ${branch} — land pushes only ${branch}, so they would be left out. Put them on it: ${fix}`;
+}
+
 /** Runs the agent with its output on ours; signals that end us are passed on. Its exit code is ours. */
 function runAgent(
   command: string,
   args: string[],
   cwd: string,
   env: Record<string, string>,
-): Promise<number> {
+): { exited: Promise<number>; stop: () => void } {
   const child = spawn(command, args, { cwd, env, stdio: ["ignore", "inherit", "inherit"] });
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, forward(signal));
-  return new Promise((resolve) => {
+  const exited = new Promise<number>((resolve) => {
     child.once("error", (error) => {
       log(`the agent could not start: ${error.message}`);
       resolve(127);
     });
     child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 + signalNumber(signal) : 1)));
   });
+  return {
+    exited,
+    // SIGTERM, then SIGKILL if it has not ended 10 s later.
+    stop() {
+      child.kill("SIGTERM");
+      const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      kill.unref();
+      void exited.then(() => clearTimeout(kill));
+    },
+  };
 }
+
+function coordinatorTimeoutMs(options: Pick<RemoteWorkerOptions, "coordinatorTimeout">): number {
+  const fromEnv = Number(process.env.JIG_WORKER_COORDINATOR_TIMEOUT);
+  const seconds =
+    options.coordinatorTimeout ?? (Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_TIMEOUT_S);
+  return seconds * 1000;
+}
+
+const DEFAULT_TIMEOUT_S = 300;
 
 const signalNumber = (signal: NodeJS.Signals): number =>
   ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 })[signal as string] ?? 0;
