@@ -3,7 +3,7 @@
 // finished before it was asked for); split apart, each part would have to reach into the others' state.
 import { randomBytes } from "node:crypto";
 import { type BigIntStats, readdirSync, statSync } from "node:fs";
-import { readdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { JigError, toJigError } from "../errors.js";
 import {
@@ -249,7 +249,7 @@ export class IssueStore {
 
   private async hasJournal(): Promise<boolean> {
     try {
-      return (await readdir(this.journalDir)).some((name) => name.endsWith(".json"));
+      return readdirSync(this.journalDir).some((name) => name.endsWith(".json"));
     } catch {
       return false;
     }
@@ -259,7 +259,9 @@ export class IssueStore {
   private async recover(): Promise<void> {
     let names: string[];
     try {
-      names = (await readdir(this.journalDir)).filter((name) => name.endsWith(".json")).sort();
+      names = readdirSync(this.journalDir)
+        .filter((name) => name.endsWith(".json"))
+        .sort();
     } catch {
       return;
     }

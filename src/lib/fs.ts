@@ -1,7 +1,20 @@
 import { randomBytes } from "node:crypto";
-import { constants, readFileSync, rmSync } from "node:fs";
-import { lstat, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import {
+  closeSync,
+  constants,
+  fsync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  writeSync,
+} from "node:fs";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, sep } from "node:path";
+import { promisify } from "node:util";
 import { JigError } from "../errors.js";
 import { isProcessAlive } from "./pid.js";
 
@@ -22,8 +35,20 @@ export function jigStateBase(path: string): string | null {
  * a repository can commit `.jig` (or a worker can create it) as a link pointing anywhere.
  */
 export async function assertNoSymlinkUnder(base: string, dir: string): Promise<void> {
+  assertNoSymlinkUnderSync(base, dir);
+}
+
+// Synchronous on purpose (here and in mkdirState): a few metadata calls on a local disk take microseconds,
+// where each one sent through the thread pool cost a round trip — most of a claim's time at 10,000
+// issues was such round trips (docs/performance.md).
+function assertNoSymlinkUnderSync(base: string, dir: string): void {
   for (let current = dir; current.length >= base.length; current = dirname(current)) {
-    const info = await lstat(current).catch(() => null);
+    let info: Stats | undefined;
+    try {
+      info = lstatSync(current, { throwIfNoEntry: false });
+    } catch {
+      info = undefined;
+    }
     if (info?.isSymbolicLink()) {
       throw new JigError(
         "PRECONDITION_FAILED",
@@ -41,8 +66,8 @@ export async function assertNoSymlinkUnder(base: string, dir: string): Promise<v
 /** Creates `dir` and its parents; under `.jig` they are 0700 and no symlink is followed. */
 export async function mkdirState(dir: string): Promise<void> {
   const base = jigStateBase(`${dir}${sep}`);
-  if (base) await assertNoSymlinkUnder(base, dir);
-  await mkdir(dir, { recursive: true, mode: base ? 0o700 : 0o777 });
+  if (base) assertNoSymlinkUnderSync(base, dir);
+  mkdirSync(dir, { recursive: true, mode: base ? 0o700 : 0o777 });
 }
 
 /**
@@ -55,20 +80,25 @@ export async function writeFileAtomic(path: string, data: string, mode?: number)
   await mkdirState(dir);
   const temp = join(dir, `${TEMP_PREFIX}${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}`);
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  const handle = await open(temp, flags, mode ?? (base ? 0o600 : 0o644));
+  // Open, write, close and rename are synchronous (the page cache answers in microseconds; four trips
+  // through the thread pool cost more than the write); only the fsync, which waits on the disk, is not.
+  const fd = openSync(temp, flags, mode ?? (base ? 0o600 : 0o644));
   try {
-    await handle.writeFile(data, "utf8");
-    await handle.sync();
+    const bytes = Buffer.from(data, "utf8");
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+    await fsyncAsync(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
   try {
-    await rename(temp, path);
+    renameSync(temp, path);
   } catch (error) {
-    await rm(temp, { force: true });
+    rmSync(temp, { force: true });
     throw error;
   }
 }
+
+const fsyncAsync = promisify(fsync);
 
 /**
  * A writer killed between writing its temp file and renaming it leaves the temp behind (readers never

@@ -306,5 +306,12 @@ export async function listenHttp(
       },
     );
     server.on("error", reject);
+    // Node closes a connection idle for 5 s; a client reusing it at that moment (a remote worker between
+    // polls, any client on a loaded machine) gets ECONNRESET instead of an answer, and over TLS every new
+    // connection costs a handshake. Clients (undici) keep it a second less than the server says.
+    (server as { keepAliveTimeout: number }).keepAliveTimeout = KEEP_ALIVE_MS;
   });
 }
+
+// Under Node's 60 s headersTimeout, which also bounds how long a connection may sit without a request.
+const KEEP_ALIVE_MS = 30_000;

@@ -201,6 +201,19 @@ describe("HTTP transport (jig serve)", () => {
     await client.close();
   });
 
+  it("keeps an idle connection 30 s (Node's 5 s default cut clients reusing it: ECONNRESET under load)", async () => {
+    const { request } = await import("node:http");
+    const header = await new Promise<string | undefined>((resolve, reject) => {
+      const req = request(server.url, { method: "GET", headers: { connection: "keep-alive" } }, (res) => {
+        res.resume();
+        resolve(res.headers["keep-alive"] as string | undefined);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect(header).toBe("timeout=30");
+  });
+
   it("refuses missing or wrong tokens (401), foreign Host/Origin (403), big bodies (413), unknown sessions (404)", async () => {
     const init = JSON.stringify({
       jsonrpc: "2.0",
