@@ -1,5 +1,6 @@
 import { openContext } from "../core/context.js";
-import { sessionRunning, stopSession } from "../core/workers.js";
+import { revokeToken } from "../core/identity.js";
+import { isRemote, sessionRunning, stopSession } from "../core/workers.js";
 import { JigError } from "../errors.js";
 import type { CommandIO, CommandOutput } from "./output.js";
 
@@ -11,6 +12,9 @@ export async function run(args: { worker: string }, io: CommandIO): Promise<Comm
       hint: "see `jig ps`",
     });
   await stopSession(ctx.workers, record);
+  // A remote worker may outlive its stopped launcher (a Job, a host): refused at its next check of the
+  // coordinator, it stops its agent and pushes. A retry issues a new token.
+  if (isRemote(record)) await revokeToken(ctx.paths, record.name);
   return {
     text:
       record.kind === "task" && record.issue

@@ -10,8 +10,8 @@ import { gitIn, tempDir } from "../helpers/repo.js";
 
 // The end of a remote worker's life, with real processes: a coordinator (`jig serve` on 127.0.0.1, a
 // repository whose `origin` is a bare file:// remote) and workers run by the `command` launcher as
-// `jig worker` with their own HOME, in a session of their own (setsid), so stopping the launcher does
-// not reach them — as with a Kubernetes Job or an ssh connection that is lost. They check the
+// `jig worker` with their own HOME, in a session of their own (setsid under sh), so stopping the
+// launcher does not reach them — as with a Kubernetes Job or an ssh connection that is lost. They check the
 // coordinator every 0.75 s here (JIG_WORKER_COORDINATOR_TIMEOUT=3).
 
 async function freePort(): Promise<number> {
@@ -34,18 +34,25 @@ const isAlive = (pid: number): boolean => {
   }
 };
 
-/** The pid of `jig worker --task <task>` (setsid and env exec into it). */
-function workerPid(task: string): number | null {
+/** The pid of this coordinator's `jig worker --task <task>` (setsid and env exec into it). */
+function workerPid(remote: string, task: string): number | null {
   const ps = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" });
   const fields = ps
     .split("\n")
     .map((l) => l.trim().split(/\s+/))
-    .find((f) => f[1] === process.execPath && f[2] === CLI_ENTRY && f[3] === "worker" && f.includes(task));
+    .find(
+      (f) =>
+        f[1] === process.execPath &&
+        f[2] === CLI_ENTRY &&
+        f[3] === "worker" &&
+        f.includes(task) &&
+        f.includes(`file://${remote}`),
+    );
   return fields ? Number(fields[0]) : null;
 }
 
-/** Pids of a worker's agent and the agent's MCP proxy (by the task in their arguments or environment). */
-function agentPids(task: string): number[] {
+/** Pids of a worker's agent and its MCP proxy (by the worker machine's HOME and the task in their arguments or environment). */
+function agentPids(home: string, task: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -58,7 +65,11 @@ function agentPids(task: string): number[] {
     };
     const args = read("cmdline");
     if (!args.includes("agent-scripted") && !args.includes("worker-mcp")) continue;
-    if (args.includes(task) || read("environ").includes(`JIG_WORKER_NAME=${task}`)) pids.push(Number(entry));
+    const environ = read("environ");
+    const mine =
+      (args.includes(task) && args.includes(home)) ||
+      (environ.includes(`JIG_WORKER_NAME=${task}`) && environ.includes(home));
+    if (mine) pids.push(Number(entry));
   }
   return pids;
 }
@@ -66,6 +77,8 @@ function agentPids(task: string): number[] {
 interface Coordinator {
   root: string;
   remote: string;
+  /** The worker machine's HOME. */
+  home: string;
   serve: ReturnType<typeof background>;
   logs: (task: string) => () => string;
   sessionEnded: (task: string) => () => boolean;
@@ -82,9 +95,13 @@ async function startCoordinator(tasks: Parameters<typeof epicRepo>[0]): Promise<
     "[user]\n\tname = remote worker\n\temail = w@remote\n[commit]\n\tgpgsign = false\n",
   );
   mkdirSync(join(workerHome, "tmp"));
+  // sh runs the worker in a session of its own and waits: a signal to the launcher ends sh, not the
+  // worker — as `kubectl logs -f` stopped leaves its Job running.
   const template = [
-    "setsid",
-    "-w",
+    "sh",
+    "-c",
+    'setsid -w "$@"; exit $?',
+    "sh",
     "env",
     `HOME=${workerHome}`,
     `GIT_CONFIG_GLOBAL=${join(workerHome, ".gitconfig")}`,
@@ -115,6 +132,7 @@ async function startCoordinator(tasks: Parameters<typeof epicRepo>[0]): Promise<
   return {
     root,
     remote,
+    home: workerHome,
     serve,
     logs: (task) => () => `${task} log:\n${runCli(root, ["logs", task]).stdout}`,
     sessionEnded: (task) => () => /"exited": \{/.test(readFileSync(recordFile(task), "utf8")),
@@ -163,6 +181,11 @@ describe("a remote worker's work and ref when it is abandoned or cleaned", () =>
         slug: "four",
         steps: [{ write: { path: "four.txt", content: "4\n" } }, { commit: "four" }, { waitForFile: never }],
       },
+      // Works until killed.
+      {
+        slug: "killed",
+        steps: [{ write: { path: "six.txt", content: "6\n" } }, { commit: "six" }, { waitForFile: never }],
+      },
       // Lands when told: cleaned while the remote is unreachable.
       {
         slug: "five",
@@ -186,7 +209,14 @@ describe("a remote worker's work and ref when it is abandoned or cleaned", () =>
   }, async () => {
     const { root, remote } = c;
     expect(runCli(root, ["plan", "ep"]).code).toBe(0);
-    for (const task of ["ep-01-one", "ep-02-two", "ep-03-three", "ep-04-four", "ep-05-five"]) {
+    for (const task of [
+      "ep-01-one",
+      "ep-02-two",
+      "ep-03-three",
+      "ep-04-four",
+      "ep-05-killed",
+      "ep-06-five",
+    ]) {
       const spawned = runCli(root, ["spawn", "--issue", task]);
       expect(spawned.code, spawned.stderr).toBe(0);
     }
@@ -221,7 +251,7 @@ describe("a remote worker's work and ref when it is abandoned or cleaned", () =>
     // ep-04's supervisor dies (kill -9) while its jig worker, in a session of its own, works on — as a
     // Job or a host outlives a lost launcher. Abandoning the task revokes the worker's token: its next
     // check of the coordinator is refused, and it stops its agent, pushing its commit first.
-    const pid = workerPid("ep-04-four");
+    const pid = workerPid(remote, "ep-04-four");
     expect(pid).not.toBeNull();
     const supervisor = c.record("ep-04-four").pid!;
     process.kill(supervisor, "SIGKILL");
@@ -230,13 +260,31 @@ describe("a remote worker's work and ref when it is abandoned or cleaned", () =>
     const stopped = runCli(root, ["abandon", "ep-04-four"]);
     expect(stopped.code, stopped.stderr).toBe(0);
     await waitFor(() => !isAlive(pid!), "ep-04's jig worker to stop", { dump: c.logs("ep-04-four") });
-    await waitFor(() => agentPids("ep-04-four").length === 0, "ep-04's agent and MCP proxy to end", {
-      dump: () => agentPids("ep-04-four").join(" "),
+    await waitFor(() => agentPids(c.home, "ep-04-four").length === 0, "ep-04's agent and MCP proxy to end", {
+      dump: () => agentPids(c.home, "ep-04-four").join(" "),
     });
     expect(runCli(root, ["logs", "ep-04-four"]).stdout).toContain(
       "the coordinator no longer accepts this session's token",
     );
     expect(gitIn(remote, "log", "-1", "--format=%s", "refs/jig/workers/ep-04-four")).toBe("four");
+
+    // jig kill stops ep-05's launcher, which does not reach the worker; its token is revoked, so the
+    // worker stops at its next check all the same.
+    await waitFor(
+      () => runCli(root, ["logs", "ep-05-killed"]).stdout.includes("waiting for"),
+      "ep-05 to wait",
+      { dump: c.logs("ep-05-killed"), timeoutMs: 120_000 },
+    );
+    const killedPid = workerPid(remote, "ep-05-killed");
+    expect(killedPid).not.toBeNull();
+    const killed = runCli(root, ["kill", "ep-05-killed"]);
+    expect(killed.code, killed.stderr).toBe(0);
+    await waitFor(() => !isAlive(killedPid!), "ep-05's jig worker to stop", { dump: c.logs("ep-05-killed") });
+    expect(runCli(root, ["logs", "ep-05-killed"]).stdout).toContain(
+      "the coordinator no longer accepts this session's token",
+    );
+    expect(gitIn(remote, "log", "-1", "--format=%s", "refs/jig/workers/ep-05-killed")).toBe("six");
+    expect(runCli(root, ["abandon", "ep-05-killed"]).code).toBe(0);
 
     // ep-02 is complete, but its last commit (after landing) is only on the remote: clean fetches it
     // first, so it is listed as unlanded and left in place, its ref on the remote kept.
@@ -256,28 +304,28 @@ describe("a remote worker's work and ref when it is abandoned or cleaned", () =>
     );
     expect(kept, forced.stdout).not.toBeNull();
     expect(gitIn(root, "log", "-1", "--format=%s", kept![1]!)).toBe("two: after landing");
-    expect(workerRefs(remote)).not.toMatch(/ep-0[1-4]/);
+    expect(workerRefs(remote)).not.toMatch(/ep-0[1-5]/);
 
-    // An unreachable remote is reported, never fatal. ep-05 lands and ends; then the remote goes away.
+    // An unreachable remote is reported, never fatal. ep-06 lands and ends; then the remote goes away.
     writeFileSync(go, "go\n");
-    await waitFor(c.sessionEnded("ep-05-five"), "ep-05's session to end", { dump: c.logs("ep-05-five") });
-    await waitFor(taskIs(root, "ep-05-five", "complete"), "ep-05 to land", { dump: c.logs("ep-05-five") });
+    await waitFor(c.sessionEnded("ep-06-five"), "ep-06's session to end", { dump: c.logs("ep-06-five") });
+    await waitFor(taskIs(root, "ep-06-five", "complete"), "ep-06 to land", { dump: c.logs("ep-06-five") });
     gitIn(root, "remote", "set-url", "origin", "file:///nonexistent/shared.git");
     // Without seeing its last push, clean cannot know nothing is lost: it leaves the worker and says so.
     const unreachable = runCli(root, ["clean"]);
     expect(unreachable.code, unreachable.stderr).toBe(0);
     expect(unreachable.stdout).toMatch(
-      /left ep-05-five: could not fetch its last push \(the remote 'origin' cannot be read: .*\) — jig clean --force removes it/,
+      /left ep-06-five: could not fetch its last push \(the remote 'origin' cannot be read: .*\) — jig clean --force removes it/,
     );
-    expect(runCli(root, ["ps", "--all"]).stdout).toContain("ep-05-five");
+    expect(runCli(root, ["ps", "--all"]).stdout).toContain("ep-06-five");
     // --force removes it here and says its ref on the remote stays, with the command that deletes it.
     const forcedAway = runCli(root, ["clean", "--force"]);
     expect(forcedAway.code, forcedAway.stderr).toBe(0);
-    expect(forcedAway.stdout).toMatch(/removed 1 finished worker\(s\): ep-05-five/);
+    expect(forcedAway.stdout).toMatch(/removed 1 finished worker\(s\): ep-06-five/);
     expect(forcedAway.stdout).toMatch(
-      /ep-05-five: could not fetch its last push \(.*\); kept what the coordinator last fetched; its ref on the remote stays \(delete it with git push origin :refs\/jig\/workers\/ep-05-five\)/,
+      /ep-06-five: could not fetch its last push \(.*\); kept what the coordinator last fetched; its ref on the remote stays \(delete it with git push origin :refs\/jig\/workers\/ep-06-five\)/,
     );
-    expect(workerRefs(remote)).toBe("refs/jig/workers/ep-05-five");
+    expect(workerRefs(remote)).toBe("refs/jig/workers/ep-06-five");
   });
 });
 
@@ -349,7 +397,7 @@ describe("a remote worker's land with commits off its branch, and a worker whose
       "ep-02 to wait",
       { dump: c.logs("ep-02-orphan"), timeoutMs: 120_000 },
     );
-    const pid = workerPid("ep-02-orphan");
+    const pid = workerPid(remote, "ep-02-orphan");
     expect(pid).not.toBeNull();
     const supervisor = c.record("ep-02-orphan").pid!;
     c.serve.child.kill("SIGKILL");
@@ -359,8 +407,8 @@ describe("a remote worker's land with commits off its branch, and a worker whose
       dump: c.logs("ep-02-orphan"),
       timeoutMs: 60_000,
     });
-    await waitFor(() => agentPids("ep-02-orphan").length === 0, "its agent and MCP proxy to end", {
-      dump: () => agentPids("ep-02-orphan").join(" "),
+    await waitFor(() => agentPids(c.home, "ep-02-orphan").length === 0, "its agent and MCP proxy to end", {
+      dump: () => agentPids(c.home, "ep-02-orphan").join(" "),
     });
     expect(runCli(root, ["logs", "ep-02-orphan"]).stdout).toMatch(
       /the coordinator at http:\/\/127\.0\.0\.1:\d+\/mcp has been unreachable for \d+ s \(.*\): stopping the agent; its commits are pushed to refs\/jig\/workers\/ep-02-orphan/,
