@@ -5,10 +5,13 @@ import { performance } from "node:perf_hooks";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { openContext } from "../src/core/context.js";
 import { issueToken } from "../src/core/identity.js";
+import { readJournal } from "../src/core/landing/journal.js";
+import { batchFile } from "../src/core/landing/queue.js";
 import { createWorktree } from "../src/core/worktrees.js";
+import { killTree } from "../src/lib/exec.js";
 import { NODE_FLAGS } from "../src/version.js";
 import { benchRepo } from "./fixtures.js";
-import { httpClient, startHttpServer } from "./tools.js";
+import { cpuMs, httpClient, startHttpServer } from "./tools.js";
 import { fmt, printTable, ratio, type Stats, stats } from "./util.js";
 
 // The coordinator's cost with many HTTP sessions: (1) 50 and 500 concurrent sessions calling in a
@@ -214,9 +217,12 @@ async function fanoutRows(): Promise<void> {
   }
   const server = await startHttpServer(root);
   try {
-    await measureFanout(server, tokens, workers);
+    await measureFanout(server, tokens, workers, batchFile(ctx.paths, "feature/e0"));
   } finally {
-    server.stop();
+    // A stopped server waits for its landing driver, here a gate that outlasts the run: the server is
+    // killed, and its gate with it (by the pid in the batch journal, as the next driver would).
+    process.kill(server.pid, "SIGKILL");
+    killTree((await readJournal(batchFile(ctx.paths, "feature/e0")))?.gatePid);
     // The landing driver may still be writing under .jig/ as the server goes.
     try {
       rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
@@ -230,6 +236,7 @@ async function measureFanout(
   server: Awaited<ReturnType<typeof startHttpServer>>,
   tokens: string[],
   workers: number,
+  journal: string,
 ): Promise<void> {
   const idle = rssMiB(server.pid);
   const clients = await openSessions(server.url, tokens);
@@ -238,14 +245,25 @@ async function measureFanout(
     await Promise.all(
       clients.slice(i, i + 25).map((c) => c.callTool({ name: "land", arguments: { waitSeconds: 0 } })),
     );
+  // The first batch is rebased (git processes) before its gate starts: measured only once it waits.
+  for (const started = Date.now(); !(await readJournal(journal))?.gatePid; ) {
+    if (Date.now() - started > 120_000) throw new Error("the landing driver never started its gate");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  // Connections idle meanwhile were closed (keep-alive): opened again before anything is timed.
+  await Promise.all(clients.map((client) => callRetrying(client, "noop", {})));
   const open = rssMiB(server.pid);
   const stop = sampler(server.pid, open);
+  // The server's CPU per call beside the wall time: a busy machine inflates the one, barely the other.
+  const cpuBefore = cpuMs(server.pid);
   const noop = (await loop(clients, () => ({ name: "noop", args: {}, kind: "noop" }))).get("noop")!;
+  const cpuNoop = cpuMs(server.pid);
   const polled = await loop(clients, (index, turn) =>
     (index + turn) % 2 === 0
       ? { name: "land", args: { waitSeconds: 0 }, kind: "land" }
       : { name: "list_tasks", args: { limit: 20 }, kind: "list" },
   );
+  const cpuPolled = cpuMs(server.pid);
   const peak = stop();
   const none = { n: 0, p50: Number.NaN, p99: Number.NaN, mean: Number.NaN };
   const land = polled.get("land") ?? none;
@@ -253,9 +271,17 @@ async function measureFanout(
   const all = land.n + list.n;
   printTable(
     `Fan-out: ${workers} remote-style workers (an identity and HTTP session each) polling land's status and list_tasks for ${SECONDS} s, lands waiting on a gate, 1,000 issues`,
-    ["calls", "calls", "calls/s", "p50", "p99", "noop ÷ this (throughput)"],
+    ["calls", "calls", "calls/s", "p50", "p99", "noop ÷ this (throughput)", "server CPU a call"],
     [
-      ["noop (baseline)", noop.n, (noop.n / SECONDS).toFixed(0), fmt(noop.p50), fmt(noop.p99), "1.00×"],
+      [
+        "noop (baseline)",
+        noop.n,
+        (noop.n / SECONDS).toFixed(0),
+        fmt(noop.p50),
+        fmt(noop.p99),
+        "1.00×",
+        fmt((cpuNoop - cpuBefore) / Math.max(1, noop.n)),
+      ],
       [
         "land (status) + list_tasks",
         all,
@@ -263,6 +289,7 @@ async function measureFanout(
         `land ${fmt(land.p50)}, list ${fmt(list.p50)}`,
         `land ${fmt(land.p99)}, list ${fmt(list.p99)}`,
         ratio(noop.n, all),
+        fmt((cpuPolled - cpuNoop) / Math.max(1, all)),
       ],
     ],
   );
