@@ -179,8 +179,9 @@ function entryOf(listing: Listing, dir: string, name: string): Promise<QueueEntr
   const known = listing.files.get(name);
   if (known) return known;
   const file = join(dir, name);
+  // Frozen: one entry object is handed to every caller while the file stands.
   const reading = readJsonFile<Omit<QueueEntry, "file">>(file).then((data) =>
-    data ? { ...data, file } : null,
+    data ? Object.freeze({ ...data, file }) : null,
   );
   listing.files.set(name, reading);
   // Not kept: a file that could not be read (gone meanwhile, or not JSON) is read again next time.
