@@ -8,35 +8,41 @@ import { VERSION } from "../version.js";
 // host runs on. It asks the coordinator, as itself, every few seconds.
 
 /**
- * Checks the coordinator every few seconds (a fresh MCP session and a ping, as the worker's own token)
- * and calls `gone` once: at once when the token is refused (the coordinator revoked it — the session
- * was abandoned, cleaned or replaced by a new attempt), or when no check has succeeded for `timeoutMs`.
- * Returns the function that stops watching.
+ * Pings the coordinator every few seconds on one MCP session of its own (as the worker's token; opened
+ * again when it fails, e.g. after the coordinator restarted) and calls `gone` once: at once when the
+ * token is refused (the coordinator revoked it — the worker was killed, abandoned or cleaned, or a new
+ * attempt replaced it), or when no ping has been answered for `timeoutMs`. Returns the function that
+ * stops watching (and ends the session).
  */
-export function watchCoordinator(
-  url: string,
-  token: string,
-  timeoutMs: number,
-  gone: (why: string) => void,
-): () => void {
+export function watchCoordinator(watch: {
+  url: string;
+  token: string;
+  timeoutMs: number;
+  gone: (why: string) => void;
+  /** Each check's outcome (null: answered), for tests and logs. */
+  checked?: (outcome: string | null) => void;
+}): () => void {
+  const { url, token, timeoutMs, gone } = watch;
   const intervalMs = Math.max(500, Math.min(30_000, Math.floor(timeoutMs / 4)));
+  const link = new CoordinatorLink(url, token, intervalMs);
   let lastOk = Date.now();
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const check = async () => {
-    const outcome = await pingCoordinator(url, token, intervalMs);
+    const outcome = await link.ping();
     if (stopped) return;
+    watch.checked?.(outcome);
     if (outcome === null) lastOk = Date.now();
     else if (outcome === "refused") {
       gone(
-        "the coordinator no longer accepts this session's token (abandoned, cleaned or replaced by a new attempt)",
+        "the coordinator no longer accepts this session's token (killed, abandoned, cleaned or replaced by a new attempt)",
       );
-      return;
+      return void link.close();
     } else if (Date.now() - lastOk >= timeoutMs) {
       gone(
         `the coordinator at ${url} has been unreachable for ${Math.round((Date.now() - lastOk) / 1000)} s (${outcome})`,
       );
-      return;
+      return void link.close();
     }
     timer = setTimeout(check, intervalMs);
   };
@@ -44,28 +50,50 @@ export function watchCoordinator(
   return () => {
     stopped = true;
     clearTimeout(timer);
+    void link.close();
   };
 }
 
-/** null when the coordinator answered a ping; "refused" when it refused the token; else why it did not answer. */
-async function pingCoordinator(url: string, token: string, timeoutMs: number): Promise<string | null> {
-  const client = new Client({ name: "jig-worker-watch", version: VERSION });
-  const transport = new StreamableHTTPClientTransport(new URL(url), {
-    requestInit: { headers: { Authorization: `Bearer ${token}` } },
-  });
-  try {
-    await client.connect(transport, { timeout: timeoutMs });
-    await client.ping({ timeout: timeoutMs });
-    // Sessions count against the identity's cap until they end: end this one now, not at its idle expiry.
-    await transport.terminateSession().catch(() => {});
-    return null;
-  } catch (error) {
-    const status = (error as { code?: unknown }).code;
-    if (status === 401 || status === 403) return "refused";
-    // Any other 4xx is the coordinator answering (e.g. 429: this identity at its session cap): alive.
-    if (typeof status === "number" && status >= 400 && status < 500) return null;
-    return redactSecrets((error as Error).message).split("\n")[0] ?? "no answer";
-  } finally {
-    await client.close().catch(() => {});
+/** One MCP session with the coordinator for pings: one request a check, not a session a check. */
+class CoordinatorLink {
+  private client: Client | null = null;
+  private transport: StreamableHTTPClientTransport | null = null;
+
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** null when the coordinator answered; "refused" when it refused the token; else why it did not answer. */
+  async ping(): Promise<string | null> {
+    try {
+      if (!this.client) {
+        this.client = new Client({ name: "jig-worker-watch", version: VERSION });
+        this.transport = new StreamableHTTPClientTransport(new URL(this.url), {
+          requestInit: { headers: { Authorization: `Bearer ${this.token}` } },
+        });
+        await this.client.connect(this.transport, { timeout: this.timeoutMs });
+      }
+      await this.client.ping({ timeout: this.timeoutMs });
+      return null;
+    } catch (error) {
+      void this.close(); // not awaited: ending a session with an unreachable coordinator may hang
+      const status = (error as { code?: unknown }).code;
+      if (status === 401 || status === 403) return "refused";
+      // Any other 4xx is the coordinator answering (404: it restarted and forgot the session; 429: this
+      // identity at its session cap): alive, and the next check opens a new session.
+      if (typeof status === "number" && status >= 400 && status < 500) return null;
+      return redactSecrets((error as Error).message).split("\n")[0] ?? "no answer";
+    }
+  }
+
+  /** Ends the session (it counts against the identity's cap until it does), best effort. */
+  async close(): Promise<void> {
+    const { client, transport } = this;
+    this.client = null;
+    this.transport = null;
+    await transport?.terminateSession().catch(() => {});
+    await client?.close().catch(() => {});
   }
 }

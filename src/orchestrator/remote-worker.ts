@@ -125,9 +125,14 @@ export async function runRemoteWorker(options: RemoteWorkerOptions): Promise<num
   const agentRun = runAgent(spec.command, spec.args, spec.cwd, env);
   // A worker whose coordinator is gone (dead, or this session replaced) must not run on: its agent is
   // stopped, and what it committed is pushed below like at any other end.
-  const unwatch = watchCoordinator(url, token, coordinatorTimeoutMs(options), (why) => {
-    log(`${why}: stopping the agent; its commits are pushed to ${workerRemoteRef(name)}`);
-    agentRun.stop();
+  const unwatch = watchCoordinator({
+    url,
+    token,
+    timeoutMs: coordinatorTimeoutMs(options),
+    gone(why) {
+      log(`${why}: stopping the agent; its commits are pushed to ${workerRemoteRef(name)}`);
+      agentRun.stop();
+    },
   });
   const code = await agentRun.exited;
   unwatch();

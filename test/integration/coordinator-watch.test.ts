@@ -1,0 +1,124 @@
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { openContext } from "../../src/core/context.js";
+import { issueToken, revokeToken } from "../../src/core/identity.js";
+import { watchCoordinator } from "../../src/orchestrator/coordinator-watch.js";
+import { runCli } from "../helpers/cli.js";
+import { background, waitFor } from "../helpers/epic.js";
+import { gitRepo } from "../helpers/repo.js";
+
+// How a remote worker's `jig worker` tells a coordinator that is gone from one that restarted, against
+// a real `jig serve`: a restart within the bound is survived (the ping session is opened again after the
+// restarted server forgets it); a coordinator killed for good is reported once the bound has passed; a
+// revoked token is reported at once.
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe("watchCoordinator", () => {
+  const stops: (() => void)[] = [];
+  const serves: ReturnType<typeof background>[] = [];
+  afterEach(async () => {
+    for (const stop of stops.splice(0)) stop();
+    for (const serve of serves.splice(0)) {
+      serve.child.kill("SIGKILL");
+      await serve.exited;
+    }
+  });
+
+  async function coordinator() {
+    const root = gitRepo();
+    expect(runCli(root, ["init"]).code).toBe(0);
+    const ctx = await openContext({ root });
+    const token = await issueToken(ctx.paths, "w1");
+    const port = await freePort();
+    const serve = async () => {
+      const s = background(root, ["serve", "--port", String(port)]);
+      serves.push(s);
+      await waitFor(() => s.output().includes("MCP at"), "jig serve to listen", { dump: s.output });
+      return s;
+    };
+    return { ctx, token, url: `http://127.0.0.1:${port}/mcp`, serve };
+  }
+
+  it("survives a restart within the bound, and reports a coordinator gone for good after it", {
+    timeout: 120_000,
+  }, async () => {
+    const c = await coordinator();
+    let serve = await c.serve();
+    const said: string[] = [];
+    const checks: (string | null)[] = [];
+    stops.push(
+      watchCoordinator({
+        url: c.url,
+        token: c.token,
+        timeoutMs: 8_000, // a check every 2 s
+        gone: (why) => said.push(why),
+        checked: (outcome) => checks.push(outcome),
+      }),
+    );
+    await waitFor(() => checks.includes(null), "a first answered check", {
+      dump: () => JSON.stringify(checks),
+    });
+    // The coordinator restarts on the same port: it has forgotten the watch's session (404), which is
+    // an answer; the next check opens a new session.
+    serve.child.kill("SIGKILL");
+    await serve.exited;
+    serve = await c.serve();
+    const before = checks.length;
+    await waitFor(
+      () => checks.slice(before).filter((outcome) => outcome === null).length >= 2,
+      "two answered checks after the restart",
+      { dump: () => JSON.stringify(checks), timeoutMs: 30_000 },
+    );
+    expect(said).toEqual([]);
+    // Gone for good: reported once the 8 s have passed without an answer.
+    serve.child.kill("SIGKILL");
+    await serve.exited;
+    await waitFor(() => said.length > 0, "the watch to report the coordinator gone", {
+      dump: () => JSON.stringify(checks),
+      timeoutMs: 30_000,
+    });
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(
+      /^the coordinator at http:\/\/127\.0\.0\.1:\d+\/mcp has been unreachable for \d+ s \(/,
+    );
+    expect(checks.filter((outcome) => outcome !== null).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("reports a revoked token at its next check", { timeout: 90_000 }, async () => {
+    const c = await coordinator();
+    await c.serve();
+    const said: string[] = [];
+    const checks: (string | null)[] = [];
+    stops.push(
+      watchCoordinator({
+        url: c.url,
+        token: c.token,
+        timeoutMs: 40_000, // a check every 10 s; the coordinator answers throughout
+        gone: (why) => said.push(why),
+        checked: (outcome) => checks.push(outcome),
+      }),
+    );
+    await waitFor(() => checks.includes(null), "a first answered check", { timeoutMs: 30_000 });
+    // Revoked while the watch's session is open: the next ping on it is refused.
+    await revokeToken(c.ctx.paths, "w1");
+    await waitFor(() => said.length > 0, "the watch to report the refused token", {
+      dump: () => JSON.stringify(checks),
+      timeoutMs: 50_000,
+    });
+    expect(said).toEqual([
+      "the coordinator no longer accepts this session's token (killed, abandoned, cleaned or replaced by a new attempt)",
+    ]);
+    expect(checks.at(-1)).toBe("refused");
+    expect(checks.filter((outcome) => outcome !== null)).toEqual(["refused"]);
+  });
+});
