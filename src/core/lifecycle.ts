@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { JigError } from "../errors.js";
+import { gitRun } from "../lib/git.js";
 import { type Action, authorize } from "./authority.js";
 import { describeKept, type KeptWork, keepUnlandedWork, unlandedCommits } from "./backup.js";
 import type { JigContext } from "./context.js";
@@ -510,10 +511,10 @@ export async function retireWorker(
   if (sessionRunning(record)) await stopSession(ctx.workers, record);
   const notes: string[] = [];
   const last = await fetchRemoteWork(ctx, record);
-  const kept =
-    options.keep === false
-      ? null
-      : await keepUnlandedWork(ctx, record, why === "merge" ? "merged" : "cleaned");
+  // Told not to keep (kept already, e.g. by an abandon): a remote worker may have pushed since.
+  const keep =
+    options.keep !== false || (last?.tip ? !(await isBackedUp(ctx, record.name, last.tip)) : false);
+  const kept = keep ? await keepUnlandedWork(ctx, record, why === "merge" ? "merged" : "cleaned") : null;
   if (record.kind !== "planner") await removeWorktree(ctx, record.name, { deleteBranch: true });
   await ctx.workers.remove(record.name);
   await removeLandRecords(ctx.paths, record.name);
@@ -530,6 +531,18 @@ export async function retireWorker(
     if (stays) notes.push(`${record.name}: its ref on the remote stays (${stays}); ${deleteByHand}`);
   }
   return { worker: record.name, kept, notes };
+}
+
+/** Whether a commit is reachable from one of the worker's backup refs already. */
+async function isBackedUp(ctx: JigContext, worker: string, commit: string): Promise<boolean> {
+  const out = await gitRun(ctx.paths.root, [
+    "for-each-ref",
+    "--count=1",
+    `--contains=${commit}`,
+    "--format=%(refname)",
+    `refs/jig/backup/${worker}/`,
+  ]);
+  return out.exitCode === 0 && out.stdout.trim() !== "";
 }
 
 export interface Cleaned {
