@@ -45,6 +45,8 @@ export interface IssueWrite {
 
 interface CacheEntry {
   key: string;
+  /** The text it was parsed from (absent for a missing file). */
+  raw?: string;
   issue: Issue | null;
   problems: IssueProblem[];
 }
@@ -184,10 +186,11 @@ export class IssueStore {
       if (!patch) return current;
       const content = applyPatch(current, patch);
       if (content === current.raw) return current;
+      const issue = parseIssue(id, content);
       await this.writeOwn(id, content);
-      this.cache.delete(`${id}.md`);
+      this.remember(id, content, issue);
       this.inflight = null;
-      return parseIssue(id, content);
+      return issue;
     });
   }
 
@@ -212,10 +215,10 @@ export class IssueStore {
   private async writeAll(writes: IssueWrite[]): Promise<void> {
     if (writes.length === 0) return;
     this.inflight = null;
-    for (const write of writes) parseIssue(write.id, write.content);
+    const parsed = writes.map((write) => parseIssue(write.id, write.content));
     if (writes.length === 1) {
       await this.writeOwn(writes[0]!.id, writes[0]!.content);
-      this.cache.delete(`${writes[0]!.id}.md`);
+      this.remember(writes[0]!.id, writes[0]!.content, parsed[0]!);
       return;
     }
     await mkdirState(this.journalDir);
@@ -230,6 +233,12 @@ export class IssueStore {
       await this.writeOwn(write.id, write.content);
       this.cache.delete(`${write.id}.md`);
     }
+  }
+
+  // What this process just wrote, parsed: the next read finds the same text and keeps this entry
+  // instead of parsing it again (the stat key is unknown until then, so the file is always read).
+  private remember(id: string, raw: string, issue: Issue): void {
+    this.cache.set(`${id}.md`, { key: "", raw, issue, problems: [] });
   }
 
   /**
@@ -513,10 +522,17 @@ export class IssueStore {
     let entry: CacheEntry;
     try {
       const raw = readTextFileSync(path, { maxBytes: MAX_ISSUE_BYTES, label: name, knownSize: size });
-      entry = { key, issue: parseIssue(id, raw, name), problems: [] };
+      // The same text (a recent file read again, an event for a write already seen): the same entry, so
+      // the snapshot keeps its version and what is derived from it (plan order, list rows).
+      if (cached && cached.raw === raw) {
+        cached.key = key;
+        return cached;
+      }
+      entry = { key, raw, issue: parseIssue(id, raw, name), problems: [] };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return { key: "", issue: null, problems: [] };
       entry = { key, issue: null, problems: problemsOf(name, toJigError(error)) };
+      // A read that failed (too big, unreadable) is not kept as text: the next read tries again.
     }
     this.cache.set(name, entry);
     return entry;

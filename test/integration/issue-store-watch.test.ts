@@ -157,6 +157,22 @@ describe("IssueStore with a watch (trackChanges)", () => {
     consistent(after);
   });
 
+  it("a file written again with the same text keeps the snapshot's version (derived rows are not rebuilt)", async () => {
+    const { dir, store, human } = trackedStore();
+    const first = await store.load();
+    await human.edit({ op: "write", path: join(dir, "e-01-a.md"), content: task("planned") });
+    await human.edit({
+      op: "rename",
+      path: join(dir, "e-02-b.md"),
+      to: join(dir, ".b.swp"),
+      content: task("planned"),
+    });
+    const again = await store.load();
+    expect(again.version).toBe(first.version);
+    await human.edit({ op: "write", path: join(dir, "e-01-a.md"), content: task("blocked") });
+    expect((await store.load()).version).not.toBe(first.version);
+  });
+
   it("sees another jig process's writes, and its own writes at once", async () => {
     const { dir, stateDir, store, statusOf } = trackedStore();
     await store.load();
