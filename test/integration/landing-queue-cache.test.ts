@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { openContext } from "../../src/core/context.js";
 import { enqueue, listQueue, queueDir } from "../../src/core/landing/queue.js";
 import { gitIn, gitRepo, tempDir, testEnv } from "../helpers/repo.js";
@@ -117,6 +117,14 @@ describe("the landing queue's listing kept in memory", () => {
     expect(await workers()).toEqual(["a", "b", "c"]);
     await writer.send({ op: "dequeue", worker: "b" });
     expect(await workers()).toEqual(["a", "c"]);
+    // The backstop for whatever a stat cannot tell (here the in-place edit): everything is read
+    // afresh once the listing is 10 s old.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 10_000 });
+    try {
+      expect(await workers()).toEqual(["edited", "c"]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("sees a change that left the directory's mtime as it was (the ctime tells)", async () => {
