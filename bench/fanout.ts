@@ -116,8 +116,8 @@ async function sessionsRows(): Promise<void> {
   writeFileSync(join(root, "jig.json"), JSON.stringify({ http: LIMITS }));
   const rows: (string | number)[][] = [];
   const memory: string[] = [];
-  // V8's defaults beside the flags jig starts its own servers with (NODE_FLAGS: a smaller young
-  // generation), which docs/remote.md gives for a coordinator's `jig serve`.
+  // `jig serve` as a person starts it (it sets NODE_FLAGS on itself at start) beside the command line
+  // jig starts its own servers with (NODE_FLAGS given to node, in effect from the first allocation).
   for (const [sessions, flags] of [
     [50, []],
     [50, NODE_FLAGS],
@@ -125,7 +125,7 @@ async function sessionsRows(): Promise<void> {
     [500, NODE_FLAGS],
   ] as const) {
     const server = await startHttpServer(root, flags);
-    const label = `${sessions}${flags.length > 0 ? ` (${flags.join(" ")})` : ""}`;
+    const label = `${sessions}, ${flags.length > 0 ? `node ${flags.join(" ")}` : "jig serve"}`;
     try {
       const idle = rssMiB(server.pid);
       const clients = await openSessions(

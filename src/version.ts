@@ -26,11 +26,13 @@ export const CLI_ENTRY: string = join(PACKAGE_ROOT, "dist", "src", "cli.js");
 
 /**
  * Node flags for the long-running processes jig starts itself (each session's MCP server and supervisor,
- * the remote proxy): a young generation of 4 MiB a half instead of V8's 16. Request garbage filled the
- * larger one under load — 30 MiB more of a server's memory, in every one of them (docs/performance.md,
- * "Sessions"). `jig serve` started by hand takes them from NODE_OPTIONS (docs/remote.md).
+ * the ssh wrapper, the remote proxy): V8's size-over-speed heuristics. Under bursts of requests the
+ * default heuristics let garbage promoted from in-flight requests grow the old generation before a
+ * collection: a 50-session server at ~1,000 calls/s peaked at 212 MiB, 98 MiB with this flag, at the
+ * same throughput and tool latency (docs/performance.md, "Sessions"). A `jig serve` started by hand sets
+ * it at start (cli/serve.ts): NODE_OPTIONS refuses this flag.
  */
-export const NODE_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
+export const NODE_FLAGS: readonly string[] = ["--optimize-for-size"];
 
 /** The argv after `process.execPath` that runs `jig <args>` with NODE_FLAGS. */
 export const jigArgv = (...args: string[]): string[] => [...NODE_FLAGS, CLI_ENTRY, ...args];
