@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI_ENTRY } from "../../src/version.js";
 import { runCli } from "../helpers/cli.js";
 import { background, epicRepo, taskIs, waitFor } from "../helpers/epic.js";
+import { freePort } from "../helpers/net.js";
 import { gitIn, tempDir } from "../helpers/repo.js";
 
 // The end of a remote worker's life, with real processes: a coordinator (`jig serve` on 127.0.0.1, a
@@ -13,17 +13,6 @@ import { gitIn, tempDir } from "../helpers/repo.js";
 // `jig worker` with their own HOME, in a session of their own (setsid under sh), so stopping the
 // launcher does not reach them — as with a Kubernetes Job or an ssh connection that is lost. They check the
 // coordinator every 0.75 s here (JIG_WORKER_COORDINATOR_TIMEOUT=3).
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const isAlive = (pid: number): boolean => {
   try {

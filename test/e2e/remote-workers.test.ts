@@ -8,7 +8,6 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -18,6 +17,7 @@ import { stateDir } from "../../src/core/paths.js";
 import { CLI_ENTRY } from "../../src/version.js";
 import { runCli, runCliAsync } from "../helpers/cli.js";
 import { background, epicRepo, taskIs, waitFor, writeAndLand } from "../helpers/epic.js";
+import { freePort } from "../helpers/net.js";
 import { gitIn, TEST_HOME, tempDir } from "../helpers/repo.js";
 
 // Two "machines" on this one. The coordinator: a repository and jig's state, both root-only (0700), served
@@ -30,17 +30,6 @@ import { gitIn, TEST_HOME, tempDir } from "../helpers/repo.js";
 
 const WORKER_UID = 65534;
 const canSwitchUser = process.getuid?.() === 0 && existsSync("/usr/bin/setpriv");
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function callText(result: CallToolResult): string {
   return result.content.map((part) => (part.type === "text" ? part.text : "")).join("\n");

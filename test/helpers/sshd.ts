@@ -1,8 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { freePort } from "./net.js";
 import { tempDir } from "./repo.js";
+
+export { freePort };
 
 // A real OpenSSH server on loopback for the ssh launcher's tests: Debian's sshd in the foreground
 // (-D -e) with a throwaway host key and user key, root allowed by key only, its own authorized_keys.
@@ -29,17 +31,6 @@ export interface Sshd {
   dir: string;
   log: () => string;
   stop: () => Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
 }
 
 export async function startSshd(): Promise<Sshd> {

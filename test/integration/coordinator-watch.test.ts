@@ -1,27 +1,16 @@
-import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { openContext } from "../../src/core/context.js";
 import { issueToken, revokeToken } from "../../src/core/identity.js";
 import { watchCoordinator } from "../../src/orchestrator/coordinator-watch.js";
 import { runCli } from "../helpers/cli.js";
 import { background, waitFor } from "../helpers/epic.js";
+import { freePort } from "../helpers/net.js";
 import { gitRepo } from "../helpers/repo.js";
 
 // How a remote worker's `jig worker` tells a coordinator that is gone from one that restarted, against
 // a real `jig serve`: a restart within the bound is survived (the ping session is opened again after the
 // restarted server forgets it); a coordinator killed for good is reported once the bound has passed; a
 // revoked token is reported at once.
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("watchCoordinator", () => {
   const stops: (() => void)[] = [];
