@@ -1,3 +1,4 @@
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import {
@@ -39,27 +40,34 @@ export async function runWorkerProxy(): Promise<void> {
   // Given by jig worker's --target, else learnt from the first claim_task or land result.
   let target = process.env.JIG_WORKER_TARGET || null;
   const lock = env("JIG_WORKER_LOCK");
-  const upstream = await connectCoordinator(env("JIG_MCP_URL"), env("JIG_TOKEN"));
+  const upstream = new Upstream(env("JIG_MCP_URL"), env("JIG_TOKEN"));
+  const first = await upstream.client();
   const server = new Server(
     { name: "jig", version: VERSION },
     {
       capabilities: { tools: {}, resources: {} },
-      ...(upstream.getInstructions() ? { instructions: upstream.getInstructions() } : {}),
+      ...(first.getInstructions() ? { instructions: first.getInstructions() } : {}),
     },
   );
-  server.setRequestHandler(ListToolsRequestSchema, (request) => upstream.listTools(request.params));
-  server.setRequestHandler(ListResourcesRequestSchema, (request) => upstream.listResources(request.params));
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, (request) =>
-    upstream.listResourceTemplates(request.params),
+  server.setRequestHandler(ListToolsRequestSchema, (request) =>
+    upstream.send((c) => c.listTools(request.params)),
   );
-  server.setRequestHandler(ReadResourceRequestSchema, (request) => upstream.readResource(request.params));
+  server.setRequestHandler(ListResourcesRequestSchema, (request) =>
+    upstream.send((c) => c.listResources(request.params)),
+  );
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, (request) =>
+    upstream.send((c) => c.listResourceTemplates(request.params)),
+  );
+  server.setRequestHandler(ReadResourceRequestSchema, (request) =>
+    upstream.send((c) => c.readResource(request.params)),
+  );
   server.setRequestHandler(CallToolRequestSchema, async (request) => {
     const tool = request.params.name;
     if (tool === "land" && request.params.arguments?.worker === undefined) {
       const refused = await beforeLand(worktree, name);
       if (refused) return refused;
     }
-    const result = await upstream.callTool(request.params, undefined, { timeout: 120_000 });
+    const result = await upstream.send((c) => c.callTool(request.params, undefined, { timeout: 120_000 }));
     // A warning (core/warnings.ts) says the target moved under this branch: its fix rebases onto the
     // target, so the local copy must be the new one.
     const warned = Array.isArray((result.structuredContent as { warnings?: unknown } | undefined)?.warnings);
@@ -77,7 +85,53 @@ export async function runWorkerProxy(): Promise<void> {
   await server.connect(transport);
   process.stdin.once("end", () => void server.close());
   await closed;
-  await upstream.close().catch(() => {});
+  await upstream.close();
+}
+
+/**
+ * The coordinator session the agent's requests go through. A coordinator that restarted has forgotten
+ * it and answers 404 before handling the request, so a new session is opened and the request sent again
+ * (once): the agent never sees the restart. Any other failure (the coordinator down) reaches the agent.
+ */
+class Upstream {
+  private current: Promise<Client> | null = null;
+
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+  ) {}
+
+  client(): Promise<Client> {
+    if (!this.current) {
+      const opening = connectCoordinator(this.url, this.token);
+      this.current = opening;
+      // A failed open is not kept: the next request tries again.
+      opening.catch(() => {
+        if (this.current === opening) this.current = null;
+      });
+    }
+    return this.current;
+  }
+
+  async send<T>(request: (client: Client) => Promise<T>): Promise<T> {
+    const used = await this.client();
+    try {
+      return await request(used);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 404) throw error;
+      // Several requests may fail at once: the first opens the new session, the others use it.
+      if (this.current && (await this.current.catch(() => null)) === used) {
+        this.current = null;
+        void used.close().catch(() => {});
+      }
+      return request(await this.client());
+    }
+  }
+
+  async close(): Promise<void> {
+    const client = await this.current?.catch(() => null);
+    await client?.close().catch(() => {});
+  }
 }
 
 /** Refuses uncommitted work (as the coordinator does for a local worker), then pushes the branch. */

@@ -1,11 +1,16 @@
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { openContext } from "../../src/core/context.js";
 import { issueToken, revokeToken } from "../../src/core/identity.js";
 import { watchCoordinator } from "../../src/orchestrator/coordinator-watch.js";
+import { CLI_ENTRY } from "../../src/version.js";
 import { runCli } from "../helpers/cli.js";
 import { background, waitFor } from "../helpers/epic.js";
 import { freePort } from "../helpers/net.js";
-import { gitRepo } from "../helpers/repo.js";
+import { gitRepo, tempDir } from "../helpers/repo.js";
+import { epicFiles } from "../helpers/workers.js";
 
 // How a remote worker's `jig worker` tells a coordinator that is gone from one that restarted, against
 // a real `jig serve`: a restart within the bound is survived (the ping session is opened again after the
@@ -109,5 +114,61 @@ describe("watchCoordinator", () => {
     ]);
     expect(checks.at(-1)).toBe("refused");
     expect(checks.filter((outcome) => outcome !== null)).toEqual(["refused"]);
+  });
+});
+
+// The agent's side of the same restart: `jig worker-mcp` (its MCP server on the worker's machine) opens
+// a new coordinator session when the restarted coordinator answers 404 for the one it forgot, and sends
+// the request again, so the agent's next tool call just works.
+describe("jig worker-mcp across a coordinator restart", () => {
+  const serves: ReturnType<typeof background>[] = [];
+  afterEach(async () => {
+    for (const serve of serves.splice(0)) {
+      serve.child.kill("SIGKILL");
+      await serve.exited;
+    }
+  });
+
+  it("the agent's next call after a restart is answered", { timeout: 120_000 }, async () => {
+    const root = gitRepo({ ...epicFiles("e", 1) });
+    expect(runCli(root, ["init"]).code).toBe(0);
+    const ctx = await openContext({ root });
+    const token = await issueToken(ctx.paths, "w1");
+    const port = await freePort();
+    const serve = async () => {
+      const s = background(root, ["serve", "--port", String(port)]);
+      serves.push(s);
+      await waitFor(() => s.output().includes("MCP at"), "jig serve to listen", { dump: s.output });
+      return s;
+    };
+    let served = await serve();
+    const place = tempDir("worker-");
+    const client = new Client({ name: "agent", version: "0" });
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [CLI_ENTRY, "worker-mcp"],
+        env: {
+          ...(process.env as Record<string, string>),
+          JIG_MCP_URL: `http://127.0.0.1:${port}/mcp`,
+          JIG_TOKEN: token,
+          JIG_WORKER_DIR: place,
+          JIG_WORKER_NAME: "w1",
+          JIG_WORKER_LOCK: join(place, "lock"),
+        },
+      }),
+    );
+    try {
+      const list = async () => client.callTool({ name: "list_tasks", arguments: {} });
+      expect((await list()).isError).toBeFalsy();
+      served.child.kill("SIGKILL");
+      await served.exited;
+      served = await serve();
+      const after = await list();
+      expect(after.isError, JSON.stringify(after.content)).toBeFalsy();
+      expect(JSON.stringify(after.structuredContent)).toContain("e-01");
+    } finally {
+      await client.close();
+    }
   });
 });
