@@ -82,6 +82,7 @@ export async function runRemoteWorker(options: RemoteWorkerOptions): Promise<num
   await checkTask(url, token, name);
   const place = workerPlace(options, name);
   await prepareWorktree(place, { remote: options.remote, name, target: options.target });
+  await checkCommitIdentity(place.worktree);
   log(`working in ${place.worktree} on ${workerBranch(name)}`);
   const mcpServer = {
     command: process.execPath,
@@ -210,12 +211,39 @@ export async function connectCoordinator(url: string, token: string): Promise<Cl
   return client;
 }
 
+/**
+ * The agent commits in the worktree: without a git identity on this machine (a fresh HOME, a container)
+ * every commit fails, deep in the agent's session. Refused here instead, saying what to set.
+ */
+async function checkCommitIdentity(worktree: string): Promise<void> {
+  const ident = await gitRun(worktree, ["var", "GIT_AUTHOR_IDENT"]);
+  if (ident.exitCode === 0) return;
+  throw new JigError(
+    "PRECONDITION_FAILED",
+    `git has no identity to commit with on this machine (HOME=${homedir()}): ${
+      ident.stderr
+        .trim()
+        .split("\n")
+        .find((line) => /identity|unable|empty/i.test(line)) ?? "git var failed"
+    }`,
+    {
+      hint: 'set it for the worker\'s user: git config --global user.name "…" and git config --global user.email "…" (or GIT_AUTHOR_NAME/EMAIL and GIT_COMMITTER_NAME/EMAIL in the launcher\'s environment)',
+    },
+  );
+}
+
 /** Fails early, with the coordinator's own words, when the URL, the token or the task is wrong. */
 async function checkTask(url: string, token: string, task: string): Promise<void> {
   let client: Client;
   try {
     client = await connectCoordinator(url, token);
   } catch (error) {
+    if ((error as { code?: unknown }).code === 401)
+      throw new JigError("UNAUTHORIZED", `the coordinator at ${url} refused this worker's token`, {
+        hint:
+          "the launcher passes each worker its own token ({token} or {tokenFile} in the template); the admin " +
+          "token jig serve prints is not a worker's, and a token stops working once its task is killed, abandoned, cleaned or retried",
+      });
     throw new JigError(
       "PRECONDITION_FAILED",
       `cannot reach the coordinator at ${url}: ${redactSecrets((error as Error).message).split("\n")[0]}`,
