@@ -12,6 +12,12 @@ export async function run(args: { name: string; force?: boolean }, io: CommandIO
     ...(result.kept.length ? ["work that did not land is kept — nothing was dropped:"] : []),
     ...result.kept.map((kept) => `  ${describeKept(kept)}`),
     ...result.notes.map((note) => `  ${note}`),
+    // Landing pushed the target; the base is the human's branch, and jig never pushes it.
+    ...(ctx.config.remote
+      ? [
+          `${result.into} is merged here only: push it when ready (git push ${ctx.config.remote} ${result.into})`,
+        ]
+      : []),
   ];
   return { text: lines.join("\n"), json: result };
 }

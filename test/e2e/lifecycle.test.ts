@@ -78,7 +78,7 @@ describe("a way out of every state", () => {
     expect(released.stdout).toContain("unblocked ep-01-a (now planned, retries reset)");
     expect(taskIs(root, "ep-01-a", "planned")()).toBe(true);
     rewriteScript(root, "ep-01-a", writeAndLand("a.txt", "a\n"));
-    const run = runCli(root, ["run", "ep"], { timeoutMs: 120_000 });
+    const run = runCli(root, ["plan", "ep", "--auto"], { timeoutMs: 120_000 });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("epic ep is complete");
     expect(gitIn(root, "show", "feature/ep:a.txt")).toBe("a");
@@ -113,7 +113,7 @@ describe("a way out of every state", () => {
     rewriteScript(root, "ep-01-a", writeAndLand("a.txt", "a\n"));
     writeFileSync(hold, "");
     await waitFor(sessionEnded(root, "ep-01-a"), "the released session to end");
-    const run = runCli(root, ["run", "ep"], { timeoutMs: 120_000 });
+    const run = runCli(root, ["plan", "ep", "--auto"], { timeoutMs: 120_000 });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain("↻ ep-01-a session ended");
     expect(run.stderr).toContain("retrying (attempt 2)");
@@ -255,7 +255,7 @@ describe("a way out of every state", () => {
     expect(json.plan.subtasks.map((t: { id: string }) => t.id)).toEqual(["ep-01-a", "ep-03-c"]);
     expect(taskIs(root, "ep-01-a", "complete")()).toBe(true);
     expect(taskIs(root, "ep-02-b", "cancelled")()).toBe(true);
-    const run = runCli(root, ["run", "ep"], { timeoutMs: 120_000 });
+    const run = runCli(root, ["plan", "ep", "--auto"], { timeoutMs: 120_000 });
     expect(run.code, run.stderr).toBe(0);
     expect(gitIn(root, "show", "feature/ep:c.txt")).toBe("c");
   });
@@ -383,6 +383,27 @@ describe("merge goes where the epic came from, and never drops work", () => {
     expect(existsSync(join(root, ".jig", "land", "verdicts", "ep-01-a.json"))).toBe(false);
     expect(gitIn(root, "show", "main:a.txt")).toBe("a");
     expect(sh(root, "git", ["ls-tree", "--name-only", "wip"])).not.toContain("a.txt");
+    expect(merged.stdout).not.toContain("push it");
+  });
+
+  it("with a shared remote, landing pushes the target and merge says the base is still to push", async () => {
+    const remote = tempDir("remote-");
+    gitIn(remote, "init", "-q", "--bare");
+    const root = epicRepo([{ slug: "a", steps: writeAndLand("a.txt", "a\n") }], {
+      agent: "scripted",
+      maxRetries: 0,
+      remote: "origin",
+    });
+    gitIn(root, "remote", "add", "origin", `file://${remote}`);
+    gitIn(root, "push", "-q", "origin", "main");
+    const run = runCli(root, ["plan", "ep", "--auto"], { timeoutMs: 120_000 });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(gitIn(remote, "show", "feature/ep:a.txt")).toBe("a");
+    const merged = runCli(root, ["merge", "ep"]);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(merged.stdout).toContain("main is merged here only: push it when ready (git push origin main)");
+    // It was not pushed: the remote's main is still the first commit.
+    expect(() => gitIn(remote, "show", "main:a.txt")).toThrow();
   });
 
   it("jig merge --force lists unlanded work, keeps it at a backup ref, stops the session and updates the state", async () => {
