@@ -184,9 +184,17 @@ function readFrom(path: string, offset: number): string {
   }
 }
 
-const lastLine = (text: string): string | null =>
-  text
+/**
+ * What a session that failed said last, for `jig ps` and `jig run`: its last error line when it printed
+ * one (`error: …` from jig, git's `fatal: …`, a JavaScript `…Error: …`) — a hint or a stack frame after
+ * it says less — else its last line.
+ */
+export function lastLine(text: string): string | null {
+  const lines = text
     .split("\n")
     .map((line) => line.trim())
-    .filter(Boolean)
-    .at(-1) ?? null;
+    .filter(Boolean);
+  for (let i = lines.length - 1; i >= 0; i--)
+    if (/^(error|fatal)\b|^[A-Za-z]*Error\b.*:|internal error/i.test(lines[i]!)) return lines[i]!;
+  return lines.at(-1) ?? null;
+}
