@@ -109,6 +109,15 @@ function gitHere(args: string[], env: Record<string, string> = {}): string {
   });
 }
 
+function nothingStaged(): boolean {
+  try {
+    gitHere(["diff", "--cached", "--quiet"]);
+    return true;
+  } catch {
+    return false; // exit 1: there are staged changes
+  }
+}
+
 function safePath(path: string): string {
   const full = resolve(process.cwd(), path);
   if (!full.startsWith(`${process.cwd()}/`)) throw new Error(`script path ${path} escapes the worktree`);
@@ -210,6 +219,11 @@ async function runSteps(client: Client, script: Script, target: string): Promise
       appendFileSync(safePath(step.append.path), step.append.content);
     } else if ("commit" in step) {
       gitHere(["add", "-A"]);
+      if (nothingStaged()) {
+        // A retried session runs its script again in the kept worktree: the commit is already there.
+        say(`nothing to commit for "${step.commit}" (an earlier attempt committed it)`);
+        continue;
+      }
       gitHere(["-c", "commit.gpgsign=false", "commit", "-q", "-m", step.commit]);
       say(`committed: ${step.commit}`);
     } else if ("status" in step) {

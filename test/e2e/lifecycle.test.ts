@@ -67,6 +67,27 @@ describe("a way out of every state", () => {
     expect(gitIn(root, "show", "feature/ep:second.txt")).toBe("2");
   });
 
+  it("a retried scripted session runs its script again in the kept worktree: a commit already made is skipped, not a failure", async () => {
+    const root = epicRepo(
+      [
+        {
+          slug: "a",
+          steps: [{ write: { path: "a.txt", content: "a\n" } }, { commit: "a" }, { crash: true }],
+        },
+      ],
+      { agent: "scripted", maxRetries: 0 },
+    );
+    expect(runCli(root, ["plan", "ep", "--auto"], { timeoutMs: 120_000 }).code).toBe(1);
+    // The same steps again, then land: what a person's `jig retry` of the demo agent does.
+    rewriteScript(root, "ep-01-a", writeAndLand("a.txt", "a\n"));
+    expect(runCli(root, ["retry", "ep-01-a"]).code).toBe(0);
+    await waitFor(taskIs(root, "ep-01-a", "complete"), "the retried task to land", {
+      dump: () => runCli(root, ["logs", "ep-01-a"]).stdout,
+    });
+    expect(runCli(root, ["logs", "ep-01-a"]).stdout).toContain("an earlier attempt committed it");
+    expect(gitIn(root, "show", "feature/ep:a.txt")).toBe("a");
+  });
+
   it("jig unblock releases a blocked task and jig run respawns it instead of blocking it again", async () => {
     const root = epicRepo([{ slug: "a", steps: [{ crash: true }] }], { agent: "scripted", maxRetries: 0 });
     expect(runCli(root, ["plan", "ep", "--auto"], { timeoutMs: 120_000 }).code).toBe(1);
