@@ -10,6 +10,7 @@ import {
   checkGate,
   checkGit,
   checkJigDir,
+  checkLauncher,
   checkLeftovers,
   checkPort,
   loadConfigCheck,
@@ -116,6 +117,7 @@ export async function run(args: { agent?: string; port?: number }, io: CommandIO
     checks.push(checkGate(root, config));
     checks.push(...(await checkJigDir(paths)));
     checks.push(await checkPort(port));
+    checks.push(...(await checkLauncher(root, config)));
     checks.push(...(await checkSetup(root)));
     if (check.ok) checks.push(...(await checkLeftovers(await openContext({ root }))));
   } else {

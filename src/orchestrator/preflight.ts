@@ -122,6 +122,55 @@ export async function checkPort(port: number, host = "127.0.0.1"): Promise<Check
       );
 }
 
+/**
+ * A launcher that places workers elsewhere: does its coordinator URL answer, and can its git remote be
+ * read — from here. Warnings, not blockers: workers may reach both by names this machine cannot (a
+ * cluster's DNS), but when this machine cannot either, every session would die at start.
+ */
+export async function checkLauncher(root: string, config: JigConfig): Promise<Check[]> {
+  const launcher = config.launcher;
+  if (launcher.kind === "local") return [];
+  const { url } = launcher as { url: string };
+  const checks: Check[] = [];
+  try {
+    const response = await fetch(url, { method: "GET", signal: AbortSignal.timeout(5_000) });
+    await response.body?.cancel();
+    checks.push(ok("launcher-url", `the launcher's coordinator ${url} answers (HTTP ${response.status})`));
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    checks.push(
+      bad(
+        "launcher-url",
+        false,
+        `the launcher's coordinator ${url}`,
+        `no answer from here (${cause?.code ?? cause?.message ?? (error as Error).message})`,
+        "start jig serve there (jig serve --port <the URL's port>), or fix launcher.url in jig.json",
+      ),
+    );
+  }
+  const remoteUrl =
+    (launcher as { remoteUrl?: string }).remoteUrl ??
+    (config.remote ? (await gitRun(root, ["remote", "get-url", config.remote])).stdout.trim() : "");
+  if (remoteUrl) {
+    const listed = await gitRun(root, ["ls-remote", "--exit-code", "--heads", remoteUrl], {
+      timeoutMs: 15_000,
+    }).catch((error: Error) => ({ exitCode: -1, stdout: "", stderr: error.message }));
+    // Exit code 2: readable, and no branch on it yet.
+    checks.push(
+      listed.exitCode === 0 || listed.exitCode === 2
+        ? ok("launcher-remote", `the workers' git remote ${remoteUrl} can be read from here`)
+        : bad(
+            "launcher-remote",
+            false,
+            `the workers' git remote ${remoteUrl}`,
+            `git cannot read it from here: ${listed.stderr.trim().split("\n")[0] ?? `exit code ${listed.exitCode}`}`,
+            "fix launcher.remoteUrl (or the URL of jig.json's remote) in jig.json",
+          ),
+    );
+  }
+  return checks;
+}
+
 /** Lock directories whose holder stopped refreshing them, and sessions whose process is gone. */
 export async function checkLeftovers(ctx: JigContext): Promise<Check[]> {
   const stale: string[] = [];

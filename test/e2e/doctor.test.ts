@@ -1,7 +1,15 @@
 // `jig doctor` on a good setup and on each broken one seen so far; `jig plan`/`jig run` stop on the
 // blockers before they spawn anything. The agent checks run the real Claude Code CLI (`auth status`).
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -232,6 +240,37 @@ describe.skipIf(!CLAUDE)("jig doctor", () => {
     expect(result.byId("port").problem).toContain("EADDRINUSE");
     expect(result.byId("port").fix).toContain("--port");
     expect(result.code).toBe(0);
+  });
+
+  it("a launcher whose coordinator does not answer, or whose git remote cannot be read: warnings naming each", () => {
+    const root = goodRepo();
+    const remote = tempDir("jig-remote-");
+    gitIn(remote, "init", "-q", "--bare");
+    gitIn(root, "remote", "add", "origin", `file://${remote}`);
+    const config = JSON.parse(readFileSync(join(root, "jig.json"), "utf8"));
+    const launcher = {
+      kind: "command",
+      template: ["jig", "worker", "--url", "{url}", "--remote", "{remote}", "--task", "{task}"],
+      url: `http://127.0.0.1:${freePort}/mcp`, // nothing listens there
+    };
+    writeFileSync(join(root, "jig.json"), JSON.stringify({ ...config, remote: "origin", launcher }));
+    const dead = doctor(root);
+    expect(dead.byId("launcher-url")).toMatchObject({ ok: false, blocker: false });
+    expect(dead.byId("launcher-url").problem).toContain("ECONNREFUSED");
+    expect(dead.byId("launcher-url").fix).toContain("jig serve");
+    expect(dead.byId("launcher-remote").ok).toBe(true); // the bare remote, empty: readable
+    expect(dead.code).toBe(0);
+    writeFileSync(
+      join(root, "jig.json"),
+      JSON.stringify({
+        ...config,
+        remote: "origin",
+        launcher: { ...launcher, remoteUrl: "file:///nowhere.git" },
+      }),
+    );
+    const unreadable = doctor(root);
+    expect(unreadable.byId("launcher-remote")).toMatchObject({ ok: false, blocker: false });
+    expect(unreadable.byId("launcher-remote").problem).toMatch(/git cannot read it from here: .*nowhere/);
   });
 
   it("an unwritable .jig/: a blocker", () => {
