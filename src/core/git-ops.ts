@@ -1,6 +1,7 @@
 import { type BigIntStats, existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { JigError } from "../errors.js";
+import { statKey } from "../lib/fs.js";
 import { git, gitRun } from "../lib/git.js";
 
 // The git operations jig's domain needs, named for what they mean. All go through lib/git.
@@ -159,7 +160,7 @@ function refsKey(dir: string | null): string | null {
   const parts: string[] = [];
   const recent = Date.now() - 2_000;
   const add = (path: string, info: BigIntStats): boolean => {
-    parts.push(`${path}:${info.ino}:${info.mtimeNs}:${info.ctimeNs}:${info.size}`);
+    parts.push(`${path}:${statKey(info)}`);
     return Number(info.mtimeMs) < recent;
   };
   const walk = (path: string): boolean => {

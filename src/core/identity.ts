@@ -3,7 +3,7 @@ import { type BigIntStats, readFileSync, statSync } from "node:fs";
 import { chmod, mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { JigError } from "../errors.js";
-import { writeFileAtomic } from "../lib/fs.js";
+import { statKey, writeFileAtomic } from "../lib/fs.js";
 import { assertSafeId } from "./ids.js";
 import type { JigPaths } from "./paths.js";
 
@@ -132,7 +132,7 @@ function identityText(file: string): string | null {
     seen.delete(file);
     return null;
   }
-  const key = `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+  const key = statKey(info);
   const known = seen.get(file);
   if (known?.key === key && Date.now() - Number(info.ctimeMs) > 2_000) return known.text;
   let text: string;

@@ -11,6 +11,7 @@ import {
   readJsonFile,
   readTextFile,
   readTextFileSync,
+  statKey,
   sweepDeadWritersTempsSync,
   TEMP_PREFIX,
   writeFileAtomic,
@@ -509,7 +510,7 @@ export class IssueStore {
     let recent = false;
     try {
       const info = statSync(path, { bigint: true });
-      key = `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+      key = statKey(info);
       size = Number(info.size);
       // Racily clean (as git calls it): file timestamps are coarse (a few ms), and a rename can reuse an
       // inode number, so a file changed this recently is re-read rather than trusted from the cache.
@@ -545,7 +546,7 @@ export class IssueStore {
 
 const isIssueFile = (name: string): boolean => name.endsWith(".md") && !name.startsWith(TEMP_PREFIX);
 
-const keyOf = (info: BigIntStats): string => `${info.ino}:${info.mtimeNs}:${info.ctimeNs}:${info.size}`;
+const keyOf = statKey;
 
 function dirKeyOf(dir: string): string | null {
   try {

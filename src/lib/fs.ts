@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
+  type BigIntStats,
   closeSync,
   constants,
   fsync,
@@ -17,6 +18,15 @@ import { basename, dirname, join, sep } from "node:path";
 import { promisify } from "node:util";
 import { JigError } from "../errors.js";
 import { isProcessAlive } from "./pid.js";
+
+/**
+ * What a file's stat says of its content, as a string: a write through a rename changes the inode, an
+ * in-place write the size or mtime, and anything that put the mtime back the ctime (user space cannot
+ * set it). The key of every "re-read only when changed" cache (issue store, landing queue, identities,
+ * branch tips).
+ */
+export const statKey = (info: BigIntStats): string =>
+  `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
 
 // Temp files share a recognisable prefix so a crashed writer's leftovers can be swept.
 export const TEMP_PREFIX = ".jig-tmp-";

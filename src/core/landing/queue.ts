@@ -3,7 +3,7 @@ import { readdirSync, statSync } from "node:fs";
 import { readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { mkdirState, readJsonFile, writeFileAtomic } from "../../lib/fs.js";
+import { mkdirState, readJsonFile, statKey, writeFileAtomic } from "../../lib/fs.js";
 import { isProcessAlive } from "../../lib/pid.js";
 import { redactDeep } from "../../lib/redact.js";
 import type { JigPaths } from "../paths.js";
@@ -139,7 +139,7 @@ export async function listQueue(paths: JigPaths, target: string): Promise<QueueE
   let mtimeMs: number;
   try {
     const info = statSync(dir, { bigint: true });
-    key = `${info.ino}:${info.mtimeNs}:${info.ctimeNs}:${info.size}`;
+    key = statKey(info);
     mtimeMs = Number(info.mtimeMs);
   } catch {
     listings.delete(dir);
