@@ -17,32 +17,33 @@ import { epicFiles } from "../helpers/workers.js";
 // restarted server forgets it); a coordinator killed for good is reported once the bound has passed; a
 // revoked token is reported at once.
 
-describe("watchCoordinator", () => {
-  const stops: (() => void)[] = [];
-  const serves: ReturnType<typeof background>[] = [];
-  afterEach(async () => {
-    for (const stop of stops.splice(0)) stop();
-    for (const serve of serves.splice(0)) {
-      serve.child.kill("SIGKILL");
-      await serve.exited;
-    }
-  });
-
-  async function coordinator() {
-    const root = gitRepo();
-    expect(runCli(root, ["init"]).code).toBe(0);
-    const ctx = await openContext({ root });
-    const token = await issueToken(ctx.paths, "w1");
-    const port = await freePort();
-    const serve = async () => {
-      const s = background(root, ["serve", "--port", String(port)]);
-      serves.push(s);
-      await waitFor(() => s.output().includes("MCP at"), "jig serve to listen", { dump: s.output });
-      return s;
-    };
-    return { ctx, token, url: `http://127.0.0.1:${port}/mcp`, serve };
+const stops: (() => void)[] = [];
+const serves: ReturnType<typeof background>[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0)) stop();
+  for (const serve of serves.splice(0)) {
+    serve.child.kill("SIGKILL");
+    await serve.exited;
   }
+});
 
+/** A repository with worker w1's token, and `serve()` to start (or restart) `jig serve` on one port. */
+async function coordinator(files?: Record<string, string>) {
+  const root = gitRepo(files);
+  expect(runCli(root, ["init"]).code).toBe(0);
+  const ctx = await openContext({ root });
+  const token = await issueToken(ctx.paths, "w1");
+  const port = await freePort();
+  const serve = async () => {
+    const s = background(root, ["serve", "--port", String(port)]);
+    serves.push(s);
+    await waitFor(() => s.output().includes("MCP at"), "jig serve to listen", { dump: s.output });
+    return s;
+  };
+  return { ctx, token, url: `http://127.0.0.1:${port}/mcp`, serve };
+}
+
+describe("watchCoordinator", () => {
   it("survives a restart within the bound, and reports a coordinator gone for good after it", {
     timeout: 120_000,
   }, async () => {
@@ -121,26 +122,8 @@ describe("watchCoordinator", () => {
 // a new coordinator session when the restarted coordinator answers 404 for the one it forgot, and sends
 // the request again, so the agent's next tool call just works.
 describe("jig worker-mcp across a coordinator restart", () => {
-  const serves: ReturnType<typeof background>[] = [];
-  afterEach(async () => {
-    for (const serve of serves.splice(0)) {
-      serve.child.kill("SIGKILL");
-      await serve.exited;
-    }
-  });
-
   it("the agent's next call after a restart is answered", { timeout: 120_000 }, async () => {
-    const root = gitRepo({ ...epicFiles("e", 1) });
-    expect(runCli(root, ["init"]).code).toBe(0);
-    const ctx = await openContext({ root });
-    const token = await issueToken(ctx.paths, "w1");
-    const port = await freePort();
-    const serve = async () => {
-      const s = background(root, ["serve", "--port", String(port)]);
-      serves.push(s);
-      await waitFor(() => s.output().includes("MCP at"), "jig serve to listen", { dump: s.output });
-      return s;
-    };
+    const { token, url, serve } = await coordinator({ ...epicFiles("e", 1) });
     let served = await serve();
     const place = tempDir("worker-");
     const client = new Client({ name: "agent", version: "0" });
@@ -150,7 +133,7 @@ describe("jig worker-mcp across a coordinator restart", () => {
         args: [CLI_ENTRY, "worker-mcp"],
         env: {
           ...(process.env as Record<string, string>),
-          JIG_MCP_URL: `http://127.0.0.1:${port}/mcp`,
+          JIG_MCP_URL: url,
           JIG_TOKEN: token,
           JIG_WORKER_DIR: place,
           JIG_WORKER_NAME: "w1",
